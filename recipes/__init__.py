@@ -1,0 +1,1 @@
+"""Shipped recipes (YAML) and their sample data. Installed as `tuneforge.recipes`."""

@@ -1,0 +1,1 @@
+"""Training with Unsloth + TRL (installed as tuneforge.train)."""

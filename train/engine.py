@@ -1,0 +1,120 @@
+"""The Unsloth engine: load the base model, attach LoRA, assemble TRL's SFTTrainer.
+
+One code path for CPU and GPU. On a machine without a GPU, Unsloth (2026.10.9+) falls back
+to the CPU by itself; nothing here branches on that except the optimizer and precision defaults.
+`unsloth` is imported before transformers/trl/peft because it patches them on import.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tuneforge.errors import UserError
+from tuneforge.models import ResolvedModel
+from tuneforge.recipe import LoraSection, ModelSection, Recipe
+
+log = logging.getLogger(__name__)
+
+
+def import_unsloth():
+    try:
+        import unsloth  # noqa: F401 - must come first: it patches transformers, trl and peft
+        from unsloth import FastLanguageModel
+    except ImportError as exc:
+        raise UserError(f"the training stack is not installed ({exc})", fix="run `make setup`") from None
+    return FastLanguageModel
+
+
+def torch_dtype(name: str):
+    import torch
+
+    return None if name == "auto" else getattr(torch, name)
+
+
+def load_base(model_cfg: ModelSection, base: ResolvedModel):
+    """FastLanguageModel in 4-bit (where the recipe asks) with the recipe's context length."""
+    FastLanguageModel = import_unsloth()
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        str(base.path), max_seq_length=model_cfg.max_seq_length, load_in_4bit=model_cfg.load_in_4bit,
+        dtype=torch_dtype(model_cfg.dtype), trust_remote_code=model_cfg.trust_remote_code,
+        local_files_only=True)
+    if tokenizer.pad_token is None:  # batches need padding; the pad positions never carry loss
+        tokenizer.pad_token = tokenizer.eos_token
+    return model, tokenizer
+
+
+def check_target_modules(model, wanted: list[str]) -> None:
+    names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if _is_linear(module)}
+    missing = [name for name in wanted if name not in names]
+    if missing:
+        raise UserError(f"lora.target_modules names modules this model does not have: {missing}",
+                        fix=f"choose from: {', '.join(sorted(names - {'lm_head'}))}")
+
+
+def _is_linear(module) -> bool:
+    return type(module).__name__ in ("Linear", "Linear4bit", "Linear8bitLt")
+
+
+def attach_lora(model, lora: LoraSection, gradient_checkpointing: str, seed: int):
+    FastLanguageModel = import_unsloth()
+    check_target_modules(model, lora.target_modules)
+    checkpointing = {"unsloth": "unsloth", "true": True, "false": False}[gradient_checkpointing]
+    return FastLanguageModel.get_peft_model(
+        model, r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
+        bias=lora.bias, use_rslora=lora.use_rslora, use_gradient_checkpointing=checkpointing, random_state=seed)
+
+
+def precision_flags(precision: str) -> dict[str, bool]:
+    """auto: bf16 on GPUs that have it, else fp16 on GPU, fp32 on CPU."""
+    import torch
+
+    if precision == "auto":
+        if not torch.cuda.is_available():
+            precision = "fp32"
+        else:
+            precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return {"bf16": precision == "bf16", "fp16": precision == "fp16"}
+
+
+def optimizer_name(optim: str) -> str:
+    """auto: 8-bit AdamW on a GPU (bitsandbytes), plain AdamW on a CPU."""
+    import torch
+
+    if optim != "auto":
+        return optim
+    return "adamw_8bit" if torch.cuda.is_available() else "adamw_torch"
+
+
+def sft_config(recipe: Recipe, checkpoints_dir: Path, has_val: bool):
+    from trl import SFTConfig
+
+    train = recipe.train
+    evaluate = has_val and train.eval_steps is not None
+    return SFTConfig(
+        output_dir=str(checkpoints_dir), num_train_epochs=train.epochs, max_steps=train.max_steps or -1,
+        per_device_train_batch_size=train.batch_size, per_device_eval_batch_size=train.batch_size,
+        gradient_accumulation_steps=train.grad_accum, learning_rate=train.lr, lr_scheduler_type=train.lr_scheduler,
+        warmup_steps=train.warmup_ratio, weight_decay=train.weight_decay, max_grad_norm=train.max_grad_norm,
+        optim=optimizer_name(train.optim), seed=train.seed, data_seed=train.seed,
+        logging_steps=train.logging_steps, logging_first_step=True,
+        eval_strategy="steps" if evaluate else "no", eval_steps=train.eval_steps if evaluate else None,
+        save_strategy="steps", save_steps=train.save_steps, save_total_limit=train.save_total_limit,
+        max_length=recipe.model.max_seq_length, packing=recipe.data.packing,
+        include_num_input_tokens_seen="non_padding", report_to="none", dataloader_num_workers=0,
+        **precision_flags(train.precision))
+
+
+def trainer_dataset(dataset):
+    """Only the columns the trainer consumes; `labels` already masks non-assistant tokens."""
+    return dataset.select_columns(["input_ids", "labels"])
+
+
+def build_trainer(model, tokenizer, recipe: Recipe, datasets: dict, run_dir: Path, callbacks: list):
+    from trl import SFTTrainer
+
+    has_val = len(datasets["val"]) > 0
+    return SFTTrainer(
+        model=model, processing_class=tokenizer, args=sft_config(recipe, run_dir / "checkpoints", has_val),
+        train_dataset=trainer_dataset(datasets["train"]),
+        eval_dataset=trainer_dataset(datasets["val"]) if has_val else None, callbacks=callbacks)

@@ -1,0 +1,1 @@
+"""Data: read (formats.py) → filter and split (prepare.py) → chat template + loss mask (tokenize.py)."""

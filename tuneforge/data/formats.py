@@ -1,0 +1,170 @@
+"""Readers that turn each supported file format into chat messages.
+
+Every reader yields `Sample(messages, source)` where source is "file:line", and reports
+malformed records to a ProblemCollector instead of stopping at the first one.
+New formats (parallel corpora, markdown, classification) register in FORMATS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuneforge.errors import ProblemCollector
+
+ROLES = ("system", "user", "assistant")
+# ShareGPT exports name roles many ways; these are the usual spellings.
+SHAREGPT_ROLE_ALIASES = {
+    "system": "system",
+    "human": "user", "user": "user",
+    "gpt": "assistant", "assistant": "assistant", "bot": "assistant", "model": "assistant",
+    "chatgpt": "assistant",
+}
+
+
+@dataclass
+class Sample:
+    messages: list[dict[str, str]]
+    source: str  # file:line, for error messages and the data report
+
+
+class RecordError(ValueError):
+    """A record that cannot be turned into a conversation; the message names the field."""
+
+
+def read_records(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, dict]]:
+    """Yield (file:line, record) from a JSONL file, or (file:item, record) from a JSON array."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        problems.add(f"{path}:{line}: not valid UTF-8 ({exc.reason}); re-save the file as UTF-8")
+        return
+    if not text.strip():
+        problems.add(f"{path}: the file is empty")
+        return
+    if path.suffix == ".json":
+        yield from _json_array_records(path, text, problems)
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.add(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(record, dict):
+            problems.add(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
+            continue
+        yield f"{path}:{number}", record
+
+
+def _json_array_records(path: Path, text: str, problems: ProblemCollector) -> Iterator[tuple[str, dict]]:
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.add(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})")
+        return
+    if not isinstance(items, list):
+        problems.add(f"{path}: a .json data file must hold a list of records")
+        return
+    for index, record in enumerate(items):
+        if isinstance(record, dict):
+            yield f"{path}:item {index}", record
+        else:
+            problems.add(f"{path}:item {index}: expected a JSON object, got {type(record).__name__}")
+
+
+def _text_field(record: dict, key: str, required: bool = True) -> str:
+    value = record.get(key)
+    if value is None:
+        if required:
+            raise RecordError(f"missing field {key!r}")
+        return ""
+    if not isinstance(value, str):
+        raise RecordError(f"field {key!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def from_chat(record: dict, system_prompt: str | None) -> list[dict[str, str]]:
+    """OpenAI style: {"messages": [{"role": ..., "content": ...}, ...]}."""
+    turns = record.get("messages")
+    if not isinstance(turns, list):
+        raise RecordError("missing list field 'messages'")
+    messages = []
+    for index, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise RecordError(f"messages[{index}] must be an object")
+        role = _text_field(turn, "role")
+        if role not in ROLES:
+            raise RecordError(f"messages[{index}].role is {role!r}; expected one of {', '.join(ROLES)}")
+        messages.append({"role": role, "content": _text_field(turn, "content")})
+    return messages
+
+
+def from_sharegpt(record: dict, system_prompt: str | None) -> list[dict[str, str]]:
+    """ShareGPT style: {"conversations": [{"from": "human"|"gpt"|..., "value": ...}, ...]}."""
+    turns = record.get("conversations")
+    if not isinstance(turns, list):
+        raise RecordError("missing list field 'conversations'")
+    messages = []
+    for index, turn in enumerate(turns):
+        if not isinstance(turn, dict):
+            raise RecordError(f"conversations[{index}] must be an object")
+        speaker = _text_field(turn, "from")
+        role = SHAREGPT_ROLE_ALIASES.get(speaker.lower())
+        if role is None:
+            raise RecordError(f"conversations[{index}].from is {speaker!r}; "
+                              f"expected one of {', '.join(sorted(SHAREGPT_ROLE_ALIASES))}")
+        messages.append({"role": role, "content": _text_field(turn, "value")})
+    return messages
+
+
+def from_alpaca(record: dict, system_prompt: str | None) -> list[dict[str, str]]:
+    """Alpaca style: {"instruction", "input", "output"} plus an optional per-record "system"."""
+    instruction = _text_field(record, "instruction")
+    extra_input = _text_field(record, "input", required=False)
+    system = _text_field(record, "system", required=False) or system_prompt
+    user = f"{instruction}\n\n{extra_input}" if extra_input.strip() else instruction
+    messages = [{"role": "system", "content": system}] if system else []
+    return messages + [{"role": "user", "content": user},
+                       {"role": "assistant", "content": _text_field(record, "output")}]
+
+
+Reader = Callable[[dict, "str | None"], list[dict[str, str]]]
+FORMATS: dict[str, Reader] = {"chat": from_chat, "sharegpt": from_sharegpt, "alpaca": from_alpaca}
+
+
+def check_turn_order(messages: list[dict[str, str]]) -> None:
+    """System first (optional), then user/assistant alternating, ending on an assistant turn."""
+    body = messages[1:] if messages and messages[0]["role"] == "system" else messages
+    if not body:
+        raise RecordError("the conversation has no user or assistant turns")
+    for index, message in enumerate(body):
+        expected = "user" if index % 2 == 0 else "assistant"
+        if message["role"] != expected:
+            raise RecordError(f"turn {index + 1} is {message['role']!r} but {expected!r} was expected "
+                              f"(system first, then user and assistant alternating)")
+    if body[-1]["role"] != "assistant":
+        raise RecordError("the conversation must end with an assistant turn")
+
+
+def load_samples(paths: list[Path], fmt: str, system_prompt: str | None,
+                 problems: ProblemCollector) -> list[Sample]:
+    reader = FORMATS[fmt]
+    samples = []
+    for path in paths:
+        for source, record in read_records(path, problems):
+            try:
+                messages = reader(record, system_prompt)
+                if system_prompt and messages and messages[0]["role"] != "system":
+                    messages.insert(0, {"role": "system", "content": system_prompt})
+                check_turn_order(messages)
+            except RecordError as exc:
+                problems.add(f"{source}: {exc} (format: {fmt})")
+                continue
+            samples.append(Sample(messages, source))
+    return samples

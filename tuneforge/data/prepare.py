@@ -1,0 +1,143 @@
+"""Recipe data → filtered, split, tokenized datasets, with a report of every dropped sample.
+
+The tokenized result is cached (Arrow, via `datasets`) under a key made of the data files'
+content, the data section, the tokenizer and the sequence length, so a re-run skips the work
+and any change to those rebuilds it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import random
+import shutil
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tuneforge.data.formats import Sample, load_samples
+from tuneforge.data.tokenize import encode_samples, tokenizer_fingerprint
+from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.models import cache_root, sha256_file
+from tuneforge.recipe import DataSection
+
+log = logging.getLogger(__name__)
+CACHE_VERSION = 1  # bump when the tokenized layout changes
+SPLITS = ("train", "val", "test")
+
+
+@dataclass
+class DataReport:
+    files: dict[str, str] = field(default_factory=dict)  # path -> sha256
+    loaded: int = 0
+    filtered: Counter = field(default_factory=Counter)  # reason -> count of dropped samples
+    truncated: Counter = field(default_factory=Counter)  # split -> count of samples cut to fit (kept)
+    splits: dict[str, int] = field(default_factory=dict)
+    tokens: dict[str, int] = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return {"files": self.files, "loaded": self.loaded, "filtered": dict(self.filtered),
+                "kept": self.loaded - sum(self.filtered.values()), "truncated": dict(self.truncated),
+                "splits": self.splits, "tokens": self.tokens}
+
+
+def read_conversations(data: DataSection, report: DataReport) -> list[Sample]:
+    """Load every file, reporting all malformed records together (exit 2 if any)."""
+    problems = ProblemCollector("the training data has malformed records")
+    samples = load_samples(data.train, data.format, data.system_prompt, problems)
+    problems.raise_if_any(fix=f"correct those lines; the expected layout is the '{data.format}' format "
+                              f"(see README: Data formats)")
+    if not samples:
+        raise UserError(f"no training samples in {', '.join(map(str, data.train))}")
+    report.loaded = len(samples)
+    return samples
+
+
+def filter_samples(samples: list[Sample], data: DataSection, report: DataReport) -> list[Sample]:
+    """Drop empty, too short, too long and duplicate conversations, counting each reason."""
+    kept, seen = [], set()
+    for sample in samples:
+        reason = _rejection_reason(sample, data)
+        key = json.dumps(sample.messages, sort_keys=True)
+        if reason is None and key in seen:
+            reason = "duplicate"
+        if reason:
+            report.filtered[reason] += 1
+            continue
+        seen.add(key)
+        kept.append(sample)
+    return kept
+
+
+def _rejection_reason(sample: Sample, data: DataSection) -> str | None:
+    replies = [m["content"].strip() for m in sample.messages if m["role"] == "assistant"]
+    if not all(replies):
+        return "empty_response"
+    if min(map(len, replies)) < data.filter.min_response_chars:
+        return "response_shorter_than_min_chars"
+    if data.filter.max_response_chars and max(map(len, replies)) > data.filter.max_response_chars:
+        return "response_longer_than_max_chars"
+    return None
+
+
+def split_samples(samples: list[Sample], data: DataSection) -> dict[str, list[Sample]]:
+    """Seeded shuffle, then carve off test and val; `subset` thins the train split only."""
+    rng = random.Random(data.split.seed)
+    shuffled = samples[:]
+    rng.shuffle(shuffled)
+    n_test = _split_size(len(shuffled), data.split.test)
+    n_val = _split_size(len(shuffled), data.split.val)
+    splits = {"test": shuffled[:n_test], "val": shuffled[n_test:n_test + n_val],
+              "train": shuffled[n_test + n_val:]}
+    if data.subset < 1.0:
+        splits["train"] = splits["train"][: max(1, round(len(splits["train"]) * data.subset))]
+    if not splits["train"]:
+        raise UserError(f"no samples left for training after the split ({len(samples)} kept)",
+                        fix="add data or lower data.split.val / data.split.test")
+    return splits
+
+
+def _split_size(total: int, fraction: float) -> int:
+    return 0 if fraction == 0 else max(1, round(total * fraction))
+
+
+def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataReport) -> str:
+    parts = {"version": CACHE_VERSION, "files": report.files, "max_seq_length": max_seq_length,
+             "data": data.model_dump(mode="json", exclude={"train"}), "tokenizer": tokenizer_fingerprint(tokenizer)}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def prepare_datasets(data: DataSection, tokenizer, max_seq_length: int):
+    """Return ({split: datasets.Dataset}, DataReport), from the cache when nothing changed."""
+    from datasets import load_from_disk
+
+    report = DataReport(files={str(p): sha256_file(p) for p in data.train})
+    folder = cache_root() / "datasets" / cache_key(data, tokenizer, max_seq_length, report)
+    if (folder / "report.json").is_file():
+        log.info("tokenized data from cache %s", folder)
+        return {s: load_from_disk(str(folder / s)) for s in SPLITS}, _load_report(folder / "report.json")
+    splits = split_samples(filter_samples(read_conversations(data, report), data, report), data)
+    datasets = {name: encode_samples(samples, tokenizer, data, max_seq_length, report, name)
+                for name, samples in splits.items()}
+    if len(datasets["train"]) == 0:
+        raise UserError("every training sample was dropped while tokenizing", [json.dumps(report.to_json())],
+                        fix="raise model.max_seq_length or set data.filter.overlength: truncate")
+    _write_cache(folder, datasets, report)
+    return datasets, report
+
+
+def _write_cache(folder: Path, datasets: dict, report: DataReport) -> None:
+    staging = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    for name, dataset in datasets.items():
+        dataset.save_to_disk(str(staging / name))
+    (staging / "report.json").write_text(json.dumps(report.to_json(), indent=2))
+    shutil.rmtree(folder, ignore_errors=True)
+    staging.rename(folder)
+
+
+def _load_report(path: Path) -> DataReport:
+    raw = json.loads(path.read_text())
+    return DataReport(files=raw["files"], loaded=raw["loaded"], filtered=Counter(raw["filtered"]),
+                      truncated=Counter(raw["truncated"]), splits=raw["splits"], tokens=raw["tokens"])

@@ -1,0 +1,56 @@
+"""`tuneforge eval RUN`: the recipe's own task metrics, written to RUN/eval/ as JSON, Markdown and PNG."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from tuneforge.errors import UserError
+from tuneforge.recipe import Recipe, read_yaml, validate_recipe
+from tuneforge.runs import RESOLVED_RECIPE, read_manifest, write_json_atomic
+
+log = logging.getLogger(__name__)
+
+
+def load_run(run_dir: Path) -> tuple[Recipe, dict]:
+    """The recipe and manifest of a finished run; refuses runs that did not complete."""
+    manifest = read_manifest(run_dir)
+    if manifest.get("status") != "complete":
+        raise UserError(f"{run_dir} is not a complete run (status: {manifest.get('status')})",
+                        fix=f"finish it with `tuneforge train {manifest.get('recipe_source')} --resume {run_dir}`")
+    return validate_recipe(read_yaml(run_dir / RESOLVED_RECIPE), run_dir / RESOLVED_RECIPE), manifest
+
+
+def evaluate_run(run_dir: Path) -> Path:
+    """Runs every evaluation the recipe asks for; returns the eval folder."""
+    recipe, manifest = load_run(run_dir)
+    staging = run_dir / ".eval.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    metrics = manifest.get("metrics", {})
+    results: dict = {"run": str(run_dir), "recipe": recipe.name,
+                     "held_out_loss": {"before": metrics.get("held_out_loss_before"),
+                                       "after": metrics.get("held_out_loss_after")}}
+    sections = [held_out_loss_markdown(results["held_out_loss"])]
+    if recipe.eval.persona:
+        from tuneforge.eval.persona import evaluate_persona
+
+        results["persona"], markdown = evaluate_persona(run_dir, recipe, manifest, staging)
+        sections.append(markdown)
+    write_json_atomic(staging / "results.json", results)
+    (staging / "report.md").write_text(f"# Evaluation of {run_dir}\n\n" + "\n\n".join(sections) + "\n")
+    final = run_dir / "eval"
+    shutil.rmtree(final, ignore_errors=True)
+    staging.rename(final)
+    log.info("evaluation written to %s\n%s", final, json.dumps(results, indent=2)[:2000])
+    return final
+
+
+def held_out_loss_markdown(loss: dict) -> str:
+    if loss["before"] is None or loss["after"] is None:
+        return "## Held-out loss\n\nNot measured (no validation split)."
+    change = (loss["after"] - loss["before"]) / loss["before"] * 100
+    return ("## Held-out loss (assistant tokens, validation split)\n\n| before | after | change |\n|---|---|---|\n"
+            f"| {loss['before']:.4f} | {loss['after']:.4f} | {change:+.1f}% |")

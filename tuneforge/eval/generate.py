@@ -1,0 +1,54 @@
+"""Batched chat generation with a run's adapter, switchable off to get the base model's reply.
+
+Evaluation loads the full-precision base (not the 4-bit one used for training) plus the
+adapter, which is what the merged 16-bit export will serve.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from tuneforge.models import resolve_model
+
+log = logging.getLogger(__name__)
+
+
+class AdapterGenerator:
+    def __init__(self, run_dir: Path, manifest: dict, trust_remote_code: bool = False):
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        base = resolve_model(manifest["base_model"]["ref"])
+        self.tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "adapter"))
+        self.tokenizer.padding_side = "left"  # decoder-only batches are padded on the left
+        dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+        model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=dtype, use_safetensors=True,
+                                                     trust_remote_code=trust_remote_code)
+        self.model = PeftModel.from_pretrained(model, str(run_dir / "adapter")).eval()
+        if torch.cuda.is_available():
+            self.model.to("cuda")
+
+    def generate(self, conversations: list[list[dict]], max_new_tokens: int, use_adapter: bool = True,
+                 batch_size: int = 8) -> list[str]:
+        """Greedy replies, so that base and tuned are compared without sampling noise."""
+        replies = []
+        for start in range(0, len(conversations), batch_size):
+            replies += self._generate_batch(conversations[start:start + batch_size], max_new_tokens, use_adapter)
+        return replies
+
+    def _generate_batch(self, conversations: list[list[dict]], max_new_tokens: int, use_adapter: bool) -> list[str]:
+        import torch
+
+        prompts = [self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+                   for c in conversations]
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        batch = batch.to(self.model.device)
+        switch = contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
+        with torch.inference_mode(), switch:
+            output = self.model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=False,
+                                         pad_token_id=self.tokenizer.pad_token_id)
+        new_tokens = output[:, batch["input_ids"].shape[1]:]
+        return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]

@@ -1,0 +1,96 @@
+"""Persona adoption: on prompts never seen in training, how many replies carry the persona?
+
+A reply "carries the name" when it contains any name marker, "carries the manner" when it
+contains any style marker, and carries the persona when it has both (case-insensitive).
+Base and tuned model answer the same prompts with the same system prompt, greedily.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tuneforge.errors import UserError
+from tuneforge.eval.generate import AdapterGenerator
+from tuneforge.recipe import PersonaEval, Recipe
+
+
+def read_prompts(path: Path) -> list[str]:
+    prompts = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            prompts.append(json.loads(line)["prompt"])
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise UserError(f"{path}:{number}: expected a JSON object with a \"prompt\" field") from None
+    if not prompts:
+        raise UserError(f"{path}: no prompts")
+    return prompts
+
+
+def contains_any(text: str, markers: list[str]) -> bool:
+    lowered = text.lower()
+    return any(marker.lower() in lowered for marker in markers)
+
+
+def score_replies(replies: list[str], config: PersonaEval) -> dict:
+    name = [contains_any(r, config.name_markers) for r in replies]
+    style = [contains_any(r, config.style_markers) if config.style_markers else True for r in replies]
+    both = [n and s for n, s in zip(name, style)]
+    count = len(replies)
+    return {"name_share": sum(name) / count, "style_share": sum(style) / count,
+            "persona_share": sum(both) / count, "replies": count}
+
+
+def probe_conditions(config: PersonaEval, recipe: Recipe) -> dict[str, str | None]:
+    """With the persona's system prompt (how it is deployed) and without any (is it learned?)."""
+    system = config.system_prompt or recipe.data.system_prompt
+    return {"with_system_prompt": system, "without_system_prompt": None} if system else {"without_system_prompt": None}
+
+
+def evaluate_persona(run_dir: Path, recipe: Recipe, manifest: dict, out_dir: Path) -> tuple[dict, str]:
+    config = recipe.eval.persona
+    prompts = read_prompts(config.prompts)
+    generator = AdapterGenerator(run_dir, manifest, recipe.model.trust_remote_code)
+    result = {}
+    for condition, system in probe_conditions(config, recipe).items():
+        conversations = [([{"role": "system", "content": system}] if system else [])
+                         + [{"role": "user", "content": prompt}] for prompt in prompts]
+        replies = {variant: generator.generate(conversations, config.max_new_tokens, use_adapter=variant == "tuned")
+                   for variant in ("base", "tuned")}
+        result[condition] = {variant: score_replies(texts, config) for variant, texts in replies.items()}
+        result[condition]["samples"] = [{"prompt": p, "base": b, "tuned": t}
+                                        for p, b, t in zip(prompts, replies["base"], replies["tuned"])]
+    plot_shares(result, out_dir / "persona.png")
+    return result, persona_markdown(result)
+
+
+def persona_markdown(result: dict) -> str:
+    rows = [f"| {condition.replace('_', ' ')} | {variant} | {scores[variant]['name_share']:.0%} | "
+            f"{scores[variant]['style_share']:.0%} | {scores[variant]['persona_share']:.0%} |"
+            for condition, scores in result.items() for variant in ("base", "tuned")]
+    first = next(iter(result.values()))["samples"][:4]
+    examples = [f"- **{s['prompt']}**\n  - base: {s['base'][:200]!r}\n  - tuned: {s['tuned'][:200]!r}" for s in first]
+    return ("## Persona on unseen prompts\n\n| condition | model | name | manner | both |\n|---|---|---|---|---|\n"
+            + "\n".join(rows) + "\n\n![persona](persona.png)\n\n### Examples\n\n" + "\n".join(examples))
+
+
+def plot_shares(result: dict, output: Path) -> None:
+    from tuneforge.plots import pyplot, save_figure
+
+    plt = pyplot()
+    keys = [("name_share", "name"), ("style_share", "manner"), ("persona_share", "both")]
+    bars = [(f"{variant}\n{condition.split('_')[0]} system", result[condition][variant])
+            for condition in result for variant in ("base", "tuned")]
+    figure, axes = plt.subplots(figsize=(7, 3.8))
+    width = 0.8 / len(keys)
+    for index, (key, label) in enumerate(keys):
+        axes.bar([i + (index - 1) * width for i in range(len(bars))], [s[key] * 100 for _, s in bars], width,
+                 label=label)
+    axes.set_xticks(range(len(bars)), [name for name, _ in bars], fontsize=8)
+    axes.set_ylabel("% of replies")
+    axes.set_ylim(0, 105)
+    axes.set_title("Persona markers in replies to unseen prompts")
+    axes.legend()
+    save_figure(figure, output)

