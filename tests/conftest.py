@@ -13,6 +13,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests must never reach for the hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+# The product imports unsloth before transformers (it patches it on import); so do the tests,
+# so that what they exercise is the patched stack users run.
+import unsloth  # noqa: E402, F401
 from helpers import build_tiny_model  # noqa: E402
 
 

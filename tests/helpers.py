@@ -46,3 +46,14 @@ def write_recipe(path: Path, body: dict) -> Path:
 
     path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
     return path
+
+
+def tiny_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
+    """A recipe that trains a tiny model on 24 short conversations in seconds."""
+    data = write_jsonl(tmp_path / "data.jsonl", sharegpt_records(24))
+    settings = {"max_steps": 6, "batch_size": 4, "grad_accum": 1, "lr": 5e-3, "logging_steps": 1,
+                "eval_steps": 3, "save_steps": 3, "save_total_limit": 2, "warmup_ratio": 0.0, **train}
+    return write_recipe(tmp_path / "tiny.yaml", {
+        "name": "tiny", "model": {"base": str(model_dir), "max_seq_length": 128},
+        "lora": {"r": 8, "alpha": 16}, "data": {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}},
+        "train": settings})

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuneforge.data.formats import Sample, load_samples
-from tuneforge.data.tokenize import encode_samples, tokenizer_fingerprint
+from tuneforge.data.tokenize import dataset_features, encode_samples, tokenizer_fingerprint
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.models import cache_root, sha256_file
 from tuneforge.recipe import DataSection
@@ -110,13 +110,11 @@ def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataRep
 
 def prepare_datasets(data: DataSection, tokenizer, max_seq_length: int):
     """Return ({split: datasets.Dataset}, DataReport), from the cache when nothing changed."""
-    from datasets import load_from_disk
-
     report = DataReport(files={str(p): sha256_file(p) for p in data.train})
     folder = cache_root() / "datasets" / cache_key(data, tokenizer, max_seq_length, report)
     if (folder / "report.json").is_file():
         log.info("tokenized data from cache %s", folder)
-        return {s: load_from_disk(str(folder / s)) for s in SPLITS}, _load_report(folder / "report.json")
+        return {split: _load_split(folder / split) for split in SPLITS}, _load_report(folder / "report.json")
     splits = split_samples(filter_samples(read_conversations(data, report), data, report), data)
     datasets = {name: encode_samples(samples, tokenizer, data, max_seq_length, report, name)
                 for name, samples in splits.items()}
@@ -130,11 +128,22 @@ def prepare_datasets(data: DataSection, tokenizer, max_seq_length: int):
 def _write_cache(folder: Path, datasets: dict, report: DataReport) -> None:
     staging = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     for name, dataset in datasets.items():
-        dataset.save_to_disk(str(staging / name))
+        if len(dataset):  # datasets cannot load an empty split back from disk; absent means empty
+            dataset.save_to_disk(str(staging / name))
     (staging / "report.json").write_text(json.dumps(report.to_json(), indent=2))
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
+
+
+def _load_split(folder: Path):
+    from datasets import Dataset, load_from_disk
+
+    if folder.is_dir():
+        return load_from_disk(str(folder))
+    features = dataset_features()
+    return Dataset.from_dict({name: [] for name in features}, features=features)
 
 
 def _load_report(path: Path) -> DataReport:

@@ -85,4 +85,11 @@ def encode_samples(samples: list[Sample], tokenizer, data, max_seq_length: int, 
     report.splits[split] = len(rows["input_ids"])
     report.tokens[f"{split}_tokens"] = sum(map(len, rows["input_ids"]))
     report.tokens[f"{split}_trained_tokens"] = sum(sum(t != IGNORE_INDEX for t in row) for row in rows["labels"])
-    return Dataset.from_dict(rows)
+    return Dataset.from_dict(rows, features=dataset_features())
+
+
+def dataset_features():
+    from datasets import Features, Sequence, Value
+
+    return Features({"input_ids": Sequence(Value("int32")), "labels": Sequence(Value("int32")),
+                     "source": Value("string")})

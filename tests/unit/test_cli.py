@@ -1,0 +1,74 @@
+"""The CLI through click's runner: help everywhere, clean errors with exit 2, dry runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+from helpers import write_jsonl, write_recipe
+
+from tuneforge.cli import main
+
+
+def all_commands(group: click.Group, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,)
+        if isinstance(command, click.Group):
+            yield from all_commands(command, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [()] + list(all_commands(main)), ids=lambda p: " ".join(p) or "tuneforge")
+def test_help_on_every_command(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_help_does_not_import_heavy_libraries():
+    code = ("import sys; from click.testing import CliRunner; from tuneforge.cli import main; "
+            "CliRunner().invoke(main, ['--help']); "
+            "heavy = [m for m in ('torch', 'transformers', 'unsloth', 'trl', 'llama_cpp') if m in sys.modules]; "
+            "print(heavy); sys.exit(1 if heavy else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_bad_recipe_exits_2_with_every_problem_and_no_traceback(tmp_path):
+    data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "a", "output": "b"}])
+    recipe = write_recipe(tmp_path / "r.yaml", {"name": "r", "data": {"format": "alpaca", "train": data.name},
+                                                "lora": {"r": 0, "alphaa": 3}})
+    result = CliRunner().invoke(main, ["train", str(recipe), "--dry-run", "-o", "train.lr=fast"])
+    assert result.exit_code == 2
+    assert "lora.r" in result.output and "lora.alphaa: unknown key" in result.output and "train.lr" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_dry_run_prints_the_resolved_recipe_with_overrides():
+    result = CliRunner().invoke(main, ["train", "quickstart", "--dry-run", "-o", "train.lr=5e-4"])
+    assert result.exit_code == 0, result.output
+    assert "lr: 0.0005" in result.output and "name: quickstart" in result.output
+
+
+def test_recipes_list_show_validate():
+    runner = CliRunner()
+    listed = runner.invoke(main, ["recipes", "list"])
+    assert listed.exit_code == 0 and "quickstart" in listed.output
+    shown = runner.invoke(main, ["recipes", "show", "quickstart"])
+    assert shown.exit_code == 0 and "target_modules" in shown.output  # defaults filled in
+    validated = runner.invoke(main, ["recipes", "validate"])
+    assert validated.exit_code == 0 and "ok      quickstart" in validated.output
+
+
+def test_validate_reports_bad_recipes_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: Bad Name\n")
+    result = CliRunner().invoke(main, ["recipes", "validate", str(bad)])
+    assert result.exit_code == 2 and "data: required key is missing" in result.output and "name" in result.output
+
+
+def test_eval_refuses_a_folder_that_is_not_a_run(tmp_path):
+    result = CliRunner().invoke(main, ["eval", str(tmp_path)])
+    assert result.exit_code == 2 and "not a tuneforge run" in result.output

@@ -1,0 +1,107 @@
+"""The recipe schema: shipped recipes validate, overrides apply, mistakes are all reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from helpers import write_jsonl, write_recipe
+
+from tuneforge.errors import UserError
+from tuneforge.recipe import load_recipe, recipes_dir, shipped_recipes
+
+
+def minimal(tmp_path: Path, **sections) -> Path:
+    data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "a", "output": "b"}])
+    body = {"name": "t", "data": {"format": "alpaca", "train": data.name}, **sections}
+    return write_recipe(tmp_path / "t.yaml", body)
+
+
+def all_recipe_files() -> list[Path]:
+    return sorted(recipes_dir().rglob("*.yaml"))
+
+
+def test_recipes_are_found_recursively():
+    assert all_recipe_files(), "no shipped recipes found"
+    assert set(shipped_recipes()) == {p.stem for p in all_recipe_files()}
+    assert "quickstart" in shipped_recipes()
+
+
+@pytest.mark.parametrize("path", all_recipe_files(), ids=lambda p: p.stem)
+def test_every_shipped_recipe_validates(path: Path):
+    recipe, source = load_recipe(path)
+    assert source == path.resolve()
+    assert all(p.is_file() for p in recipe.data.train)
+
+
+@pytest.mark.parametrize("path", all_recipe_files(), ids=lambda p: p.stem)
+def test_every_shipped_recipe_opens_with_a_header(path: Path):
+    header = path.read_text().split("\nname:")[0]
+    assert header.startswith("#")
+    for needed in ("tuneforge train", "Hardware", "Time"):
+        assert needed in header, f"{path.name} header lacks {needed!r}"
+
+
+def test_defaults_come_from_the_schema(tmp_path):
+    recipe, _ = load_recipe(minimal(tmp_path))
+    assert recipe.lora.r == 16 and recipe.model.base == "embedded:smollm2-135m-instruct"
+    assert recipe.data.train == [(tmp_path / "d.jsonl").resolve()]  # relative to the recipe file
+
+
+def test_overrides_apply_and_convert_types(tmp_path):
+    recipe, _ = load_recipe(minimal(tmp_path), ["train.lr=1e-5", "lora.r=8", "model.base=foo/bar",
+                                               "lora.target_modules=[q_proj,v_proj]", "eval.held_out_loss=false"])
+    assert recipe.train.lr == pytest.approx(1e-5)  # PyYAML reads 1e-5 as a string; pydantic converts it
+    assert recipe.lora.r == 8 and recipe.model.base == "foo/bar"
+    assert recipe.lora.target_modules == ["q_proj", "v_proj"] and recipe.eval.held_out_loss is False
+
+
+def test_every_problem_is_reported_together(tmp_path):
+    path = minimal(tmp_path, lora={"r": 0}, train={"lrr": 1, "batch_size": "big"})
+    with pytest.raises(UserError) as caught:
+        load_recipe(path, ["data.train=missing.jsonl"])
+    text = caught.value.render()
+    assert "lora.r" in text and "train.lrr: unknown key" in text and "train.batch_size" in text
+    assert "data.train: file not found" in text
+    assert len(caught.value.problems) == 4
+
+
+def test_unknown_override_key_names_its_path(tmp_path):
+    with pytest.raises(UserError, match=r"model\.bsae: unknown key"):
+        load_recipe(minimal(tmp_path), ["model.bsae=x"])
+
+
+@pytest.mark.parametrize("override", ["train.lr", "=3", "train..lr=1", "lora.r.x=1"])
+def test_malformed_overrides(tmp_path, override):
+    with pytest.raises(UserError):
+        load_recipe(minimal(tmp_path), [override])
+
+
+def test_impossible_split_is_refused(tmp_path):
+    with pytest.raises(UserError, match="leave at least 10%"):
+        load_recipe(minimal(tmp_path, data={"format": "alpaca", "train": "d.jsonl",
+                                            "split": {"val": 0.5, "test": 0.45}}))
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\ndata:\n  format: [unclosed\n")
+    with pytest.raises(UserError, match=r"bad\.yaml:\d+: invalid YAML"):
+        load_recipe(path)
+
+
+def test_duplicate_keys_are_refused(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("name: x\nname: y\n")
+    with pytest.raises(UserError, match="duplicate key 'name'"):
+        load_recipe(path)
+
+
+def test_unknown_recipe_name_lists_the_shipped_ones():
+    with pytest.raises(UserError, match="quickstart"):
+        load_recipe("no-such-recipe")
+
+
+def test_recipe_by_name():
+    recipe, source = load_recipe("quickstart")
+    assert recipe.name == "quickstart" and source.name == "quickstart.yaml"

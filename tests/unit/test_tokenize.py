@@ -1,0 +1,85 @@
+"""Loss masking with the real (embedded) tokenizer, and the tokenized-data cache."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import sharegpt_records, write_jsonl
+
+from tuneforge.data.prepare import prepare_datasets
+from tuneforge.data.tokenize import IGNORE_INDEX, encode_conversation, masked_labels
+from tuneforge.errors import UserError
+from tuneforge.recipe import DataSection
+
+CONVERSATION = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Capital of France?"},
+                {"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And of Spain?"},
+                {"role": "assistant", "content": "Madrid, of course."}]
+
+
+def trained_text(tokenizer, ids, mask):
+    return tokenizer.decode([t for t, keep in zip(ids, mask) if keep])
+
+
+def test_only_assistant_tokens_carry_loss(tokenizer):
+    ids, mask = encode_conversation(tokenizer, CONVERSATION, assistant_only=True)
+    assert trained_text(tokenizer, ids, mask) == "Paris.<|im_end|>Madrid, of course.<|im_end|>"
+    masked = tokenizer.decode([t for t, keep in zip(ids, mask) if not keep])
+    assert "Capital of France?" in masked and "You are terse." in masked and "Paris" not in masked
+    assert ids == tokenizer.apply_chat_template(CONVERSATION, tokenize=True, return_dict=True)["input_ids"]
+
+
+def test_full_sequence_loss_when_asked(tokenizer):
+    ids, mask = encode_conversation(tokenizer, CONVERSATION, assistant_only=False)
+    assert all(mask) and len(ids) == len(mask)
+
+
+def test_labels_use_the_ignore_index():
+    assert masked_labels([5, 6, 7], [0, 1, 1]) == [IGNORE_INDEX, 6, 7]
+
+
+def data_section(path, **extra):
+    return DataSection.model_validate({"format": "sharegpt", "train": [str(path)], "split": {"val": 0.2}, **extra})
+
+
+def test_prepare_masks_labels_and_reports_tokens(tokenizer, tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
+    data = data_section(write_jsonl(tmp_path / "d.jsonl", sharegpt_records(10)))
+    datasets, report = prepare_datasets(data, tokenizer, max_seq_length=256)
+    row = datasets["train"][0]
+    trained = tokenizer.decode([t for t in row["labels"] if t != IGNORE_INDEX])
+    assert trained.startswith("Ahoy!") and trained.endswith("Fair winds!<|im_end|>")
+    assert report.splits == {"test": 0, "val": 2, "train": 8}
+    assert 0 < report.tokens["train_trained_tokens"] < report.tokens["train_tokens"]
+
+
+def test_overlength_samples_are_dropped_or_truncated_and_counted(tokenizer, tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
+    long_one = {"conversations": [{"from": "human", "value": "Tell me a story."},
+                                  {"from": "gpt", "value": "Once upon a time " * 40}]}
+    path = write_jsonl(tmp_path / "d.jsonl", sharegpt_records(9) + [long_one])
+    _, dropped = prepare_datasets(data_section(path), tokenizer, max_seq_length=100)
+    assert sum(n for reason, n in dropped.filtered.items() if reason.startswith("longer_than")) == 1
+    assert sum(dropped.splits.values()) == 9
+    truncate = data_section(path, filter={"overlength": "truncate"})
+    datasets, truncated = prepare_datasets(truncate, tokenizer, max_seq_length=100)
+    assert sum(truncated.truncated.values()) == 1 and sum(truncated.splits.values()) == 10
+    assert max(len(r) for split in datasets.values() for r in split["input_ids"]) == 100
+
+
+def test_everything_too_long_is_a_clear_error(tokenizer, tmp_path, monkeypatch):
+    monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
+    path = write_jsonl(tmp_path / "d.jsonl", sharegpt_records(5))
+    with pytest.raises(UserError, match="every training sample was dropped") as caught:
+        prepare_datasets(data_section(path), tokenizer, max_seq_length=10)
+    assert "max_seq_length" in caught.value.fix
+
+
+def test_tokenized_data_is_cached_by_content(tokenizer, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("TUNEFORGE_CACHE", str(cache))
+    path = write_jsonl(tmp_path / "d.jsonl", sharegpt_records(10))
+    prepare_datasets(data_section(path), tokenizer, 256)
+    prepare_datasets(data_section(path), tokenizer, 256)
+    assert len(list((cache / "datasets").iterdir())) == 1  # second call hit the cache
+    write_jsonl(path, sharegpt_records(11))
+    _, report = prepare_datasets(data_section(path), tokenizer, 256)
+    assert len(list((cache / "datasets").iterdir())) == 2 and report.loaded == 11
