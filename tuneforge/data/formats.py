@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tuneforge.errors import ProblemCollector
 
@@ -35,7 +36,7 @@ class RecordError(ValueError):
 
 
 def read_records(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, dict]]:
-    """Yield (file:line, record) from a JSONL file, or (file:item, record) from a JSON array."""
+    """Yield (file:line, record) from a JSONL file, or (file:item N, record) from a JSON array."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -45,24 +46,24 @@ def read_records(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, 
     if not text.strip():
         problems.add(f"{path}: the file is empty")
         return
-    if path.suffix == ".json":
-        yield from _json_array_records(path, text, problems)
-        return
+    parsed = _json_array(path, text, problems) if path.suffix == ".json" else _json_lines(path, text, problems)
+    for where, record in parsed:
+        if isinstance(record, dict):
+            yield where, record
+        else:
+            problems.add(f"{where}: expected a JSON object, got {type(record).__name__}")
+
+
+def _json_lines(path: Path, text: str, problems: ProblemCollector) -> Iterator[tuple[str, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.add(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(record, dict):
-            problems.add(f"{path}:{number}: expected a JSON object, got {type(record).__name__}")
-            continue
-        yield f"{path}:{number}", record
+        if line.strip():
+            try:
+                yield f"{path}:{number}", json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.add(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})")
 
 
-def _json_array_records(path: Path, text: str, problems: ProblemCollector) -> Iterator[tuple[str, dict]]:
+def _json_array(path: Path, text: str, problems: ProblemCollector) -> Iterator[tuple[str, Any]]:
     try:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -71,11 +72,7 @@ def _json_array_records(path: Path, text: str, problems: ProblemCollector) -> It
     if not isinstance(items, list):
         problems.add(f"{path}: a .json data file must hold a list of records")
         return
-    for index, record in enumerate(items):
-        if isinstance(record, dict):
-            yield f"{path}:item {index}", record
-        else:
-            problems.add(f"{path}:item {index}: expected a JSON object, got {type(record).__name__}")
+    yield from ((f"{path}:item {index}", item) for index, item in enumerate(items))
 
 
 def _text_field(record: dict, key: str, required: bool = True) -> str:
@@ -89,38 +86,32 @@ def _text_field(record: dict, key: str, required: bool = True) -> str:
     return value
 
 
-def from_chat(record: dict, system_prompt: str | None) -> list[dict[str, str]]:
-    """OpenAI style: {"messages": [{"role": ..., "content": ...}, ...]}."""
-    turns = record.get("messages")
+def read_turns(record: dict, list_key: str, role_key: str, text_key: str, roles: dict[str, str]) -> list[dict]:
+    """The shared shape of chat and ShareGPT records: a list of {role, text} objects."""
+    turns = record.get(list_key)
     if not isinstance(turns, list):
-        raise RecordError("missing list field 'messages'")
+        raise RecordError(f"missing list field {list_key!r}")
     messages = []
     for index, turn in enumerate(turns):
         if not isinstance(turn, dict):
-            raise RecordError(f"messages[{index}] must be an object")
-        role = _text_field(turn, "role")
-        if role not in ROLES:
-            raise RecordError(f"messages[{index}].role is {role!r}; expected one of {', '.join(ROLES)}")
-        messages.append({"role": role, "content": _text_field(turn, "content")})
+            raise RecordError(f"{list_key}[{index}] must be an object")
+        speaker = _text_field(turn, role_key)
+        role = roles.get(speaker.lower())
+        if role is None:
+            raise RecordError(f"{list_key}[{index}].{role_key} is {speaker!r}; "
+                              f"expected one of {', '.join(sorted(roles))}")
+        messages.append({"role": role, "content": _text_field(turn, text_key)})
     return messages
+
+
+def from_chat(record: dict, system_prompt: str | None) -> list[dict[str, str]]:
+    """OpenAI style: {"messages": [{"role": ..., "content": ...}, ...]}."""
+    return read_turns(record, "messages", "role", "content", {role: role for role in ROLES})
 
 
 def from_sharegpt(record: dict, system_prompt: str | None) -> list[dict[str, str]]:
     """ShareGPT style: {"conversations": [{"from": "human"|"gpt"|..., "value": ...}, ...]}."""
-    turns = record.get("conversations")
-    if not isinstance(turns, list):
-        raise RecordError("missing list field 'conversations'")
-    messages = []
-    for index, turn in enumerate(turns):
-        if not isinstance(turn, dict):
-            raise RecordError(f"conversations[{index}] must be an object")
-        speaker = _text_field(turn, "from")
-        role = SHAREGPT_ROLE_ALIASES.get(speaker.lower())
-        if role is None:
-            raise RecordError(f"conversations[{index}].from is {speaker!r}; "
-                              f"expected one of {', '.join(sorted(SHAREGPT_ROLE_ALIASES))}")
-        messages.append({"role": role, "content": _text_field(turn, "value")})
-    return messages
+    return read_turns(record, "conversations", "from", "value", SHAREGPT_ROLE_ALIASES)
 
 
 def from_alpaca(record: dict, system_prompt: str | None) -> list[dict[str, str]]:
