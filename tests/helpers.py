@@ -49,11 +49,15 @@ def write_recipe(path: Path, body: dict) -> Path:
 
 
 def tiny_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
-    """A recipe that trains a tiny model on 24 short conversations in seconds."""
+    """A recipe that trains a tiny model on 24 short conversations in seconds.
+
+    4-bit loading and Unsloth's gradient checkpointing are forced on, so the GPU code path is
+    what runs here on the CPU ("auto" would turn both off without a GPU)."""
     data = write_jsonl(tmp_path / "data.jsonl", sharegpt_records(24))
     settings = {"max_steps": 6, "batch_size": 4, "grad_accum": 1, "lr": 5e-3, "logging_steps": 1,
-                "eval_steps": 3, "save_steps": 3, "save_total_limit": 2, "warmup_ratio": 0.0, **train}
+                "eval_steps": 3, "save_steps": 3, "save_total_limit": 2, "warmup_ratio": 0.0,
+                "gradient_checkpointing": "unsloth", **train}
     return write_recipe(tmp_path / "tiny.yaml", {
-        "name": "tiny", "model": {"base": str(model_dir), "max_seq_length": 128},
+        "name": "tiny", "model": {"base": str(model_dir), "max_seq_length": 128, "load_in_4bit": True},
         "lora": {"r": 8, "alpha": 16}, "data": {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}},
         "train": settings})

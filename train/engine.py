@@ -32,11 +32,25 @@ def torch_dtype(name: str):
     return None if name == "auto" else getattr(torch, name)
 
 
+def has_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def effective_4bit(setting: str | bool) -> bool:
+    return has_gpu() if setting == "auto" else setting
+
+
+def effective_checkpointing(setting: str | bool) -> str | bool:
+    return ("unsloth" if has_gpu() else False) if setting == "auto" else setting
+
+
 def load_base(model_cfg: ModelSection, base: ResolvedModel):
-    """FastLanguageModel in 4-bit (where the recipe asks) with the recipe's context length."""
+    """FastLanguageModel (4-bit where the recipe asks) with the recipe's context length."""
     FastLanguageModel = import_unsloth()
     model, tokenizer = FastLanguageModel.from_pretrained(
-        str(base.path), max_seq_length=model_cfg.max_seq_length, load_in_4bit=model_cfg.load_in_4bit,
+        str(base.path), max_seq_length=model_cfg.max_seq_length, load_in_4bit=effective_4bit(model_cfg.load_in_4bit),
         dtype=torch_dtype(model_cfg.dtype), trust_remote_code=model_cfg.trust_remote_code,
         local_files_only=True)
     if tokenizer.pad_token is None:  # batches need padding; the pad positions never carry loss
@@ -56,13 +70,13 @@ def _is_linear(module) -> bool:
     return type(module).__name__ in ("Linear", "Linear4bit", "Linear8bitLt")
 
 
-def attach_lora(model, lora: LoraSection, gradient_checkpointing: str, seed: int):
+def attach_lora(model, lora: LoraSection, gradient_checkpointing: str | bool, seed: int):
     FastLanguageModel = import_unsloth()
     check_target_modules(model, lora.target_modules)
-    checkpointing = {"unsloth": "unsloth", "true": True, "false": False}[gradient_checkpointing]
     return FastLanguageModel.get_peft_model(
         model, r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-        bias=lora.bias, use_rslora=lora.use_rslora, use_gradient_checkpointing=checkpointing, random_state=seed)
+        bias=lora.bias, use_rslora=lora.use_rslora,
+        use_gradient_checkpointing=effective_checkpointing(gradient_checkpointing), random_state=seed)
 
 
 def precision_flags(precision: str) -> dict[str, bool]:
@@ -70,7 +84,7 @@ def precision_flags(precision: str) -> dict[str, bool]:
     import torch
 
     if precision == "auto":
-        if not torch.cuda.is_available():
+        if not has_gpu():
             precision = "fp32"
         else:
             precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
@@ -79,11 +93,9 @@ def precision_flags(precision: str) -> dict[str, bool]:
 
 def optimizer_name(optim: str) -> str:
     """auto: 8-bit AdamW on a GPU (bitsandbytes), plain AdamW on a CPU."""
-    import torch
-
     if optim != "auto":
         return optim
-    return "adamw_8bit" if torch.cuda.is_available() else "adamw_torch"
+    return "adamw_8bit" if has_gpu() else "adamw_torch"
 
 
 def sft_config(recipe: Recipe, checkpoints_dir: Path, has_val: bool):
@@ -118,3 +130,12 @@ def build_trainer(model, tokenizer, recipe: Recipe, datasets: dict, run_dir: Pat
         model=model, processing_class=tokenizer, args=sft_config(recipe, run_dir / "checkpoints", has_val),
         train_dataset=trainer_dataset(datasets["train"]),
         eval_dataset=trainer_dataset(datasets["val"]) if has_val else None, callbacks=callbacks)
+
+
+def effective_settings(recipe: Recipe) -> dict:
+    """What the "auto" settings became on this machine, for the manifest and the log."""
+    settings = {"gpu": has_gpu(), "load_in_4bit": effective_4bit(recipe.model.load_in_4bit),
+                "gradient_checkpointing": effective_checkpointing(recipe.train.gradient_checkpointing),
+                "optim": optimizer_name(recipe.train.optim), **precision_flags(recipe.train.precision)}
+    log.info("effective settings on this machine: %s", settings)
+    return settings

@@ -17,8 +17,9 @@ from pathlib import Path
 from tuneforge.data.prepare import prepare_datasets
 from tuneforge.models import resolve_model
 from tuneforge.recipe import Recipe, recipe_to_yaml
-from tuneforge.runs import (MANIFEST, RESOLVED_RECIPE, create_run_dir, git_commit, machine_description,
-                            package_versions, read_manifest, write_json_atomic, write_text_atomic)
+from tuneforge.runs import (MANIFEST, RESOLVED_RECIPE, create_run_dir, git_commit, latest_checkpoint,
+                            machine_description, package_versions, read_manifest, write_json_atomic,
+                            write_text_atomic)
 from tuneforge.train.resume import select_resume
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def held_out_loss(trainer, has_val: bool) -> float | None:
 def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), resume: str = "auto",
                  run_id: str | None = None) -> Path:
     """Train one recipe; returns the completed run folder."""
-    from tuneforge.train.engine import attach_lora, build_trainer, import_unsloth, load_base
+    from tuneforge.train.engine import attach_lora, build_trainer, effective_settings, import_unsloth, load_base
 
     import_unsloth()  # before transformers: Unsloth patches it on import
     from transformers import set_seed
@@ -82,6 +83,7 @@ def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), r
         set_seed(recipe.train.seed)
         base = resolve_model(recipe.model.base)
         manifest["base_model"] = base.to_manifest()
+        manifest["effective"] = effective_settings(recipe)
         model, tokenizer = load_base(recipe.model, base)
         datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
         manifest["data"] = report.to_json()
@@ -92,9 +94,10 @@ def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), r
         metrics = manifest.setdefault("metrics", {})
         if checkpoint is None:
             metrics["held_out_loss_before"] = held_out_loss(trainer, has_val)
+        tokens_before = tokens_seen_before(checkpoint)  # read now: checkpoint rotation may delete it
         started = time.time()
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        metrics.update(train_metrics(result, time.time() - started, trainer))
+        metrics.update(train_metrics(result, time.time() - started, trainer, tokens_before))
         metrics["held_out_loss_after"] = held_out_loss(trainer, has_val)
         save_adapter(model, tokenizer, run_dir)
         plot_loss(run_dir / "metrics.jsonl", run_dir / "loss.png")
@@ -102,8 +105,9 @@ def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), r
         manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         manifest["error"] = f"{type(exc).__name__}: {exc}"
         write_json_atomic(run_dir / MANIFEST, manifest)
-        log.error("run %s %s; `tuneforge train %s --resume auto` continues from its last checkpoint",
-                  run_dir, manifest["status"], source)
+        if latest_checkpoint(run_dir):
+            log.error("run %s %s; `tuneforge train %s --resume auto` continues from its last checkpoint",
+                      run_dir, manifest["status"], source)
         raise
     manifest.update(status="complete", finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     write_json_atomic(run_dir / MANIFEST, manifest)
@@ -111,9 +115,17 @@ def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), r
     return run_dir
 
 
-def train_metrics(result, seconds: float, trainer) -> dict:
-    """Throughput of this session of training (a resumed run counts only its own part)."""
-    tokens = trainer.state.num_input_tokens_seen
+def tokens_seen_before(checkpoint: Path | None) -> int:
+    if checkpoint is None:
+        return 0
+    return json.loads((checkpoint / "trainer_state.json").read_text()).get("num_input_tokens_seen", 0)
+
+
+def train_metrics(result, seconds: float, trainer, tokens_before: int) -> dict:
+    """Throughput of this session of training (a resumed run counts only its own part).
+
+    Tokens are non-padding input tokens, so padding never inflates the rate."""
+    tokens = trainer.state.num_input_tokens_seen - tokens_before
     return {"global_step": trainer.state.global_step, "train_loss": result.training_loss,
-            "train_seconds": round(seconds, 1), "input_tokens_seen": tokens,
+            "train_seconds": round(seconds, 1), "input_tokens_this_session": tokens,
             "tokens_per_second": round(tokens / seconds, 1) if seconds else None}

@@ -46,7 +46,9 @@ def _resolve_existing_file(value: Path, info: ValidationInfo) -> Path:
 class ModelSection(Section):
     base: str = EMBEDDED_DEFAULT
     max_seq_length: PositiveInt = 2048
-    load_in_4bit: bool = True
+    # auto: 4-bit on a GPU; full precision on a CPU, where bitsandbytes' 4-bit matmuls are
+    # emulated and measured 2.6x slower per step for SmolLM2 (BENCHMARKS.md).
+    load_in_4bit: Literal["auto"] | bool = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     trust_remote_code: bool = False
 
@@ -105,7 +107,9 @@ class TrainSection(Section):
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
     optim: Literal[tuple(OPTIMIZERS)] = "auto"  # type: ignore[valid-type]
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
-    gradient_checkpointing: Literal["unsloth", "true", "false"] = "unsloth"
+    # auto: Unsloth's offloaded checkpointing on a GPU; off on a CPU (it costs ~40% more compute there
+    # and host memory is rarely the limit). "unsloth" or true forces it, false turns it off.
+    gradient_checkpointing: Literal["auto", "unsloth"] | bool = "auto"
     seed: int = 3407
     logging_steps: PositiveInt = 10
     eval_steps: PositiveInt | None = 100
