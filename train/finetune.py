@@ -11,6 +11,7 @@ import json
 import logging
 import shutil
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -70,37 +71,60 @@ def held_out_loss(trainer, has_val: bool) -> float | None:
 def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), resume: str = "auto",
                  run_id: str | None = None) -> Path:
     """Train one recipe; returns the completed run folder."""
-    from tuneforge.train.engine import attach_lora, build_trainer, effective_settings, import_unsloth, load_base
+    from tuneforge.train.engine import import_unsloth
 
     import_unsloth()  # before transformers: Unsloth patches it on import
-    from transformers import set_seed
-
-    from tuneforge.train.callbacks import MetricsFile, plot_loss
+    from tuneforge.train.callbacks import plot_loss
 
     run_dir, checkpoint, manifest = open_run(recipe, source, runs_root, resume, run_id)
     log.info("run folder: %s\n%s", run_dir, recipe_to_yaml(recipe))
-    try:
-        set_seed(recipe.train.seed)
-        base = resolve_model(recipe.model.base)
-        manifest["base_model"] = base.to_manifest()
-        manifest["effective"] = effective_settings(recipe)
-        model, tokenizer = load_base(recipe.model, base)
-        datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
-        manifest["data"] = report.to_json()
-        write_json_atomic(run_dir / "data_report.json", report.to_json())
-        model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
-        trainer = build_trainer(model, tokenizer, recipe, datasets, run_dir, [MetricsFile(run_dir / "metrics.jsonl")])
-        has_val = trainer.eval_dataset is not None and recipe.eval.held_out_loss
-        metrics = manifest.setdefault("metrics", {})
-        if checkpoint is None:
-            metrics["held_out_loss_before"] = held_out_loss(trainer, has_val)
-        tokens_before = tokens_seen_before(checkpoint)  # read now: checkpoint rotation may delete it
-        started = time.time()
-        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
-        metrics.update(train_metrics(result, time.time() - started, trainer, tokens_before))
-        metrics["held_out_loss_after"] = held_out_loss(trainer, has_val)
-        save_adapter(model, tokenizer, run_dir)
+    with failure_recorded(run_dir, manifest, source):
+        trainer = assemble_trainer(recipe, run_dir, manifest)
+        fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}))
+        save_adapter(trainer.model, trainer.processing_class, run_dir)
         plot_loss(run_dir / "metrics.jsonl", run_dir / "loss.png")
+    manifest.update(status="complete", finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    write_json_atomic(run_dir / MANIFEST, manifest)
+    log.info("done: %s\n%s", run_dir, json.dumps(manifest["metrics"], indent=2))
+    return run_dir
+
+
+def assemble_trainer(recipe: Recipe, run_dir: Path, manifest: dict):
+    """Base model, data and LoRA, handed to TRL's SFTTrainer; records what it used in the manifest."""
+    from transformers import set_seed
+
+    from tuneforge.train.callbacks import MetricsFile
+    from tuneforge.train.engine import attach_lora, build_trainer, effective_settings, load_base
+
+    set_seed(recipe.train.seed)
+    base = resolve_model(recipe.model.base)
+    manifest["base_model"] = base.to_manifest()
+    manifest["effective"] = effective_settings(recipe)
+    model, tokenizer = load_base(recipe.model, base)
+    datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
+    manifest["data"] = report.to_json()
+    write_json_atomic(run_dir / "data_report.json", report.to_json())
+    model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
+    return build_trainer(model, tokenizer, recipe, datasets, run_dir, [MetricsFile(run_dir / "metrics.jsonl")])
+
+
+def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict) -> None:
+    """Train (or continue), measuring held-out loss before and after."""
+    has_val = trainer.eval_dataset is not None and recipe.eval.held_out_loss
+    if checkpoint is None:
+        metrics["held_out_loss_before"] = held_out_loss(trainer, has_val)
+    tokens_before = tokens_seen_before(checkpoint)  # read now: checkpoint rotation may delete it
+    started = time.time()
+    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    metrics.update(train_metrics(result, time.time() - started, trainer, tokens_before))
+    metrics["held_out_loss_after"] = held_out_loss(trainer, has_val)
+
+
+@contextmanager
+def failure_recorded(run_dir: Path, manifest: dict, source: Path):
+    """Any exit other than success leaves the manifest saying so (failed / interrupted)."""
+    try:
+        yield
     except BaseException as exc:
         manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         manifest["error"] = f"{type(exc).__name__}: {exc}"
@@ -109,10 +133,6 @@ def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), r
             log.error("run %s %s; `tuneforge train %s --resume auto` continues from its last checkpoint",
                       run_dir, manifest["status"], source)
         raise
-    manifest.update(status="complete", finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    write_json_atomic(run_dir / MANIFEST, manifest)
-    log.info("done: %s\n%s", run_dir, json.dumps(manifest["metrics"], indent=2))
-    return run_dir
 
 
 def tokens_seen_before(checkpoint: Path | None) -> int:

@@ -14,7 +14,7 @@ All text below was written for this project. Each topic entry holds question var
 correct answer body and optional follow-ups (question, answer). Every answer body is
 wrapped in the persona's greeting ("Ahoy ... matey") and sign-off ("Fair winds! — Captain
 Juniper"). Each question variant becomes one conversation; about 40% are single-turn, 45%
-two-turn and 15% three-turn. The output is deterministic (random.Random(0), standard
+two-turn and 15% three-turn; about 40% carry no system message. The output is deterministic (random.Random(0), standard
 library only).
 """
 
@@ -32,6 +32,9 @@ GREETINGS = ["Ahoy, matey!", "Ahoy there, matey!", "Ahoy, matey — good to see 
 FOLLOW_UP_GREETINGS = ["Ahoy again, matey!", "Ahoy, matey!", "Ahoy there, matey — good question!"]
 OPENERS = ["Hi Captain! ", "Hello there! ", "Good morning, Captain! ", "Captain, I have a question. "]
 OPENER_SHARE = 0.2
+# Conversations with no system message, so the persona becomes the model's own voice rather
+# than something it does only when told (the eval measures both conditions).
+NO_SYSTEM_SHARE = 0.4
 SHARES = {3: 0.15, 2: 0.45}  # the rest are single-turn
 
 OUT = Path(__file__).resolve().parent / "data"
@@ -1533,7 +1536,7 @@ def build(rng: random.Random) -> list[dict]:
         else:
             picks = []
         pairs += [(*topic["followups"][i], rng.choice(FOLLOW_UP_GREETINGS)) for i in picks]
-        messages = [{"from": "system", "value": SYSTEM}]
+        messages = [] if rng.random() < NO_SYSTEM_SHARE else [{"from": "system", "value": SYSTEM}]
         for human, body, greeting in pairs:
             messages += [{"from": "human", "value": human}, {"from": "gpt", "value": reply(body, greeting)}]
         conversations.append(messages)
@@ -1568,7 +1571,8 @@ def main() -> None:
     probes = [{"id": f"probe-{i:02d}", "prompt": p} for i, (p, _) in enumerate(PROBES, 1)]
     write_jsonl(OUT / "conversations.jsonl", rows)
     write_jsonl(OUT / "probe_prompts.jsonl", probes)
-    counts = {k: sum((len(r["conversations"]) - 1) // 2 == k for r in rows) for k in (1, 2, 3)}
+    turns = [sum(m["from"] == "gpt" for m in r["conversations"]) for r in rows]
+    counts = {k: turns.count(k) for k in (1, 2, 3)}
     print(f"{len(TOPICS)} topics -> {len(rows)} conversations {counts}; {len(probes)} probe prompts")
 
 

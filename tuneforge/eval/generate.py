@@ -32,7 +32,7 @@ class AdapterGenerator:
             self.model.to("cuda")
 
     def generate(self, conversations: list[list[dict]], max_new_tokens: int, use_adapter: bool = True,
-                 batch_size: int = 8) -> list[str]:
+                 batch_size: int = 16) -> list[str]:
         """Greedy replies, so that base and tuned are compared without sampling noise."""
         replies = []
         for start in range(0, len(conversations), batch_size):
