@@ -105,7 +105,13 @@ def assemble_trainer(recipe: Recipe, run_dir: Path, manifest: dict):
     manifest["data"] = report.to_json()
     write_json_atomic(run_dir / "data_report.json", report.to_json())
     model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
-    return build_trainer(model, tokenizer, recipe, datasets, run_dir, [MetricsFile(run_dir / "metrics.jsonl")])
+    trainer = build_trainer(model, tokenizer, recipe, datasets, run_dir, [MetricsFile(run_dir / "metrics.jsonl")])
+    manifest["effective"]["packing"] = bool(trainer.args.packing)
+    if recipe.data.packing and not trainer.args.packing:
+        # Unsloth refuses packing where attention cannot keep packed samples apart (on a CPU:
+        # no FlashAttention); training goes on with padded batches, and the manifest says so.
+        log.warning("data.packing was requested but Unsloth turned it off on this machine; training unpacked")
+    return trainer
 
 
 def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict) -> None:

@@ -81,15 +81,16 @@ def test_wrong_target_module_is_a_clear_error(tiny_llama_dir, tmp_path, monkeypa
     assert json.loads((run_dir / MANIFEST).read_text())["status"] == "failed"
 
 
-def test_packing_fills_rows_with_several_conversations(tiny_llama_dir, tmp_path, monkeypatch):
+def test_packing_is_applied_on_gpu_and_reported_when_refused(tiny_llama_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
+    import torch
+
     from tuneforge.train.finetune import train_recipe
 
-    path = tiny_recipe(tmp_path, tiny_llama_dir, max_steps=2, eval_steps=None)
-    tokens = {}
-    for packing in ("false", "true"):
-        recipe, source = load_recipe(path, [f"data.packing={packing}"])
-        run_dir = train_recipe(recipe, source, tmp_path / "runs", resume="none")
-        tokens[packing] = read_manifest(run_dir)["metrics"]["input_tokens_this_session"]
-    # same steps and batch size: packed 128-token rows hold about two ~55-token conversations each
-    assert tokens["true"] > 1.5 * tokens["false"]
+    recipe, source = load_recipe(tiny_recipe(tmp_path, tiny_llama_dir, max_steps=2), ["data.packing=true"])
+    run_dir = train_recipe(recipe, source, tmp_path / "runs", resume="none")
+    manifest = read_manifest(run_dir)
+    assert manifest["status"] == "complete"
+    # Unsloth packs only where FlashAttention keeps packed samples apart; on a CPU it refuses,
+    # and the run must say so rather than claim packing it did not do.
+    assert manifest["effective"]["packing"] is torch.cuda.is_available()
