@@ -50,7 +50,7 @@ def plot_loss(metrics_path: Path, output: Path) -> Path | None:
         axes.plot(*zip(*held_out), "o-", label="held-out loss", linewidth=1.5)
     axes.set_xlabel("optimizer step")
     axes.set_ylabel("cross-entropy (assistant tokens)")
-    axes.set_title(output.parent.name)
+    axes.set_title(f"{output.parent.parent.name} / {output.parent.name}")  # recipe / run id
     axes.grid(alpha=0.3)
     axes.legend()
     save_figure(figure, output)

@@ -72,3 +72,13 @@ def test_validate_reports_bad_recipes_with_exit_2(tmp_path):
 def test_eval_refuses_a_folder_that_is_not_a_run(tmp_path):
     result = CliRunner().invoke(main, ["eval", str(tmp_path)])
     assert result.exit_code == 2 and "not a tuneforge run" in result.output
+
+
+def test_data_inspect_prints_the_data_report():
+    import json
+
+    result = CliRunner().invoke(main, ["data", "inspect", "quickstart", "-o", "data.split.val=0.1"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output[result.output.index("{"):])
+    assert report["loaded"] == 378 and report["kept"] == 378
+    assert report["splits"]["val"] == 38 and report["splits"]["train"] == 340
