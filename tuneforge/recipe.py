@@ -47,7 +47,7 @@ class ModelSection(Section):
     base: str = EMBEDDED_DEFAULT
     max_seq_length: PositiveInt = 2048
     # auto: 4-bit on a GPU; full precision on a CPU, where bitsandbytes' 4-bit matmuls are
-    # emulated and measured 2.6x slower per step for SmolLM2 (BENCHMARKS.md).
+    # emulated and measured 2.3-2.6x slower per step for SmolLM2 (BENCHMARKS.md).
     load_in_4bit: Literal["auto"] | bool = "auto"
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     trust_remote_code: bool = False
