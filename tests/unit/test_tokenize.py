@@ -27,6 +27,26 @@ def test_only_assistant_tokens_carry_loss(tokenizer):
     assert ids == tokenizer.apply_chat_template(CONVERSATION, tokenize=True, return_dict=True)["input_ids"]
 
 
+# A template written for this test that, like Qwen3's, renders the last assistant reply
+# differently from earlier ones, so a shorter conversation is not a prefix of a longer one.
+LAST_TURN_DIFFERS = (
+    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+    "{% if m['role'] == 'assistant' and loop.last %}<think>\n\n</think>\n\n{% endif %}"
+    "{{ m['content'] }}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def test_masking_with_a_template_that_is_not_prefix_stable(tokenizer):
+    import copy
+
+    changed = copy.deepcopy(tokenizer)
+    changed.chat_template = LAST_TURN_DIFFERS
+    ids, mask = encode_conversation(changed, CONVERSATION, assistant_only=True)
+    # the first reply is found by search; the last is everything after the generation prompt,
+    # including the empty think block the model itself emits there
+    assert trained_text(changed, ids, mask) == "Paris.<|im_end|><think>\n\n</think>\n\nMadrid, of course.<|im_end|>"
+
+
 def test_full_sequence_loss_when_asked(tokenizer):
     ids, mask = encode_conversation(tokenizer, CONVERSATION, assistant_only=False)
     assert all(mask) and len(ids) == len(mask)

@@ -4,7 +4,8 @@ The conversation is rendered once with the tokenizer's own chat template. Each a
 reply's character span is found by rendering the conversation up to that reply, and the
 tokens whose characters fall inside a span get mask 1 (train on them); all others get 0.
 This works for any template whose rendering of a shorter conversation is a prefix of the
-longer one (ChatML, Llama 3, Qwen2.5 ...), and is checked for every sample.
+longer one (ChatML, Llama 3, Qwen2.5 ...), which is checked for every reply; where it does
+not hold (Qwen3's <think> handling), the reply is found by searching for its text.
 """
 
 from __future__ import annotations
@@ -34,17 +35,36 @@ def assistant_spans(tokenizer, messages: list[dict]) -> tuple[str, list[tuple[in
     A span covers the reply and its end-of-turn token, so the model learns to stop.
     """
     text = render(tokenizer, messages)
-    spans = []
+    spans, cursor = [], 0
     for index, message in enumerate(messages):
         if message["role"] != "assistant":
             continue
         before = render(tokenizer, messages[:index], generation_prompt=True)
         through = render(tokenizer, messages[: index + 1]).rstrip("\n")
-        if not (text.startswith(before) and text.startswith(through)):
-            raise UserError("the chat template does not render conversations prefix-stably, so assistant "
-                            "tokens cannot be located", fix="set data.assistant_only_loss: false for this model")
-        spans.append((len(before), len(through)))
+        if text.startswith(before) and text.startswith(through):
+            span = (len(before), len(through))
+        else:
+            span = search_span(text, message["content"], cursor, tokenizer.eos_token)
+        spans.append(span)
+        cursor = span[1]
     return text, spans
+
+
+def search_span(text: str, content: str, cursor: int, end_token: str | None) -> tuple[int, int]:
+    """Locate a reply in templates that render a turn differently once later turns exist.
+
+    Qwen3's template, for one, writes an empty <think></think> block before the last reply only.
+    Search for the reply's text after the previous reply, and extend the span over the
+    end-of-turn token that follows it.
+    """
+    start = text.find(content, cursor) if content else -1
+    if start < 0:
+        raise UserError("an assistant reply cannot be found in the rendered chat template",
+                        fix="set data.assistant_only_loss: false for this model, or fix its chat template")
+    end = start + len(content)
+    if end_token and text.startswith(end_token, end):
+        end += len(end_token)
+    return start, end
 
 
 def encode_conversation(tokenizer, messages: list[dict], assistant_only: bool) -> tuple[list[int], list[int]]:
