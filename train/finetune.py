@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tuneforge.data.prepare import prepare_datasets
-from tuneforge.models import resolve_model
+from tuneforge.data.prepare import DataReport, prepare_datasets, read_conversations
+from tuneforge.models import ResolvedModel, resolve_model
 from tuneforge.recipe import Recipe, recipe_to_yaml
 from tuneforge.runs import (MANIFEST, RESOLVED_RECIPE, create_run_dir, git_commit, latest_checkpoint,
                             machine_description, package_versions, read_manifest, write_json_atomic,
@@ -76,10 +76,11 @@ def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), r
     import_unsloth()  # before transformers: Unsloth patches it on import
     from tuneforge.train.callbacks import plot_loss
 
+    base = preflight(recipe)
     run_dir, checkpoint, manifest = open_run(recipe, source, runs_root, resume, run_id)
     log.info("run folder: %s\n%s", run_dir, recipe_to_yaml(recipe))
     with failure_recorded(run_dir, manifest, source):
-        trainer = assemble_trainer(recipe, run_dir, manifest)
+        trainer = assemble_trainer(recipe, base, run_dir, manifest)
         fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}))
         save_adapter(trainer.model, trainer.processing_class, run_dir)
         plot_loss(run_dir / "metrics.jsonl", run_dir / "loss.png")
@@ -89,7 +90,15 @@ def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), r
     return run_dir
 
 
-def assemble_trainer(recipe: Recipe, run_dir: Path, manifest: dict):
+def preflight(recipe: Recipe) -> ResolvedModel:
+    """Checks that need no weights, before any run folder exists: the base model resolves and
+    every data record parses (all problems reported together)."""
+    base = resolve_model(recipe.model.base)
+    read_conversations(recipe.data, DataReport())
+    return base
+
+
+def assemble_trainer(recipe: Recipe, base: ResolvedModel, run_dir: Path, manifest: dict):
     """Base model, data and LoRA, handed to TRL's SFTTrainer; records what it used in the manifest."""
     from transformers import set_seed
 
@@ -97,7 +106,6 @@ def assemble_trainer(recipe: Recipe, run_dir: Path, manifest: dict):
     from tuneforge.train.engine import attach_lora, build_trainer, effective_settings, load_base
 
     set_seed(recipe.train.seed)
-    base = resolve_model(recipe.model.base)
     manifest["base_model"] = base.to_manifest()
     manifest["effective"] = effective_settings(recipe)
     model, tokenizer = load_base(recipe.model, base)
