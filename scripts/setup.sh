@@ -44,6 +44,10 @@ CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "${PIP[@]}" install -q 'llama-cpp-python[ser
 
 "${PIP[@]}" install -q -e '.[dev]'
 
+# llama.cpp's HF->GGUF converter is in llama-cpp-python's sdist, not its wheel: fetch that sdist
+# through pip once and keep only the converter files in the tuneforge cache (export runs offline).
+"$VENV/bin/python" -m tuneforge.export.converter
+
 # Convert the embedded GGUF into its cached HF folder now, so the first run doesn't.
 "$VENV/bin/tuneforge" models prepare embedded:smollm2-135m-instruct
 

@@ -83,6 +83,22 @@ def evaluate(run: str, runs_dir: Path) -> None:
     click.echo(str(evaluate_run(run_dir)))
 
 
+@main.command(name="export")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--format", "formats", default=None, help="Comma list: merged,gguf (default: the recipe's export.formats).")
+@click.option("--quant", "quants", default=None, help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m "
+              "(default: the recipe's export.quants).")
+def export(run_dir: Path, formats: str | None, quants: str | None) -> None:
+    """Export a finished RUN_DIR: merged 16-bit weights and GGUF files, with a fidelity check."""
+    from tuneforge.export.artifacts import export_run
+    from tuneforge.runs import load_run
+
+    recipe, _ = load_run(run_dir)
+    chosen_formats = formats.split(",") if formats else list(recipe.export.formats)
+    chosen_quants = quants.split(",") if quants else list(recipe.export.quants)
+    click.echo(str(export_run(run_dir, chosen_formats, chosen_quants)))
+
+
 @main.group()
 def recipes() -> None:
     """List, show and validate recipes."""

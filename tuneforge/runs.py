@@ -110,3 +110,14 @@ def latest_complete_run(runs_root: Path, recipe_name: str) -> Path:
         raise UserError(f"no complete run of recipe {recipe_name!r} under {runs_root}",
                         fix=f"train it first: tuneforge train {recipe_name}")
     return complete[-1]
+
+
+def load_run(run_dir: Path):
+    """The recipe and manifest of a finished run; refuses runs that did not complete."""
+    from tuneforge.recipe import read_yaml, validate_recipe
+
+    manifest = read_manifest(run_dir)
+    if manifest.get("status") != "complete":
+        raise UserError(f"{run_dir} is not a complete run (status: {manifest.get('status')})",
+                        fix=f"finish it with `tuneforge train {manifest.get('recipe_source')} --resume {run_dir}`")
+    return validate_recipe(read_yaml(run_dir / RESOLVED_RECIPE), run_dir / RESOLVED_RECIPE), manifest

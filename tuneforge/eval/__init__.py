@@ -7,20 +7,9 @@ import logging
 import shutil
 from pathlib import Path
 
-from tuneforge.errors import UserError
-from tuneforge.recipe import Recipe, read_yaml, validate_recipe
-from tuneforge.runs import RESOLVED_RECIPE, read_manifest, write_json_atomic
+from tuneforge.runs import load_run, write_json_atomic
 
 log = logging.getLogger(__name__)
-
-
-def load_run(run_dir: Path) -> tuple[Recipe, dict]:
-    """The recipe and manifest of a finished run; refuses runs that did not complete."""
-    manifest = read_manifest(run_dir)
-    if manifest.get("status") != "complete":
-        raise UserError(f"{run_dir} is not a complete run (status: {manifest.get('status')})",
-                        fix=f"finish it with `tuneforge train {manifest.get('recipe_source')} --resume {run_dir}`")
-    return validate_recipe(read_yaml(run_dir / RESOLVED_RECIPE), run_dir / RESOLVED_RECIPE), manifest
 
 
 def evaluate_run(run_dir: Path) -> Path:

@@ -1,0 +1,127 @@
+"""`tuneforge export RUN`: a finished run → deployable artifacts under RUN/export/.
+
+    tuneforge export runs/quickstart/<run-id> --format merged,gguf --quant f16,q8_0,q4_k_m
+
+Every check runs before any weights load: the run is complete and has an adapter, the
+formats and quant names are known, the converter is present, the disk has room. Each
+artifact is written aside and renamed; `export.json` records sizes, sha256, time taken,
+versions, the source run, and each GGUF's fidelity against the merged 16-bit model.
+This version writes merged 16-bit weights and GGUF files (the other formats come with the
+rest of the export issue).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.export.converter import converter_script
+from tuneforge.export.gguf import CONVERTER_TYPES, QUANT_FTYPES, convert, gguf_name, quantize
+from tuneforge.models import sha256_file
+from tuneforge.recipe import GGUF_QUANTS
+from tuneforge.runs import load_run, package_versions, write_json_atomic
+
+log = logging.getLogger(__name__)
+AVAILABLE_FORMATS = ("merged", "gguf")
+MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
+
+
+def check_request(run_dir: Path, formats: list[str], quants: list[str]) -> None:
+    problems = ProblemCollector("cannot export")
+    for fmt in formats:
+        if fmt not in AVAILABLE_FORMATS:
+            problems.add(f"--format {fmt}: not available in this version; choose from {', '.join(AVAILABLE_FORMATS)}")
+    for quant in quants:
+        if quant not in GGUF_QUANTS:
+            problems.add(f"--quant {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
+    if not (run_dir / "adapter" / "adapter_model.safetensors").is_file():
+        problems.add(f"{run_dir}: no adapter/adapter_model.safetensors")
+    problems.raise_if_any()
+    if "gguf" in formats:
+        converter_script()
+
+
+def check_disk(run_dir: Path, manifest: dict) -> None:
+    weights = sum(manifest["base_model"]["identity"].get("weights", {}).values()) or 600_000_000
+    free = shutil.disk_usage(run_dir).free
+    if free < 3 * weights:
+        raise UserError(f"not enough disk space under {run_dir}: {free / 1e9:.1f} GB free, "
+                        f"about {3 * weights / 1e9:.1f} GB needed", fix="free some space or export elsewhere")
+
+
+def record(path: Path, started: float, **extra) -> dict:
+    return {"file": path.name, "bytes": sum(p.stat().st_size for p in _files(path)),
+            "sha256": {p.name: sha256_file(p) for p in _files(path)}, "seconds": round(time.time() - started, 2),
+            **extra}
+
+
+def _files(path: Path) -> list[Path]:
+    return sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+
+
+def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
+    recipe, manifest = load_run(run_dir)
+    check_request(run_dir, formats, quants)
+    check_disk(run_dir, manifest)
+    from tuneforge.export.merge import merge_adapter
+
+    out = run_dir / "export"
+    out.mkdir(exist_ok=True)
+    artifacts = {}
+    started = time.time()
+    merged = merge_adapter(run_dir, manifest, out / "merged")
+    artifacts["merged"] = record(merged, started)
+    if "gguf" in formats:
+        artifacts.update(export_gguf(merged, out, recipe.name, quants))
+        artifacts.update(measure_fidelity(recipe, merged, out, artifacts))
+    write_json_atomic(out / "export.json", {
+        "source_run": str(run_dir), "recipe": recipe.name, "base_model": manifest["base_model"]["ref"],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "packages": package_versions(),
+        "artifacts": artifacts})
+    return out
+
+
+def export_gguf(merged: Path, out: Path, name: str, quants: list[str]) -> dict:
+    artifacts = {}
+    started = time.time()
+    f16 = convert(merged, out / gguf_name(name, "f16"), "f16")
+    artifacts["f16"] = record(f16, started)
+    for quant in quants:
+        started = time.time()
+        if quant in CONVERTER_TYPES and quant != "f16":
+            path = convert(merged, out / gguf_name(name, quant), quant)
+        elif quant in QUANT_FTYPES:
+            path = quantize(f16, out / gguf_name(name, quant), quant)
+        else:
+            continue
+        artifacts[quant] = record(path, started)
+    return artifacts
+
+
+def measure_fidelity(recipe, merged: Path, out: Path, artifacts: dict) -> dict:
+    """Top-1 agreement and perplexity of every GGUF against the merged model; fails on broken ones."""
+    from transformers import AutoTokenizer
+
+    from tuneforge.data.prepare import prepare_datasets
+    from tuneforge.export.verify import gguf_logits, hf_logits, perplexity, top1_agreement
+
+    datasets, _ = prepare_datasets(recipe.data, AutoTokenizer.from_pretrained(str(merged)), recipe.model.max_seq_length)
+    split = datasets["val"] if len(datasets["val"]) else datasets["train"]
+    rows = split.select(range(min(8, len(split))))
+    sequences, labels = rows["input_ids"], rows["labels"]
+    reference = hf_logits(merged, sequences)
+    artifacts["merged"]["perplexity"] = round(perplexity(reference, labels), 4)
+    for quant, entry in artifacts.items():
+        if quant == "merged":
+            continue
+        candidate = gguf_logits(out / entry["file"], sequences)
+        entry["top1_agreement"] = round(top1_agreement(reference, candidate), 4)
+        entry["perplexity"] = round(perplexity(candidate, labels), 4)
+        if entry["top1_agreement"] < MIN_AGREEMENT.get(quant, 0.5):
+            raise UserError(f"{entry['file']} disagrees with the merged model on {1 - entry['top1_agreement']:.0%} "
+                            "of next tokens: the conversion is broken", fix="report this with export/export.json")
+    return artifacts

@@ -1,0 +1,75 @@
+"""Export of a tiny trained run: merged weights equal base + adapter; GGUF agrees with HF."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from helpers import tiny_recipe
+
+from tuneforge.cli import main
+from tuneforge.recipe import load_recipe
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_llama_dir, tmp_path_factory):
+    from tuneforge.train.finetune import train_recipe
+
+    tmp = tmp_path_factory.mktemp("export-run")
+    recipe, source = load_recipe(tiny_recipe(tmp, tiny_llama_dir, max_steps=4, lr=5e-2, eval_steps=None))
+    return train_recipe(recipe, source, tmp / "runs", resume="none")
+
+
+def test_merged_model_equals_base_plus_adapter(tiny_run, tiny_llama_dir, tmp_path):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from tuneforge.export.merge import merge_adapter
+    from tuneforge.runs import read_manifest
+
+    merged_dir = merge_adapter(tiny_run, read_manifest(tiny_run), tmp_path / "merged", dtype="float32")
+    tokens = torch.tensor([[1, 420, 1337, 77, 2048, 9]])
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir), dtype=torch.float32)
+    reference = PeftModel.from_pretrained(base, str(tiny_run / "adapter")).eval()
+    merged = AutoModelForCausalLM.from_pretrained(str(merged_dir), dtype=torch.float32).eval()
+    with torch.inference_mode():
+        expected, actual = reference(tokens).logits, merged(tokens).logits
+        with reference.disable_adapter():
+            assert not torch.allclose(reference(tokens).logits, expected, atol=1e-4)  # the adapter does something
+    torch.testing.assert_close(actual, expected, atol=1e-4, rtol=1e-4)
+    config = json.loads((merged_dir / "tokenizer_config.json").read_text())
+    assert "<|im_start|>" in config["chat_template"] and (merged_dir / "chat_template.jinja").is_file()
+    assert json.loads((merged_dir / "generation_config.json").read_text())["eos_token_id"] == 2
+
+
+def test_export_writes_gguf_that_agrees_with_hf(tiny_run):
+    result = CliRunner().invoke(main, ["export", str(tiny_run), "--format", "merged,gguf", "--quant", "f16,q8_0"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tiny_run / "export" / "export.json").read_text())
+    artifacts = report["artifacts"]
+    assert set(artifacts) == {"merged", "f16", "q8_0"}
+    assert artifacts["f16"]["file"] == "tiny.F16.gguf" and artifacts["q8_0"]["file"] == "tiny.Q8_0.gguf"
+    assert artifacts["f16"]["top1_agreement"] >= 0.98
+    assert artifacts["f16"]["perplexity"] == pytest.approx(artifacts["merged"]["perplexity"], rel=0.02)
+
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(tiny_run / "export" / "tiny.Q8_0.gguf"), n_ctx=64, verbose=False)
+    assert len(llm.tokenize(b"Ahoy")) > 0
+    assert llm("Ahoy", max_tokens=4)["usage"]["completion_tokens"] > 0
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--quant", "q4_x"], "--quant q4_x: unknown; valid: f32"),
+    (["--format", "ollama"], "--format ollama: not available"),
+])
+def test_bad_export_requests_exit_2(tiny_run, args, message):
+    result = CliRunner().invoke(main, ["export", str(tiny_run), *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_export_refuses_a_missing_run(tmp_path):
+    result = CliRunner().invoke(main, ["export", str(tmp_path / "nope")])
+    assert result.exit_code == 2 and "not a tuneforge run" in result.output
