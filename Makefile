@@ -7,7 +7,7 @@ RECIPE ?= quickstart
 RUNS ?= runs
 PYTEST_ARGS ?=
 
-.PHONY: help setup test test-unit quickstart train eval recipes clean
+.PHONY: help setup test test-unit quickstart train eval export recipes clean
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ train: setup  ## train RECIPE=<name|path> (resumes an interrupted run of it)
 
 eval: setup  ## evaluate the newest complete run of RECIPE (or RUN=<run folder>)
 	$(TF) eval $(or $(RUN),$(RECIPE)) --runs-dir $(RUNS)
+
+export: setup  ## export the newest complete run of RECIPE (or RUN=<run folder>): merged + GGUF
+	$(TF) export $(or $(RUN),$(RECIPE)) --runs-dir $(RUNS)
 
 recipes: setup  ## validate every shipped recipe
 	$(TF) recipes validate

@@ -77,22 +77,30 @@ def evaluate(run: str, runs_dir: Path) -> None:
     """Run the recipe's task metrics on RUN (a run folder, or a recipe name for its newest
     complete run). Results go to RUN/eval/ as JSON, Markdown and PNG."""
     from tuneforge.eval import evaluate_run
+
+    click.echo(str(evaluate_run(pick_run(run, runs_dir))))
+
+
+def pick_run(run: str, runs_dir: Path) -> Path:
+    """A run folder as given, or a recipe name standing for its newest complete run."""
     from tuneforge.runs import latest_complete_run
 
-    run_dir = Path(run) if Path(run).is_dir() else latest_complete_run(runs_dir, run)
-    click.echo(str(evaluate_run(run_dir)))
+    return Path(run) if Path(run).is_dir() or "/" in run else latest_complete_run(runs_dir, run)
 
 
 @main.command(name="export")
-@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("run")
+@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--format", "formats", default=None, help="Comma list: merged,gguf (default: the recipe's export.formats).")
 @click.option("--quant", "quants", default=None, help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m "
               "(default: the recipe's export.quants).")
-def export(run_dir: Path, formats: str | None, quants: str | None) -> None:
-    """Export a finished RUN_DIR: merged 16-bit weights and GGUF files, with a fidelity check."""
+def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) -> None:
+    """Export RUN (a run folder, or a recipe name for its newest complete run): merged 16-bit
+    weights and GGUF files, with a fidelity check. Output: RUN/export/."""
     from tuneforge.export.artifacts import export_run
     from tuneforge.runs import load_run
 
+    run_dir = pick_run(run, runs_dir)
     recipe, _ = load_run(run_dir)
     chosen_formats = formats.split(",") if formats else list(recipe.export.formats)
     chosen_quants = quants.split(",") if quants else list(recipe.export.quants)
