@@ -6,8 +6,8 @@ Every check runs before any weights load: the run is complete and has an adapter
 formats and quant names are known, the converter is present, the disk has room. Each
 artifact is written aside and renamed; `export.json` records sizes, sha256, time taken,
 versions, the source run, and each GGUF's fidelity against the merged 16-bit model.
-This version writes merged 16-bit weights and GGUF files (the other formats come with the
-rest of the export issue).
+This version writes merged 16-bit weights, GGUF files, the adapter and a LoRA GGUF (Ollama
+Modelfiles and vLLM bundles come with the rest of the export issue).
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from pathlib import Path
 
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.export.converter import converter_script
-from tuneforge.export.gguf import CONVERTER_TYPES, QUANT_FTYPES, convert, gguf_name, quantize
-from tuneforge.models import sha256_file
+from tuneforge.export.gguf import CONVERTER_TYPES, QUANT_FTYPES, convert, convert_lora, gguf_name, quantize
+from tuneforge.models import resolve_model, sha256_file
 from tuneforge.recipe import GGUF_QUANTS
 from tuneforge.runs import load_run, package_versions, write_json_atomic
 
 log = logging.getLogger(__name__)
-AVAILABLE_FORMATS = ("merged", "gguf")
+AVAILABLE_FORMATS = ("merged", "gguf", "lora", "lora-gguf")
 MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
 
 
@@ -41,8 +41,9 @@ def check_request(run_dir: Path, formats: list[str], quants: list[str]) -> None:
     if not (run_dir / "adapter" / "adapter_model.safetensors").is_file():
         problems.add(f"{run_dir}: no adapter/adapter_model.safetensors")
     problems.raise_if_any()
-    if "gguf" in formats:
+    if "gguf" in formats or "lora-gguf" in formats:
         converter_script()
+        converter_script("convert_lora_to_gguf.py")
 
 
 def check_disk(run_dir: Path, manifest: dict) -> None:
@@ -78,6 +79,7 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
     if "gguf" in formats:
         artifacts.update(export_gguf(merged, out, recipe.name, quants))
         artifacts.update(measure_fidelity(recipe, merged, out, artifacts))
+    artifacts.update(export_adapter(run_dir, manifest, out, recipe.name, formats))
     write_json_atomic(out / "export.json", {
         "source_run": str(run_dir), "recipe": recipe.name, "base_model": manifest["base_model"]["ref"],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "packages": package_versions(),
@@ -99,6 +101,26 @@ def export_gguf(merged: Path, out: Path, name: str, quants: list[str]) -> dict:
         else:
             continue
         artifacts[quant] = record(path, started)
+    return artifacts
+
+
+def export_adapter(run_dir: Path, manifest: dict, out: Path, name: str, formats: list[str]) -> dict:
+    """The adapter alone: as safetensors (`lora`), and as a LoRA GGUF plus the base model's f16
+    GGUF it applies to (`lora-gguf`), for llama.cpp's --lora and Ollama's ADAPTER."""
+    artifacts = {}
+    if "lora" in formats:
+        started = time.time()
+        shutil.rmtree(out / "lora", ignore_errors=True)
+        shutil.copytree(run_dir / "adapter", out / "lora")
+        artifacts["lora"] = record(out / "lora", started)
+    if "lora-gguf" in formats:
+        base_dir = resolve_model(manifest["base_model"]["ref"]).path
+        started = time.time()
+        lora = convert_lora(run_dir / "adapter", base_dir, out / f"{name}.LORA.F16.gguf")
+        artifacts["lora-gguf"] = record(lora, started)
+        started = time.time()
+        base = convert(base_dir, out / f"{name}-base.F16.gguf", "f16")
+        artifacts["base-f16"] = record(base, started)
     return artifacts
 
 

@@ -25,18 +25,27 @@ def gguf_name(name: str, quant: str) -> str:
     return f"{name}.{quant.upper()}.gguf"
 
 
-def convert(merged_dir: Path, output: Path, outtype: str = "f16") -> Path:
-    """Run llama.cpp's convert_hf_to_gguf.py on the merged folder (offline)."""
+def run_converter(script: str, source: Path, output: Path, *options: str) -> Path:
+    """Run one of llama.cpp's converters (offline) into a temporary name, then rename."""
     staging = output.with_name(f".{output.name}.tmp")
-    command = [sys.executable, str(converter_script()), str(merged_dir), "--outfile", str(staging),
-               "--outtype", outtype]
+    command = [sys.executable, str(converter_script(script)), str(source), "--outfile", str(staging), *options]
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         staging.unlink(missing_ok=True)
-        raise UserError(f"llama.cpp's converter failed on {merged_dir}", [result.stderr.strip()[-2000:]],
-                        fix="check that the architecture is supported by llama.cpp's convert_hf_to_gguf.py")
+        raise UserError(f"llama.cpp's {script} failed on {source}", [result.stderr.strip()[-2000:]],
+                        fix=f"check that llama.cpp's {script} supports this architecture")
     os.replace(staging, output)
     return output
+
+
+def convert(model_dir: Path, output: Path, outtype: str = "f16") -> Path:
+    """A Hugging Face model folder → GGUF with convert_hf_to_gguf.py."""
+    return run_converter("convert_hf_to_gguf.py", model_dir, output, "--outtype", outtype)
+
+
+def convert_lora(adapter_dir: Path, base_dir: Path, output: Path) -> Path:
+    """A PEFT adapter → LoRA GGUF (for `llama-server --lora` and Ollama's ADAPTER)."""
+    return run_converter("convert_lora_to_gguf.py", adapter_dir, output, "--base", str(base_dir), "--outtype", "f16")
 
 
 def quantize(source: Path, output: Path, quant: str) -> Path:

@@ -91,7 +91,7 @@ def pick_run(run: str, runs_dir: Path) -> Path:
 @main.command(name="export")
 @click.argument("run")
 @click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
-@click.option("--format", "formats", default=None, help="Comma list: merged,gguf (default: the recipe's export.formats).")
+@click.option("--format", "formats", default=None, help="Comma list of merged,gguf,lora,lora-gguf (default: the recipe's export.formats).")
 @click.option("--quant", "quants", default=None, help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m "
               "(default: the recipe's export.quants).")
 def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) -> None:

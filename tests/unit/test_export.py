@@ -61,6 +61,32 @@ def test_export_writes_gguf_that_agrees_with_hf(tiny_run):
     assert llm("Ahoy", max_tokens=4)["usage"]["completion_tokens"] > 0
 
 
+def test_lora_gguf_on_the_base_gguf_matches_the_merged_gguf(tiny_run):
+    result = CliRunner().invoke(main, ["export", str(tiny_run), "--format", "merged,gguf,lora,lora-gguf",
+                                       "--quant", "f16"])
+    assert result.exit_code == 0, result.output
+    out = tiny_run / "export"
+    artifacts = json.loads((out / "export.json").read_text())["artifacts"]
+    assert {"lora", "lora-gguf", "base-f16"} <= set(artifacts)
+    assert (out / "lora" / "adapter_model.safetensors").is_file()
+
+    import numpy as np
+    from llama_cpp import Llama
+
+    tokens = [1, 420, 1337, 77, 2048, 9, 300, 12]
+    scores = {}
+    for label, options in {"merged": {"model_path": str(out / "tiny.F16.gguf")},
+                           "base+lora": {"model_path": str(out / "tiny-base.F16.gguf"),
+                                         "lora_path": str(out / "tiny.LORA.F16.gguf")},
+                           "base": {"model_path": str(out / "tiny-base.F16.gguf")}}.items():
+        llm = Llama(n_ctx=32, logits_all=True, verbose=False, **options)
+        llm.eval(tokens)
+        scores[label] = np.array(llm.scores[: len(tokens)])
+    with_lora = np.abs(scores["base+lora"] - scores["merged"]).max()
+    without = np.abs(scores["base"] - scores["merged"]).max()
+    assert with_lora < 0.05 * without  # the LoRA GGUF reproduces the merge; the base alone does not
+
+
 @pytest.mark.parametrize("args, message", [
     (["--quant", "q4_x"], "--quant q4_x: unknown; valid: f32"),
     (["--format", "ollama"], "--format ollama: not available"),
