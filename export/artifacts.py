@@ -12,6 +12,7 @@ Modelfiles and vLLM bundles come with the rest of the export issue).
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -64,6 +65,33 @@ def _files(path: Path) -> list[Path]:
     return sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
 
 
+class ArtifactBook:
+    """Produces each artifact once: one from the last export is kept when the export's inputs
+    (adapter, base model) are unchanged and its files still match their recorded sha256."""
+
+    def __init__(self, out: Path, inputs: dict):
+        self.out, self.inputs, self.artifacts = out, inputs, {}
+        previous_path = out / "export.json"
+        previous = json.loads(previous_path.read_text()) if previous_path.is_file() else {}
+        self.previous = previous.get("artifacts", {}) if previous.get("inputs") == inputs else {}
+
+    def make(self, key: str, path: Path, build) -> Path:
+        old = self.previous.get(key)
+        if old and path.exists() and {p.name: sha256_file(p) for p in _files(path)} == old["sha256"]:
+            log.info("kept %s: its inputs are unchanged", path.name)
+            self.artifacts[key] = {**old, "kept": True}
+            return path
+        started = time.time()
+        build()
+        self.artifacts[key] = record(path, started)
+        return path
+
+
+def export_inputs(run_dir: Path, manifest: dict) -> dict:
+    return {"adapter_sha256": sha256_file(run_dir / "adapter" / "adapter_model.safetensors"),
+            "base_model": manifest["base_model"]}
+
+
 def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
     recipe, manifest = load_run(run_dir)
     check_request(run_dir, formats, quants)
@@ -72,59 +100,50 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
 
     out = run_dir / "export"
     out.mkdir(exist_ok=True)
-    artifacts = {}
-    started = time.time()
-    merged = merge_adapter(run_dir, manifest, out / "merged")
-    artifacts["merged"] = record(merged, started)
+    book = ArtifactBook(out, export_inputs(run_dir, manifest))
+    merged = book.make("merged", out / "merged", lambda: merge_adapter(run_dir, manifest, out / "merged"))
     if "gguf" in formats:
-        artifacts.update(export_gguf(merged, out, recipe.name, quants))
-        artifacts.update(measure_fidelity(recipe, merged, out, artifacts))
-    artifacts.update(export_adapter(run_dir, manifest, out, recipe.name, formats))
+        export_gguf(book, merged, recipe.name, quants)
+        measure_fidelity(recipe, merged, out, book.artifacts)
+    export_adapter(book, run_dir, manifest, recipe.name, formats)
     write_json_atomic(out / "export.json", {
-        "source_run": str(run_dir), "recipe": recipe.name, "base_model": manifest["base_model"]["ref"],
+        "source_run": str(run_dir), "recipe": recipe.name, "inputs": book.inputs,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "packages": package_versions(),
-        "artifacts": artifacts})
+        "artifacts": book.artifacts})
     return out
 
 
-def export_gguf(merged: Path, out: Path, name: str, quants: list[str]) -> dict:
-    artifacts = {}
-    started = time.time()
-    f16 = convert(merged, out / gguf_name(name, "f16"), "f16")
-    artifacts["f16"] = record(f16, started)
+def export_gguf(book: ArtifactBook, merged: Path, name: str, quants: list[str]) -> None:
+    f16 = book.make("f16", book.out / gguf_name(name, "f16"), lambda: convert(merged, book.out / gguf_name(name, "f16")))
     for quant in quants:
-        started = time.time()
+        path = book.out / gguf_name(name, quant)
         if quant in CONVERTER_TYPES and quant != "f16":
-            path = convert(merged, out / gguf_name(name, quant), quant)
+            book.make(quant, path, lambda q=quant, p=path: convert(merged, p, q))
         elif quant in QUANT_FTYPES:
-            path = quantize(f16, out / gguf_name(name, quant), quant)
-        else:
-            continue
-        artifacts[quant] = record(path, started)
-    return artifacts
+            book.make(quant, path, lambda q=quant, p=path: quantize(f16, p, q))
 
 
-def export_adapter(run_dir: Path, manifest: dict, out: Path, name: str, formats: list[str]) -> dict:
+def export_adapter(book: ArtifactBook, run_dir: Path, manifest: dict, name: str, formats: list[str]) -> None:
     """The adapter alone: as safetensors (`lora`), and as a LoRA GGUF plus the base model's f16
     GGUF it applies to (`lora-gguf`), for llama.cpp's --lora and Ollama's ADAPTER."""
-    artifacts = {}
     if "lora" in formats:
-        started = time.time()
-        shutil.rmtree(out / "lora", ignore_errors=True)
-        shutil.copytree(run_dir / "adapter", out / "lora")
-        artifacts["lora"] = record(out / "lora", started)
+        book.make("lora", book.out / "lora", lambda: copy_folder(run_dir / "adapter", book.out / "lora"))
     if "lora-gguf" in formats:
         base_dir = resolve_model(manifest["base_model"]["ref"]).path
-        started = time.time()
-        lora = convert_lora(run_dir / "adapter", base_dir, out / f"{name}.LORA.F16.gguf")
-        artifacts["lora-gguf"] = record(lora, started)
-        started = time.time()
-        base = convert(base_dir, out / f"{name}-base.F16.gguf", "f16")
-        artifacts["base-f16"] = record(base, started)
-    return artifacts
+        lora, base = book.out / f"{name}.LORA.F16.gguf", book.out / f"{name}-base.F16.gguf"
+        book.make("lora-gguf", lora, lambda: convert_lora(run_dir / "adapter", base_dir, lora))
+        book.make("base-f16", base, lambda: convert(base_dir, base, "f16"))
 
 
-def measure_fidelity(recipe, merged: Path, out: Path, artifacts: dict) -> dict:
+def copy_folder(source: Path, destination: Path) -> None:
+    staging = destination.with_name(f".{destination.name}.tmp")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(source, staging)
+    shutil.rmtree(destination, ignore_errors=True)
+    staging.rename(destination)
+
+
+def measure_fidelity(recipe, merged: Path, out: Path, artifacts: dict) -> None:
     """Top-1 agreement and perplexity of every GGUF against the merged model; fails on broken ones."""
     from transformers import AutoTokenizer
 
@@ -146,4 +165,3 @@ def measure_fidelity(recipe, merged: Path, out: Path, artifacts: dict) -> dict:
         if entry["top1_agreement"] < MIN_AGREEMENT.get(quant, 0.5):
             raise UserError(f"{entry['file']} disagrees with the merged model on {1 - entry['top1_agreement']:.0%} "
                             "of next tokens: the conversion is broken", fix="report this with export/export.json")
-    return artifacts

@@ -87,6 +87,22 @@ def test_lora_gguf_on_the_base_gguf_matches_the_merged_gguf(tiny_run):
     assert with_lora < 0.05 * without  # the LoRA GGUF reproduces the merge; the base alone does not
 
 
+def test_rerunning_an_export_keeps_unchanged_artifacts(tiny_run):
+    args = ["export", str(tiny_run), "--format", "merged,gguf,lora", "--quant", "f16,q8_0"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    out = tiny_run / "export"
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.glob("*.gguf")}
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    artifacts = json.loads((out / "export.json").read_text())["artifacts"]
+    assert all(artifacts[key].get("kept") for key in ("merged", "f16", "q8_0", "lora"))
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.gguf")} == stamps
+    (out / "tiny.Q8_0.gguf").write_bytes(b"damaged")  # a changed file is rebuilt, not trusted
+    assert CliRunner().invoke(main, args).exit_code == 0
+    artifacts = json.loads((out / "export.json").read_text())["artifacts"]
+    assert not artifacts["q8_0"].get("kept") and artifacts["f16"].get("kept")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--quant", "q4_x"], "--quant q4_x: unknown; valid: f32"),
     (["--format", "ollama"], "--format ollama: not available"),
