@@ -6,8 +6,8 @@ Every check runs before any weights load: the run is complete and has an adapter
 formats and quant names are known, the converter is present, the disk has room. Each
 artifact is written aside and renamed; `export.json` records sizes, sha256, time taken,
 versions, the source run, and each GGUF's fidelity against the merged 16-bit model.
-This version writes merged 16-bit weights, GGUF files, the adapter and a LoRA GGUF (Ollama
-Modelfiles and vLLM bundles come with the rest of the export issue).
+This version writes merged 16-bit weights, GGUF files, the adapter, a LoRA GGUF and a vLLM
+bundle (Ollama Modelfiles come with the rest of the export issue).
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from pathlib import Path
 
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.export.converter import converter_script
+from tuneforge.export.vllm import write_bundle
 from tuneforge.export.gguf import CONVERTER_TYPES, QUANT_FTYPES, convert, convert_lora, gguf_name, quantize
 from tuneforge.models import resolve_model, sha256_file
 from tuneforge.recipe import GGUF_QUANTS
 from tuneforge.runs import load_run, package_versions, write_json_atomic
 
 log = logging.getLogger(__name__)
-AVAILABLE_FORMATS = ("merged", "gguf", "lora", "lora-gguf")
+AVAILABLE_FORMATS = ("merged", "gguf", "lora", "lora-gguf", "vllm")
 MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
 
 
@@ -106,6 +107,10 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
         export_gguf(book, merged, recipe.name, quants)
         measure_fidelity(recipe, merged, out, book.artifacts)
     export_adapter(book, run_dir, manifest, recipe.name, formats)
+    if "vllm" in formats:
+        base_dir = resolve_model(manifest["base_model"]["ref"]).path
+        book.make("vllm", out / "vllm", lambda: write_bundle(out / "vllm", merged, run_dir / "adapter", base_dir,
+                                                             recipe.name, recipe.serve.n_ctx, recipe.lora.r))
     write_json_atomic(out / "export.json", {
         "source_run": str(run_dir), "recipe": recipe.name, "inputs": book.inputs,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "packages": package_versions(),

@@ -103,9 +103,35 @@ def test_rerunning_an_export_keeps_unchanged_artifacts(tiny_run):
     assert not artifacts["q8_0"].get("kept") and artifacts["f16"].get("kept")
 
 
+def test_vllm_bundle_has_what_serving_needs(tiny_run):
+    result = CliRunner().invoke(main, ["export", str(tiny_run), "--format", "merged,vllm"])
+    assert result.exit_code == 0, result.output
+    bundle = tiny_run / "export" / "vllm"
+    spec = json.loads((bundle / "launch.json").read_text())
+    assert spec["served_model_name"] == "tiny" and spec["max_model_len"] == 2048 and spec["dtype"] == "float16"
+    assert (bundle / spec["model"] / "config.json").is_file() and (bundle / spec["chat_template"]).is_file()
+    assert any(p.suffix == ".safetensors" for p in (bundle / "model").iterdir())
+    lora = json.loads((bundle / "launch-lora.json").read_text())
+    assert lora["max_lora_rank"] >= 8 and lora["lora_modules"] == {"tiny": "adapter"}
+    assert (bundle / "adapter" / "adapter_config.json").is_file()
+    assert ["--max-lora-rank", str(lora["max_lora_rank"])] == lora["args"][-2:]
+    assert "vllm.entrypoints.openai.api_server" in (bundle / "README.md").read_text()
+
+
+def test_vllm_lora_rank_is_raised_to_a_rank_vllm_accepts():
+    from tuneforge.errors import UserError
+    from tuneforge.export.vllm import vllm_lora_rank
+
+    assert vllm_lora_rank(32) == 32  # vLLM's default of 16 would reject a rank-32 adapter
+    assert vllm_lora_rank(24) == 32 and vllm_lora_rank(4) == 8
+    with pytest.raises(UserError, match="largest --max-lora-rank"):
+        vllm_lora_rank(1024)
+
+
 @pytest.mark.parametrize("args, message", [
     (["--quant", "q4_x"], "--quant q4_x: unknown; valid: f32"),
     (["--format", "ollama"], "--format ollama: not available"),
+    (["--format", "merged,vllm", "--quant", "f16,bogus"], "--quant bogus: unknown"),
 ])
 def test_bad_export_requests_exit_2(tiny_run, args, message):
     result = CliRunner().invoke(main, ["export", str(tiny_run), *args])
