@@ -48,18 +48,19 @@ def check_request(run_dir: Path, formats: list[str], quants: list[str]) -> None:
         converter_script("convert_lora_to_gguf.py")
 
 
-def check_disk(run_dir: Path, manifest: dict) -> None:
-    weights = sum(manifest["base_model"]["identity"].get("weights", {}).values()) or 600_000_000
+def check_disk(run_dir: Path, base_dir: Path) -> None:
+    """Merged weights, GGUFs and staging copies need about three times the base's weights."""
+    weights = sum(p.stat().st_size for p in base_dir.glob("*.safetensors"))
     free = shutil.disk_usage(run_dir).free
     if free < 3 * weights:
         raise UserError(f"not enough disk space under {run_dir}: {free / 1e9:.1f} GB free, "
                         f"about {3 * weights / 1e9:.1f} GB needed", fix="free some space or export elsewhere")
 
 
-def record(path: Path, started: float, **extra) -> dict:
-    return {"file": path.name, "bytes": sum(p.stat().st_size for p in _files(path)),
-            "sha256": {p.name: sha256_file(p) for p in _files(path)}, "seconds": round(time.time() - started, 2),
-            **extra}
+def record(path: Path, started: float) -> dict:
+    files = _files(path)
+    return {"file": path.name, "bytes": sum(p.stat().st_size for p in files),
+            "sha256": {p.name: sha256_file(p) for p in files}, "seconds": round(time.time() - started, 2)}
 
 
 def _files(path: Path) -> list[Path]:
@@ -75,6 +76,8 @@ class ArtifactBook:
         previous_path = out / "export.json"
         previous = json.loads(previous_path.read_text()) if previous_path.is_file() else {}
         self.previous = previous.get("artifacts", {}) if previous.get("inputs") == inputs else {}
+        # Only a finished export has an export.json: an interrupted re-export must not look complete.
+        previous_path.unlink(missing_ok=True)
 
     def make(self, key: str, path: Path, build) -> Path:
         old = self.previous.get(key)
@@ -96,19 +99,20 @@ def export_inputs(run_dir: Path, manifest: dict) -> dict:
 def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
     recipe, manifest = load_run(run_dir)
     check_request(run_dir, formats, quants)
-    check_disk(run_dir, manifest)
+    base_dir = resolve_model(manifest["base_model"]["ref"]).path
+    check_disk(run_dir, base_dir)
     from tuneforge.export.merge import merge_adapter
 
     out = run_dir / "export"
     out.mkdir(exist_ok=True)
     book = ArtifactBook(out, export_inputs(run_dir, manifest))
-    merged = book.make("merged", out / "merged", lambda: merge_adapter(run_dir, manifest, out / "merged"))
+    merged = book.make("merged", out / "merged", lambda: merge_adapter(
+        run_dir, manifest, out / "merged", trust_remote_code=recipe.model.trust_remote_code))
     if "gguf" in formats:
         export_gguf(book, merged, recipe.name, quants)
         measure_fidelity(recipe, merged, out, book.artifacts)
-    export_adapter(book, run_dir, manifest, recipe.name, formats)
+    export_adapter(book, run_dir, base_dir, recipe.name, formats)
     if "vllm" in formats:
-        base_dir = resolve_model(manifest["base_model"]["ref"]).path
         book.make("vllm", out / "vllm", lambda: write_bundle(out / "vllm", merged, run_dir / "adapter", base_dir,
                                                              recipe.name, recipe.serve.n_ctx, recipe.lora.r))
     write_json_atomic(out / "export.json", {
@@ -128,13 +132,12 @@ def export_gguf(book: ArtifactBook, merged: Path, name: str, quants: list[str]) 
             book.make(quant, path, lambda q=quant, p=path: quantize(f16, p, q))
 
 
-def export_adapter(book: ArtifactBook, run_dir: Path, manifest: dict, name: str, formats: list[str]) -> None:
+def export_adapter(book: ArtifactBook, run_dir: Path, base_dir: Path, name: str, formats: list[str]) -> None:
     """The adapter alone: as safetensors (`lora`), and as a LoRA GGUF plus the base model's f16
     GGUF it applies to (`lora-gguf`), for llama.cpp's --lora and Ollama's ADAPTER."""
     if "lora" in formats:
         book.make("lora", book.out / "lora", lambda: copy_folder(run_dir / "adapter", book.out / "lora"))
     if "lora-gguf" in formats:
-        base_dir = resolve_model(manifest["base_model"]["ref"]).path
         lora, base = book.out / f"{name}.LORA.F16.gguf", book.out / f"{name}-base.F16.gguf"
         book.make("lora-gguf", lora, lambda: convert_lora(run_dir / "adapter", base_dir, lora))
         book.make("base-f16", base, lambda: convert(base_dir, base, "f16"))

@@ -12,18 +12,15 @@ import json
 import shutil
 from pathlib import Path
 
-from tuneforge.models import resolve_model
+from tuneforge.models import load_with_adapter
 
 
-def merge_adapter(run_dir: Path, manifest: dict, output: Path, dtype: str = "float16") -> Path:
+def merge_adapter(run_dir: Path, manifest: dict, output: Path, dtype: str = "float16",
+                  trust_remote_code: bool = False) -> Path:
     import torch
-    from peft import PeftModel
-    from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    base = resolve_model(manifest["base_model"]["ref"])
-    model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=getattr(torch, dtype), use_safetensors=True)
-    merged = PeftModel.from_pretrained(model, str(run_dir / "adapter")).merge_and_unload()
-    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "adapter"))
+    adapted, tokenizer = load_with_adapter(run_dir, manifest, getattr(torch, dtype), trust_remote_code)
+    merged = adapted.merge_and_unload()
     merged.generation_config.eos_token_id = tokenizer.eos_token_id
     merged.generation_config.pad_token_id = tokenizer.pad_token_id
     staging = output.with_name(f".{output.name}.tmp")

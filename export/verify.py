@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-IGNORE_INDEX = -100
+from tuneforge.data.tokenize import IGNORE_INDEX
 
 
 def hf_logits(model_dir, sequences: list[list[int]]):

@@ -16,6 +16,7 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,17 +29,15 @@ CONFIGS = [("4-bit, unsloth checkpointing", True, "unsloth"), ("4-bit, no checkp
 def time_config(recipe_ref: str, load_in_4bit: bool, checkpointing, steps: int) -> tuple[float, float]:
     import torch
 
-    from tuneforge.data.prepare import prepare_datasets
     from tuneforge.models import resolve_model
     from tuneforge.recipe import load_recipe
-    from tuneforge.train.engine import attach_lora, build_trainer, load_base
+    from tuneforge.train.finetune import assemble_trainer
 
     recipe, _ = load_recipe(recipe_ref, [f"model.load_in_4bit={str(load_in_4bit).lower()}",
                                          f"train.gradient_checkpointing={str(checkpointing).lower()}"])
-    model, tokenizer = load_base(recipe.model, resolve_model(recipe.model.base))
-    model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
-    datasets, _ = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
-    trainer = build_trainer(model, tokenizer, recipe, datasets, Path("/tmp/bench-train-step"), [])
+    scratch = Path(tempfile.mkdtemp(prefix="bench-train-step-"))  # the trainer's run folder; nothing kept
+    trainer = assemble_trainer(recipe, resolve_model(recipe.model.base), scratch, {})
+    model = trainer.model
     batches = iter(trainer.get_train_dataloader())
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     model.train()

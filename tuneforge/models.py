@@ -51,6 +51,19 @@ class ResolvedModel:
         return {**asdict(self), "path": str(self.path)}
 
 
+def load_with_adapter(run_dir: Path, manifest: dict, dtype, trust_remote_code: bool = False):
+    """A run's base model (from its original safetensors, in `dtype`) with the run's adapter
+    attached, and the adapter's tokenizer. Used by evaluation (adapter switchable) and merging."""
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    base = resolve_model(manifest["base_model"]["ref"])
+    model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=dtype, use_safetensors=True,
+                                                 trust_remote_code=trust_remote_code)
+    adapted = PeftModel.from_pretrained(model, str(run_dir / "adapter"))
+    return adapted, AutoTokenizer.from_pretrained(str(run_dir / "adapter"))
+
+
 def cache_root() -> Path:
     return Path(os.environ.get("TUNEFORGE_CACHE", Path.home() / ".cache" / "tuneforge"))
 
@@ -187,8 +200,8 @@ def verify_integrity(folder: Path) -> bool:
     record_path = folder / INTEGRITY_FILE
     try:
         record = json.loads(record_path.read_text())
-        files = [folder / name for name in record["files"]]
-        stamp = tuple((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files)
+        stats = {name: (folder / name).stat() for name in record["files"]}
+        stamp = tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats.items())
     except (OSError, ValueError, KeyError):
         return False
     return _verified(str(folder), stamp)

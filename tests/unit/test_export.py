@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from helpers import tiny_recipe
 
 from tuneforge.cli import main
+from tuneforge.errors import UserError
 from tuneforge.recipe import load_recipe
 
 
@@ -126,6 +127,20 @@ def test_vllm_lora_rank_is_raised_to_a_rank_vllm_accepts():
     assert vllm_lora_rank(24) == 32 and vllm_lora_rank(4) == 8
     with pytest.raises(UserError, match="largest --max-lora-rank"):
         vllm_lora_rank(1024)
+
+
+def test_a_failed_re_export_does_not_look_complete(tiny_run, monkeypatch):
+    args = ["export", str(tiny_run), "--format", "merged,gguf", "--quant", "f16,q8_0"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    (tiny_run / "export" / "tiny.Q8_0.gguf").unlink()
+
+    def broken_quantizer(*_):
+        raise UserError("quantizer failed")
+
+    monkeypatch.setattr("tuneforge.export.artifacts.quantize", broken_quantizer)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "quantizer failed" in result.output
+    assert not (tiny_run / "export" / "export.json").exists()
 
 
 @pytest.mark.parametrize("args, message", [

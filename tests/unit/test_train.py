@@ -13,19 +13,18 @@ from tuneforge.runs import MANIFEST, read_manifest
 
 def test_adapter_changes_and_base_weights_do_not(tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
-    from tuneforge.train.engine import attach_lora, build_trainer, load_base  # imports unsloth first
+    from tuneforge.train.finetune import assemble_trainer  # imports unsloth first
 
     import torch
 
-    from tuneforge.data.prepare import prepare_datasets
     from tuneforge.models import resolve_model
 
     recipe, _ = load_recipe(tiny_recipe(tmp_path, tiny_model_dir, max_steps=3))
-    model, tokenizer = load_base(recipe.model, resolve_model(recipe.model.base))
-    model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
+    (tmp_path / "run").mkdir()
+    trainer = assemble_trainer(recipe, resolve_model(recipe.model.base), tmp_path / "run", {})
+    model = trainer.model
     before = {name: p.detach().clone() for name, p in model.named_parameters()}
-    datasets, _ = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
-    build_trainer(model, tokenizer, recipe, datasets, tmp_path / "run", []).train()
+    trainer.train()
     after = dict(model.named_parameters())
     base_names = [n for n in before if "lora_" not in n]
     lora_b = [n for n in before if "lora_B" in n]

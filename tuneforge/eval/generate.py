@@ -10,7 +10,7 @@ import contextlib
 import logging
 from pathlib import Path
 
-from tuneforge.models import resolve_model
+from tuneforge.models import load_with_adapter
 
 log = logging.getLogger(__name__)
 
@@ -18,16 +18,11 @@ log = logging.getLogger(__name__)
 class AdapterGenerator:
     def __init__(self, run_dir: Path, manifest: dict, trust_remote_code: bool = False):
         import torch
-        from peft import PeftModel
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        base = resolve_model(manifest["base_model"]["ref"])
-        self.tokenizer = AutoTokenizer.from_pretrained(str(run_dir / "adapter"))
-        self.tokenizer.padding_side = "left"  # decoder-only batches are padded on the left
         dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-        model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=dtype, use_safetensors=True,
-                                                     trust_remote_code=trust_remote_code)
-        self.model = PeftModel.from_pretrained(model, str(run_dir / "adapter")).eval()
+        self.model, self.tokenizer = load_with_adapter(run_dir, manifest, dtype, trust_remote_code)
+        self.model.eval()
+        self.tokenizer.padding_side = "left"  # decoder-only batches are padded on the left
         if torch.cuda.is_available():
             self.model.to("cuda")
 
