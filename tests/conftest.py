@@ -41,3 +41,31 @@ def tiny_model_dir(request, tokenizer, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_llama_dir(tokenizer, tmp_path_factory) -> Path:
     return build_tiny_model("llama", tokenizer, tmp_path_factory.mktemp("tiny-llama-only"))
+
+
+# The quickstart recipe, shortened to a few steps: enough for a real run folder to export and serve.
+QUICKSTART_SHORT = ["train.max_steps=3", "train.batch_size=2", "train.eval_steps=null", "train.save_steps=3",
+                    "eval.persona.max_new_tokens=6", "data.split.val=0.03", "train.lr=1e-4"]
+
+
+@pytest.fixture(scope="session")
+def embedded_run(tmp_path_factory) -> Path:
+    """A complete quickstart run on the embedded SmolLM2, trained through the CLI (a low learning
+    rate keeps it knowing Paris)."""
+    from click.testing import CliRunner
+
+    from tuneforge.cli import main
+
+    runs = tmp_path_factory.mktemp("embedded") / "runs"
+    overrides = [arg for key in QUICKSTART_SHORT for arg in ("-o", key)]
+    trained = CliRunner().invoke(main, ["train", "quickstart", "--runs-dir", str(runs), "--resume", "none", *overrides])
+    assert trained.exit_code == 0, trained.output
+    return Path(trained.output.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="session")
+def embedded_export(embedded_run) -> Path:
+    """embedded_run exported as merged weights, a Q8_0 GGUF and a vLLM bundle."""
+    from tuneforge.export.artifacts import export_run
+
+    return export_run(embedded_run, ["merged", "gguf", "vllm"], ["q8_0"])

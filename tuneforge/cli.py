@@ -182,3 +182,113 @@ def models_prepare(ref: str) -> None:
     from tuneforge.models import resolve_model
 
     click.echo(str(resolve_model(ref).path))
+
+
+runs_dir_option = click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+api_key_option = click.option("--api-key", envvar="TUNEFORGE_API_KEY", default=None,
+                              help="Bearer key (env TUNEFORGE_API_KEY). A server started with one refuses requests without it.")
+think_option = click.option("--strip-think", is_flag=True, help="Hide <think>…</think> blocks (Qwen3) in replies.")
+sampling_options = [click.option("--max-tokens", type=click.IntRange(1), default=512, show_default=True),
+                    click.option("--temperature", type=click.FloatRange(0), default=0.7, show_default=True)]
+
+
+def with_sampling(command):
+    for option in reversed(sampling_options):
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.argument("target")
+@click.option("--backend", type=click.Choice(["llamacpp", "vllm"]), default=None,
+              help="Default: the recipe's serve.backend.")
+@click.option("--quant", default=None, help="Which exported GGUF (llamacpp). Default: the recipe's first export quant.")
+@click.option("--adapter", is_flag=True, help="Serve the base model plus the LoRA adapter instead of merged weights.")
+@click.option("--host", default=None, help="Default: the recipe's serve.host (127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Default: the recipe's serve.port; 0 picks a free one.")
+@api_key_option
+@click.option("--tensor-parallel-size", type=click.IntRange(1), default=1, show_default=True, help="vLLM: GPUs to shard over.")
+@click.option("--timeout", type=click.FloatRange(1), default=None, help="Seconds to wait for the server to answer.")
+@runs_dir_option
+def serve(target: str, backend: str | None, quant: str | None, adapter: bool, host: str | None, port: int | None,
+          api_key: str | None, tensor_parallel_size: int, timeout: float | None, runs_dir: Path) -> None:
+    """Serve TARGET's export (a run folder, its export/ folder, or a recipe name) behind an
+    OpenAI-compatible API until Ctrl-C."""
+    from tuneforge.serve.exports import find_export
+    from tuneforge.serve.server import Server, curl_example, plan_launch
+
+    export = find_export(target, runs_dir)
+    launch = plan_launch(export, backend or export.recipe.serve.backend, quant=quant, adapter=adapter, host=host,
+                         port=port, api_key=api_key, tensor_parallel_size=tensor_parallel_size)
+    with Server(launch, timeout=timeout) as server:
+        click.echo(f"serving {launch.model_name} ({launch.backend}) at {launch.base_url}\n{curl_example(launch)}\n"
+                   "Ctrl-C stops it.")
+        try:
+            server.process.wait()
+        except KeyboardInterrupt:
+            click.echo("stopping")
+
+
+@main.command()
+@click.argument("target")
+@click.option("--system", default=None, help="System prompt. Default: the recipe's, when TARGET is a run.")
+@click.option("-m", "--message", "messages", multiple=True, help="Send these turns and exit (no prompt). Repeatable.")
+@click.option("--model", default=None, help="Model name at a URL (default: the first one it lists).")
+@api_key_option
+@think_option
+@with_sampling
+@runs_dir_option
+def chat(target: str, system: str | None, messages: tuple[str, ...], model: str | None, api_key: str | None,
+         strip_think: bool, max_tokens: int, temperature: float, runs_dir: Path) -> None:
+    """Chat with TARGET: a server URL (…/v1), or a run/export folder or recipe name, for which a
+    llama.cpp server is started for the session. Replies stream; `exit` or `quit` leaves."""
+    from tuneforge.serve.client import chat_session, connect
+
+    scripted = iter(messages)
+
+    def read() -> str | None:
+        if messages:
+            line = next(scripted, None)
+            if line is not None:
+                click.echo(f"> {line}")
+            return line
+        try:
+            return click.prompt("you", prompt_suffix="> ")
+        except (EOFError, click.Abort):
+            return None
+
+    with connect(target, runs_dir=runs_dir, api_key=api_key, model=model) as endpoint:
+        chat_session(endpoint, read, lambda text: click.echo(text, nl=False), system=system or endpoint.system_prompt,
+                     hide_think=strip_think, max_tokens=max_tokens, temperature=temperature)
+
+
+@main.command()
+@click.argument("target")
+@click.option("--input", "input_path", type=click.Path(path_type=Path), required=True, help="JSONL of requests.")
+@click.option("--output", "output_path", type=click.Path(path_type=Path), required=True,
+              help="JSONL of answers; existing ids are skipped (resume).")
+@click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True)
+@click.option("--system", default=None, help="System prompt for requests without one. Default: the recipe's.")
+@click.option("--model", default=None, help="Model name at a URL (default: the first one it lists).")
+@click.option("--retries", type=click.IntRange(0), default=3, show_default=True, help="Retries per request on transient errors.")
+@api_key_option
+@think_option
+@with_sampling
+@runs_dir_option
+def predict(target: str, input_path: Path, output_path: Path, concurrency: int, system: str | None, model: str | None,
+            retries: int, api_key: str | None, strip_think: bool, max_tokens: int, temperature: float,
+            runs_dir: Path) -> None:
+    """Answer every request in --input with TARGET (a URL, run/export folder or recipe name);
+    append answers to --output as they arrive."""
+    import json
+
+    from tuneforge.serve.client import connect
+    from tuneforge.serve.predict import predict as run_predict
+    from tuneforge.serve.predict import read_requests
+
+    read_requests(input_path, None)  # fail on bad input before any server starts
+    with connect(target, runs_dir=runs_dir, api_key=api_key, model=model, max_retries=retries) as endpoint:
+        requests = read_requests(input_path, system or endpoint.system_prompt)
+        summary = run_predict(endpoint, requests, output_path, concurrency=concurrency, hide_think=strip_think,
+                              max_tokens=max_tokens, temperature=temperature)
+    click.echo(json.dumps(summary))

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 EMBEDDED_PREFIX = "embedded:"
 INTEGRITY_FILE = "tuneforge-integrity.json"
+CONVERSION_VERSION = 2  # bump when convert_gguf_to_hf changes: cached folders are then rebuilt
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def _ensure_converted(gguf: Path, folder: Path) -> None:
         if folder.exists() and verify_integrity(folder):
             return
         if folder.exists():
-            log.warning("cached embedded model at %s is damaged; rebuilding it", folder)
+            log.warning("cached embedded model at %s is damaged or from an older conversion; rebuilding it", folder)
             shutil.rmtree(folder)
         convert_gguf_to_hf(gguf, folder)
 
@@ -200,6 +201,8 @@ def verify_integrity(folder: Path) -> bool:
     record_path = folder / INTEGRITY_FILE
     try:
         record = json.loads(record_path.read_text())
+        if record.get("conversion") != CONVERSION_VERSION:
+            return False
         stats = {name: (folder / name).stat() for name in record["files"]}
         stamp = tuple((name, st.st_size, st.st_mtime_ns) for name, st in stats.items())
     except (OSError, ValueError, KeyError):
@@ -229,9 +232,26 @@ def convert_gguf_to_hf(gguf: Path, folder: Path) -> None:
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(staging, safe_serialization=True)
     tokenizer.save_pretrained(staging)
+    _make_byte_level(staging / "tokenizer.json")
     files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file()}
-    (staging / INTEGRITY_FILE).write_text(json.dumps({"source": gguf.name, "files": files}, indent=2))
+    (staging / INTEGRITY_FILE).write_text(json.dumps({"source": gguf.name, "conversion": CONVERSION_VERSION,
+                                                      "files": files}, indent=2))
     staging.rename(folder)
+
+
+def _make_byte_level(tokenizer_json: Path) -> None:
+    """Restore the GPT-2 byte-level BPE that the GGUF declares (tokenizer.ggml.model = gpt2).
+
+    transformers rebuilds it with SentencePiece-style byte fallback and a "▁" decoder. Encoding is
+    the same, but llama.cpp's converter then takes the vocabulary for a SentencePiece one, and
+    llama.cpp aborts on the first prompt it tokenizes (std::out_of_range).
+    """
+    spec = json.loads(tokenizer_json.read_text())
+    if spec["model"]["type"] != "BPE" or spec.get("pre_tokenizer", {}).get("type") != "ByteLevel":
+        return
+    spec["model"]["byte_fallback"] = False
+    spec["decoder"] = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}
+    tokenizer_json.write_text(json.dumps(spec, ensure_ascii=False, indent=2))
 
 
 def _set_chat_eos(model, tokenizer) -> None:

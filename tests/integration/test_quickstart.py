@@ -1,4 +1,5 @@
-"""The quickstart recipe end to end on the embedded model, shortened: train, then evaluate."""
+"""The quickstart recipe on the embedded model, shortened: trained through the CLI (the
+embedded_run fixture), then evaluated."""
 
 from __future__ import annotations
 
@@ -11,15 +12,9 @@ from tuneforge.cli import main
 
 pytestmark = pytest.mark.integration
 
-SHORT = ["-o", "train.max_steps=3", "-o", "train.batch_size=2", "-o", "train.eval_steps=null",
-         "-o", "train.save_steps=3", "-o", "eval.persona.max_new_tokens=6", "-o", "data.split.val=0.03"]
 
-
-def test_quickstart_trains_and_evaluates(tmp_path):
-    runs = tmp_path / "runs"
-    trained = CliRunner().invoke(main, ["train", "quickstart", "--runs-dir", str(runs), "--resume", "none", *SHORT])
-    assert trained.exit_code == 0, trained.output
-    run_dir = runs / "quickstart" / trained.output.strip().splitlines()[-1].rsplit("/", 1)[-1]
+def test_quickstart_trains_and_evaluates(embedded_run):
+    run_dir, runs = embedded_run, embedded_run.parent.parent
     manifest = json.loads((run_dir / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["base_model"]["kind"] == "embedded"
     assert manifest["data"]["loaded"] >= 200  # the shipped persona dataset

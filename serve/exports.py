@@ -1,0 +1,79 @@
+"""Finding what to serve: an export folder, its manifest, and a verified artifact in it.
+
+`tuneforge serve`, `chat` and `predict` accept a run folder, its export/ folder, or a recipe
+name (its newest complete run). Every file served is checked against the sha256 that
+`tuneforge export` recorded, so a truncated copy or an edited file is caught before launch.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuneforge.errors import UserError
+from tuneforge.models import sha256_file
+from tuneforge.recipe import GGUF_QUANTS, Recipe
+
+log = logging.getLogger(__name__)
+EXPORT_MANIFEST = "export.json"
+
+
+@dataclass(frozen=True)
+class Export:
+    folder: Path
+    manifest: dict
+    recipe: Recipe
+
+    @property
+    def artifacts(self) -> dict:
+        return self.manifest["artifacts"]
+
+    @property
+    def ggufs(self) -> list[str]:
+        return [quant for quant in GGUF_QUANTS if quant in self.artifacts]
+
+
+def find_export(target: str, runs_dir: Path) -> Export:
+    """The export of a run folder, an export folder, or a recipe's newest complete run."""
+    from tuneforge.runs import latest_complete_run, load_run
+
+    path = Path(target)
+    if not path.exists() and "/" not in target:
+        path = latest_complete_run(runs_dir, target)
+    folder = path if (path / EXPORT_MANIFEST).is_file() else path / "export"
+    if not (folder / EXPORT_MANIFEST).is_file():
+        raise UserError(f"{path}: no finished export (no {EXPORT_MANIFEST})",
+                        fix=f"run `tuneforge export {path}` first")
+    recipe, _ = load_run(folder.parent)
+    return Export(folder, json.loads((folder / EXPORT_MANIFEST).read_text()), recipe)
+
+
+def require_artifact(export: Export, key: str, fix: str) -> Path:
+    """The artifact's path after checking every recorded file's sha256."""
+    entry = export.artifacts.get(key)
+    if entry is None:
+        raise UserError(f"{export.folder}: the export has no {key!r} artifact "
+                        f"(it has: {', '.join(export.artifacts) or 'nothing'})", fix=fix)
+    path = export.folder / entry["file"]
+    for name, digest in entry["sha256"].items():
+        file = path / name if path.is_dir() else path
+        if not file.is_file() or sha256_file(file) != digest:
+            raise UserError(f"{file}: missing or changed since export (sha256 differs from {EXPORT_MANIFEST})",
+                            fix=f"re-run `tuneforge export {export.folder.parent}`")
+    log.info("verified %s (sha256)", path.name)
+    return path
+
+
+def pick_gguf(export: Export, quant: str | None) -> Path:
+    """The requested GGUF, or by default the first of the recipe's export quants that exists."""
+    if not export.ggufs:
+        raise UserError(f"{export.folder}: the export has no GGUF file",
+                        fix=f"run `tuneforge export {export.folder.parent} --format gguf`")
+    preferred = [q for q in export.recipe.export.quants if q in export.ggufs]
+    chosen = quant or (preferred or export.ggufs)[0]
+    if quant and quant not in GGUF_QUANTS:
+        raise UserError(f"--quant {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
+    return require_artifact(export, chosen, fix=f"run `tuneforge export {export.folder.parent} --quant {chosen}` "
+                            f"or pick one of: {', '.join(export.ggufs)}")
