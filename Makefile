@@ -6,8 +6,10 @@ PY := $(VENV)/bin/python
 RECIPE ?= quickstart
 RUNS ?= runs
 PYTEST_ARGS ?=
+BACKEND ?=
+PORT ?=
 
-.PHONY: help setup test test-unit quickstart train eval export recipes clean
+.PHONY: help setup test test-unit quickstart train eval export serve chat recipes clean
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,9 +23,12 @@ test: setup  ## the whole test suite (unit + integration)
 test-unit: setup  ## only the fast unit tests
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
-quickstart: setup  ## train the quickstart persona on the embedded model, then evaluate it
+quickstart: setup  ## the whole path on the embedded model: train, evaluate, export, serve, answer
 	$(TF) train quickstart --resume none --runs-dir $(RUNS)
 	$(TF) eval quickstart --runs-dir $(RUNS)
+	$(TF) export quickstart --runs-dir $(RUNS)
+	$(TF) chat quickstart --runs-dir $(RUNS) --temperature 0 --max-tokens 80 \
+	  -m "Who are you, and what do you do all day?" -m "What should I pack for a day at the beach?"
 
 train: setup  ## train RECIPE=<name|path> (resumes an interrupted run of it)
 	$(TF) train $(RECIPE) --runs-dir $(RUNS)
@@ -33,6 +38,12 @@ eval: setup  ## evaluate the newest complete run of RECIPE (or RUN=<run folder>)
 
 export: setup  ## export the newest complete run of RECIPE (or RUN=<run folder>): merged + GGUF
 	$(TF) export $(or $(RUN),$(RECIPE)) --runs-dir $(RUNS)
+
+serve: setup  ## serve the newest export of RECIPE (or RUN=) on 127.0.0.1; BACKEND=llamacpp|vllm PORT=N
+	$(TF) serve $(or $(RUN),$(RECIPE)) --runs-dir $(RUNS) $(if $(BACKEND),--backend $(BACKEND)) $(if $(PORT),--port $(PORT))
+
+chat: setup  ## chat with the newest export of RECIPE (or RUN=) through a llama.cpp server
+	$(TF) chat $(or $(RUN),$(RECIPE)) --runs-dir $(RUNS)
 
 recipes: setup  ## validate every shipped recipe
 	$(TF) recipes validate

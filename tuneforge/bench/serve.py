@@ -1,0 +1,109 @@
+"""Serving benchmarks: start time, a burst of concurrent requests, and HTTP overhead.
+
+    tuneforge bench serve runs/quickstart/<run-id> --backend llamacpp,vllm --concurrency 32
+
+For each backend: seconds from launch until the server answers; then `concurrency` requests
+at once (p50/p95 latency, completion tokens/s, errors). For llama.cpp also the same requests
+one by one in-process (`llama_cpp.Llama`) and over HTTP, for the server's overhead ratio.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from tuneforge.serve.exports import Export, pick_gguf
+from tuneforge.serve.server import Server, cpu_threads, plan_launch
+
+log = logging.getLogger(__name__)
+TOPICS = ["tides", "compasses", "sourdough", "volcanoes", "chess openings", "bicycles", "honeybees", "rainbows",
+          "libraries", "glaciers", "lighthouses", "telescopes", "coffee", "origami", "thunderstorms", "maps",
+          "penguins", "bridges", "jazz", "deserts", "kites", "coral reefs", "clocks", "sailing knots",
+          "gardening", "comets", "trains", "pottery", "owls", "windmills", "tea", "fireflies"]
+
+
+def prompts(count: int) -> list[list[dict]]:
+    return [[{"role": "user", "content": f"In two sentences, what is interesting about {TOPICS[i % len(TOPICS)]}?"}]
+            for i in range(count)]
+
+
+def timed_request(client, model: str, messages: list[dict], max_tokens: int) -> tuple[float, int]:
+    began = time.perf_counter()
+    reply = client.chat.completions.create(model=model, messages=messages, temperature=0, max_tokens=max_tokens)
+    return time.perf_counter() - began, reply.usage.completion_tokens
+
+
+def burst(client, model: str, requests: list[list[dict]], concurrency: int, max_tokens: int) -> dict:
+    """All requests submitted at once through `concurrency` workers."""
+    results, errors = [], []
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(timed_request, client, model, messages, max_tokens) for messages in requests]
+        for future in futures:
+            try:
+                results.append(future.result())
+            except Exception as error:  # noqa: BLE001 (counted: the goal is zero)
+                errors.append(f"{type(error).__name__}: {error}")
+    wall = time.perf_counter() - began
+    latencies = sorted(seconds for seconds, _ in results)
+    cuts = statistics.quantiles(latencies, n=20, method="inclusive") if len(latencies) > 1 else latencies * 19
+    return {"requests": len(requests), "concurrency": concurrency, "errors": len(errors), "first_error": next(iter(errors), None),
+            "wall_s": round(wall, 2), "p50_s": round(statistics.median(latencies), 2) if latencies else None,
+            "p95_s": round(cuts[18], 2) if latencies else None,
+            "completion_tokens_per_s": round(sum(tokens for _, tokens in results) / wall, 1)}
+
+
+def sequential_seconds(call, requests: list[list[dict]]) -> float:
+    began = time.perf_counter()
+    for messages in requests:
+        call(messages)
+    return time.perf_counter() - began
+
+
+def http_overhead(export: Export, client, model: str, requests: list[list[dict]], max_tokens: int) -> dict:
+    """The same requests one by one in-process and over HTTP; best of two rounds each (noisy machine)."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path=str(pick_gguf(export, None)), n_ctx=export.recipe.serve.n_ctx, n_threads=cpu_threads(),
+                n_gpu_layers=-1, verbose=False)
+    in_process = lambda m: llm.create_chat_completion(messages=m, temperature=0, max_tokens=max_tokens)  # noqa: E731
+    over_http = lambda m: client.chat.completions.create(model=model, messages=m, temperature=0, max_tokens=max_tokens)  # noqa: E731
+    rounds = {"in_process_s": [], "http_s": []}
+    for _ in range(2):
+        rounds["in_process_s"].append(sequential_seconds(in_process, requests))
+        rounds["http_s"].append(sequential_seconds(over_http, requests))
+    best = {name: round(min(times), 2) for name, times in rounds.items()}
+    return {"requests": len(requests), **best, "ratio": round(best["http_s"] / best["in_process_s"], 3)}
+
+
+def bench_backend(export: Export, backend: str, *, concurrency: int, requests: int, max_tokens: int,
+                  overhead_requests: int) -> dict:
+    import openai
+
+    launch = plan_launch(export, backend, port=0)
+    with Server(launch, log_path=export.folder / f"bench-{backend}.log") as server:
+        client = openai.OpenAI(base_url=launch.base_url, api_key="none", max_retries=0, timeout=1800)
+        timed_request(client, launch.model_name, prompts(1)[0], 8)  # warm-up: first-request costs are not serving
+        result = {"backend": backend, "start_s": round(server.started_seconds, 1),
+                  "burst": burst(client, launch.model_name, prompts(requests), concurrency, max_tokens)}
+        if backend == "llamacpp" and overhead_requests:
+            result["http_overhead"] = http_overhead(export, client, launch.model_name, prompts(overhead_requests), max_tokens)
+    log.info("%s: %s", backend, result)
+    return result
+
+
+def markdown(results: list[dict]) -> str:
+    lines = ["| backend | start (s) | requests × concurrency | p50 (s) | p95 (s) | completion tok/s | errors |",
+             "|---|---|---|---|---|---|---|"]
+    for r in results:
+        b = r["burst"]
+        lines.append(f"| {r['backend']} | {r['start_s']} | {b['requests']} × {b['concurrency']} | {b['p50_s']} | "
+                     f"{b['p95_s']} | {b['completion_tokens_per_s']} | {b['errors']} |")
+    for r in results:
+        if "http_overhead" in r:
+            o = r["http_overhead"]
+            lines.append(f"\n{r['backend']}: {o['requests']} sequential requests in-process {o['in_process_s']} s, "
+                         f"over HTTP {o['http_s']} s: overhead ratio {o['ratio']}×")
+    return "\n".join(lines) + "\n"
