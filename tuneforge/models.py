@@ -77,6 +77,15 @@ def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
     return digest.hexdigest()
 
 
+def sha256_path(path: Path) -> str:
+    """A file's sha256, or for a folder one over every file's relative name and sha256."""
+    if path.is_file():
+        return sha256_file(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file())
+    listing = "".join(f"{p.relative_to(path).as_posix()}\t{sha256_file(p)}\n" for p in files)
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
 def resolve_model(ref: str) -> ResolvedModel:
     """Turn `model.base` into a local HF folder, without touching the network when possible."""
     if ref.startswith(EMBEDDED_PREFIX):

@@ -33,13 +33,13 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
-def _resolve_existing_file(value: Path, info: ValidationInfo) -> Path:
-    """Resolve a recipe-relative path and insist that the file exists."""
+def _resolve_existing_file(value: Path, info: ValidationInfo, folders_allowed: bool = False) -> Path:
+    """Resolve a recipe-relative path and insist that the file (or, where allowed, folder) exists."""
     base_dir = Path((info.context or {}).get("base_dir", "."))
     path = value if value.is_absolute() else (base_dir / value)
     path = path.resolve()
-    if not path.is_file():
-        raise ValueError(f"file not found: {path}")
+    if not (path.is_file() or (folders_allowed and path.is_dir())):
+        raise ValueError(f"{'file or folder' if folders_allowed else 'file'} not found: {path}")
     return path
 
 
@@ -74,6 +74,9 @@ class FilterSection(Section):
     overlength: Literal["drop", "truncate"] = "drop"
 
 
+FOLDER_FORMATS = ()  # formats whose `train` entries may be folders (read by a SOURCE_READERS entry)
+
+
 class DataSection(Section):
     format: Literal["chat", "sharegpt", "alpaca"]
     train: list[Path] = Field(min_length=1)
@@ -92,7 +95,8 @@ class DataSection(Section):
     @field_validator("train", mode="after")
     @classmethod
     def _files_exist(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
-        return [_resolve_existing_file(path, info) for path in value]
+        folders_allowed = info.data.get("format") in FOLDER_FORMATS
+        return [_resolve_existing_file(path, info, folders_allowed) for path in value]
 
 
 class TrainSection(Section):

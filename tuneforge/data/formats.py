@@ -128,6 +128,11 @@ def from_alpaca(record: dict, system_prompt: str | None) -> list[dict[str, str]]
 Reader = Callable[[dict, "str | None"], list[dict[str, str]]]
 FORMATS: dict[str, Reader] = {"chat": from_chat, "sharegpt": from_sharegpt, "alpaca": from_alpaca}
 
+# Formats read a whole file or folder at a time (parallel corpora, Markdown folders), not a
+# record per line: format → "module:function", called as function(path, data_section, problems)
+# and returning Samples whose `source` names file:line. Their paths may be folders (FOLDER_FORMATS).
+SOURCE_READERS: dict[str, str] = {}
+
 
 def check_turn_order(messages: list[dict[str, str]]) -> None:
     """System first (optional), then user/assistant alternating, ending on an assistant turn."""

@@ -8,6 +8,7 @@ and any change to those rebuilds it.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
 import random
@@ -16,10 +17,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tuneforge.data.formats import Sample, load_samples
+from tuneforge.data.formats import SOURCE_READERS, Sample, load_samples
 from tuneforge.data.tokenize import dataset_features, encode_samples, tokenizer_fingerprint
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.models import cache_root, sha256_file
+from tuneforge.models import cache_root, sha256_path
 from tuneforge.recipe import DataSection
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,12 @@ class DataReport:
 def read_conversations(data: DataSection, report: DataReport) -> list[Sample]:
     """Load every file, reporting all malformed records together (exit 2 if any)."""
     problems = ProblemCollector("the training data has malformed records")
-    samples = load_samples(data.train, data.format, data.system_prompt, problems)
+    if data.format in SOURCE_READERS:
+        module, function = SOURCE_READERS[data.format].split(":")
+        read = getattr(importlib.import_module(module), function)
+        samples = [sample for path in data.train for sample in read(path, data, problems)]
+    else:
+        samples = load_samples(data.train, data.format, data.system_prompt, problems)
     problems.raise_if_any(fix=f"correct those lines; the expected layout is the '{data.format}' format "
                               f"(see README: Data formats)")
     if not samples:
@@ -110,7 +116,7 @@ def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataRep
 
 def prepare_datasets(data: DataSection, tokenizer, max_seq_length: int):
     """Return ({split: datasets.Dataset}, DataReport), from the cache when nothing changed."""
-    report = DataReport(files={str(p): sha256_file(p) for p in data.train})
+    report = DataReport(files={str(p): sha256_path(p) for p in data.train})
     folder = cache_root() / "datasets" / cache_key(data, tokenizer, max_seq_length, report)
     if (folder / "report.json").is_file():
         log.info("tokenized data from cache %s", folder)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import shutil
@@ -10,6 +11,12 @@ from pathlib import Path
 from tuneforge.runs import load_run, write_json_atomic
 
 log = logging.getLogger(__name__)
+
+# recipe.eval.<name> → "module:function"; each is called as function(run_dir, recipe, manifest,
+# out_dir) and returns (results for results.json, a Markdown section). Files (PNG, CSV) go to out_dir.
+TASK_EVALUATORS = {
+    "persona": "tuneforge.eval.persona:evaluate_persona",
+}
 
 
 def evaluate_run(run_dir: Path) -> Path:
@@ -23,11 +30,12 @@ def evaluate_run(run_dir: Path) -> Path:
                      "held_out_loss": {"before": metrics.get("held_out_loss_before"),
                                        "after": metrics.get("held_out_loss_after")}}
     sections = [held_out_loss_markdown(results["held_out_loss"])]
-    if recipe.eval.persona:
-        from tuneforge.eval.persona import evaluate_persona
-
-        results["persona"], markdown = evaluate_persona(run_dir, recipe, manifest, staging)
-        sections.append(markdown)
+    for name, target in TASK_EVALUATORS.items():
+        if getattr(recipe.eval, name) is not None:
+            module, function = target.split(":")
+            evaluate = getattr(importlib.import_module(module), function)
+            results[name], markdown = evaluate(run_dir, recipe, manifest, staging)
+            sections.append(markdown)
     write_json_atomic(staging / "results.json", results)
     (staging / "report.md").write_text(f"# Evaluation of {run_dir}\n\n" + "\n\n".join(sections) + "\n")
     final = run_dir / "eval"
