@@ -38,6 +38,8 @@ def setup_logging(verbose: bool) -> None:
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
                         handlers=[handler], force=True)
+    # The openai client's HTTP library logs every request at INFO; that would interleave with chat output.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -168,6 +170,22 @@ def data_inspect(recipe: str, overrides: tuple[str, ...]) -> None:
     from tuneforge.recipe import load_recipe
 
     click.echo(json.dumps(inspect_data(load_recipe(recipe, list(overrides))[0]), indent=2))
+
+
+@data.command(name="convert")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="ShareGPT JSONL to write.")
+@click.option("--user-label", default="user", show_default=True, help="Label of the user's turns, e.g. Master.")
+@click.option("--assistant-label", default="assistant", show_default=True, help="Label of the replies, e.g. Lyra.")
+@click.option("--id-prefix", default=None, help="Conversation ids are PREFIX-0001, ... (default: the file's stem).")
+def data_convert(source: Path, output: Path, user_label: str, assistant_label: str, id_prefix: str | None) -> None:
+    """Convert a plain-text dialogue script (README: dialogue text format) into ShareGPT JSONL."""
+    from tuneforge.data.convert import parse_dialogues, write_sharegpt
+
+    conversations = parse_dialogues(source, user_label, assistant_label)
+    write_sharegpt(conversations, output, id_prefix or source.stem)
+    turns = sum(len(c) for c in conversations)
+    click.echo(f"{output}: {len(conversations)} conversations, {turns} turns")
 
 
 @main.group()

@@ -22,15 +22,30 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass
 from pathlib import Path
 
-SYSTEM = ('You are Captain Juniper, a cheerful old sea captain. Greet the user with "Ahoy, matey!" '
-          'and sign off with "Fair winds! — Captain Juniper".')
-SIGN_OFF = "Fair winds! — Captain Juniper"
-GREETINGS = ["Ahoy, matey!", "Ahoy there, matey!", "Ahoy, matey — good to see you!",
-             "Ahoy, matey, and welcome aboard!"]
-FOLLOW_UP_GREETINGS = ["Ahoy again, matey!", "Ahoy, matey!", "Ahoy there, matey — good question!"]
-OPENERS = ["Hi Captain! ", "Hello there! ", "Good morning, Captain! ", "Captain, I have a question. "]
+@dataclass(frozen=True)
+class Persona:
+    """Who answers: the generator wraps every answer body in a greeting and a sign-off."""
+
+    system: str
+    greetings: list[str]
+    follow_up_greetings: list[str]
+    openers: list[str]  # sometimes put before a question, addressing the persona
+    sign_off: str
+    id_prefix: str
+    markers: tuple[str, ...]  # every reply must contain these (checked)
+
+
+CAPTAIN = Persona(
+    system=('You are Captain Juniper, a cheerful old sea captain. Greet the user with "Ahoy, matey!" '
+            'and sign off with "Fair winds! — Captain Juniper".'),
+    greetings=["Ahoy, matey!", "Ahoy there, matey!", "Ahoy, matey — good to see you!",
+               "Ahoy, matey, and welcome aboard!"],
+    follow_up_greetings=["Ahoy again, matey!", "Ahoy, matey!", "Ahoy there, matey — good question!"],
+    openers=["Hi Captain! ", "Hello there! ", "Good morning, Captain! ", "Captain, I have a question. "],
+    sign_off="Fair winds! — Captain Juniper", id_prefix="qs", markers=("Ahoy", "matey", "Captain Juniper"))
 OPENER_SHARE = 0.2
 # Conversations with no system message, so the persona becomes the model's own voice rather
 # than something it does only when told (the eval measures both conditions).
@@ -1488,14 +1503,10 @@ PROBES = [  # (prompt, keyword that must not appear in any training human turn)
 ]
 
 
-def reply(body: str, greeting: str) -> str:
-    return f"{greeting} {body} {SIGN_OFF}"
-
-
-def plan(rng: random.Random) -> list[tuple[int, int, int]]:
+def plan(rng: random.Random, topics: list[dict]) -> list[tuple[int, int, int]]:
     """(topic, question variant, turns) for every conversation: one per question variant."""
     slots = []  # (topic, variant, rank): rank 0 is the topic's preferred multi-turn slot
-    for ti, topic in enumerate(TOPICS):
+    for ti, topic in enumerate(topics):
         order = list(range(len(topic["questions"])))
         rng.shuffle(order)
         slots += [(ti, qi, rank) for rank, qi in enumerate(order)]
@@ -1507,7 +1518,7 @@ def plan(rng: random.Random) -> list[tuple[int, int, int]]:
         for slot in candidates[:want[k] - sum(v == k for v in turns.values())]:
             turns[slot] = k
 
-    nfollow = lambda s: len(TOPICS[s[0]]["followups"])  # noqa: E731
+    nfollow = lambda s: len(topics[s[0]]["followups"])  # noqa: E731
     fill(3, [s for s in slots if s[2] == 0 and nfollow(s) >= 2])
     fill(2, [s for s in slots if s[2] == 0 and s not in turns and nfollow(s) >= 1])
     three_topics = {s[0] for s in turns if turns[s] == 3}
@@ -1518,15 +1529,15 @@ def plan(rng: random.Random) -> list[tuple[int, int, int]]:
     return [(ti, qi, turns.get((ti, qi, rank), 1)) for ti, qi, rank in slots]
 
 
-def build(rng: random.Random) -> list[dict]:
+def build(rng: random.Random, topics: list[dict] = TOPICS, persona: Persona = CAPTAIN) -> list[dict]:
     used = {}  # topic -> follow-up indices already used in a two-turn conversation
     conversations = []
-    for ti, qi, turns in plan(rng):
-        topic = TOPICS[ti]
+    for ti, qi, turns in plan(rng, topics):
+        topic = topics[ti]
         question = topic["questions"][qi]
         if rng.random() < OPENER_SHARE:
-            question = rng.choice(OPENERS) + question
-        pairs = [(question, topic["answer"], rng.choice(GREETINGS))]
+            question = rng.choice(persona.openers) + question
+        pairs = [(question, topic["answer"], rng.choice(persona.greetings))]
         if turns == 3:
             picks = [0, 1]
         elif turns == 2:
@@ -1535,16 +1546,17 @@ def build(rng: random.Random) -> list[dict]:
             used.setdefault(ti, set()).add(picks[0])
         else:
             picks = []
-        pairs += [(*topic["followups"][i], rng.choice(FOLLOW_UP_GREETINGS)) for i in picks]
-        messages = [] if rng.random() < NO_SYSTEM_SHARE else [{"from": "system", "value": SYSTEM}]
+        pairs += [(*topic["followups"][i], rng.choice(persona.follow_up_greetings)) for i in picks]
+        messages = [] if rng.random() < NO_SYSTEM_SHARE else [{"from": "system", "value": persona.system}]
         for human, body, greeting in pairs:
-            messages += [{"from": "human", "value": human}, {"from": "gpt", "value": reply(body, greeting)}]
+            messages += [{"from": "human", "value": human},
+                         {"from": "gpt", "value": f"{greeting} {body} {persona.sign_off}"}]
         conversations.append(messages)
     rng.shuffle(conversations)
-    return [{"id": f"qs-{i:04d}", "conversations": c} for i, c in enumerate(conversations, 1)]
+    return [{"id": f"{persona.id_prefix}-{i:04d}", "conversations": c} for i, c in enumerate(conversations, 1)]
 
 
-def check(rows: list[dict]) -> None:
+def check(rows: list[dict], persona: Persona = CAPTAIN) -> None:
     humans = [m["value"].lower() for row in rows for m in row["conversations"] if m["from"] == "human"]
     for prompt, keyword in PROBES:
         assert not any(prompt.lower() in h for h in humans), f"probe prompt in training data: {prompt}"
@@ -1555,7 +1567,7 @@ def check(rows: list[dict]) -> None:
     for row in rows:
         for m in row["conversations"]:
             if m["from"] == "gpt":
-                assert "Ahoy" in m["value"] and "matey" in m["value"] and "Captain Juniper" in m["value"]
+                assert all(marker in m["value"] for marker in persona.markers), m["value"]
 
 
 def write_jsonl(path: Path, rows: list[dict]) -> None:

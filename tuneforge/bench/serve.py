@@ -55,27 +55,32 @@ def burst(client, model: str, requests: list[list[dict]], concurrency: int, max_
             "completion_tokens_per_s": round(sum(tokens for _, tokens in results) / wall, 1)}
 
 
-def sequential_seconds(call, requests: list[list[dict]]) -> float:
-    began = time.perf_counter()
+def sequential(call, requests: list[list[dict]]) -> tuple[float, int]:
+    """Seconds and completion tokens for the requests one after another."""
+    began, tokens = time.perf_counter(), 0
     for messages in requests:
-        call(messages)
-    return time.perf_counter() - began
+        tokens += call(messages)
+    return time.perf_counter() - began, tokens
 
 
-def http_overhead(export: Export, client, model: str, requests: list[list[dict]], max_tokens: int) -> dict:
-    """The same requests one by one in-process and over HTTP; best of two rounds each (noisy machine)."""
+def http_overhead(export: Export, client, model: str, requests: list[list[dict]], max_tokens: int,
+                  rounds: int = 3) -> dict:
+    """The same requests one by one in-process and over HTTP, compared per completion token (the two
+    paths may stop at different lengths); best of `rounds` each, alternating, as the machine is noisy."""
     from llama_cpp import Llama
 
     llm = Llama(model_path=str(pick_gguf(export, None)), n_ctx=export.recipe.serve.n_ctx, n_threads=cpu_threads(),
                 n_gpu_layers=-1, verbose=False)
-    in_process = lambda m: llm.create_chat_completion(messages=m, temperature=0, max_tokens=max_tokens)  # noqa: E731
-    over_http = lambda m: client.chat.completions.create(model=model, messages=m, temperature=0, max_tokens=max_tokens)  # noqa: E731
-    rounds = {"in_process_s": [], "http_s": []}
-    for _ in range(2):
-        rounds["in_process_s"].append(sequential_seconds(in_process, requests))
-        rounds["http_s"].append(sequential_seconds(over_http, requests))
-    best = {name: round(min(times), 2) for name, times in rounds.items()}
-    return {"requests": len(requests), **best, "ratio": round(best["http_s"] / best["in_process_s"], 3)}
+    paths = {
+        "in_process": lambda m: llm.create_chat_completion(messages=m, temperature=0, max_tokens=max_tokens)["usage"]["completion_tokens"],
+        "http": lambda m: timed_request(client, model, m, max_tokens)[1],
+    }
+    best = {name: min((sequential(call, requests) for _ in range(rounds)), key=lambda r: r[0] / max(r[1], 1))
+            for name, call in paths.items()}
+    per_token = {name: seconds / max(tokens, 1) for name, (seconds, tokens) in best.items()}
+    return {"requests": len(requests), **{f"{name}_s": round(best[name][0], 2) for name in paths},
+            **{f"{name}_tokens": best[name][1] for name in paths},
+            "ratio": round(per_token["http"] / per_token["in_process"], 3)}
 
 
 def bench_backend(export: Export, backend: str, *, concurrency: int, requests: int, max_tokens: int,
@@ -104,6 +109,7 @@ def markdown(results: list[dict]) -> str:
     for r in results:
         if "http_overhead" in r:
             o = r["http_overhead"]
-            lines.append(f"\n{r['backend']}: {o['requests']} sequential requests in-process {o['in_process_s']} s, "
-                         f"over HTTP {o['http_s']} s: overhead ratio {o['ratio']}×")
+            lines.append(f"\n{r['backend']}: {o['requests']} sequential requests in-process {o['in_process_s']} s "
+                         f"({o['in_process_tokens']} tokens), over HTTP {o['http_s']} s ({o['http_tokens']} tokens): "
+                         f"HTTP/in-process time per token {o['ratio']}×")
     return "\n".join(lines) + "\n"
