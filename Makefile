@@ -8,8 +8,13 @@ RUNS ?= runs
 PYTEST_ARGS ?=
 BACKEND ?=
 PORT ?=
+# Each task recipe names its GPU model; on this CPU its make target swaps in the embedded model
+# and a short schedule.
+CPU := -o model.base=embedded:smollm2-135m-instruct
+CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o train.batch_size=4 \
+  -o train.grad_accum=1 -o train.lr=1e-3 -o train.eval_steps=18 -o train.save_steps=18
 
-.PHONY: help setup test test-unit quickstart train eval export serve chat recipes clean
+.PHONY: help setup test test-unit quickstart train eval export serve chat recipes clean roleplay
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -50,3 +55,10 @@ recipes: setup  ## validate every shipped recipe
 
 clean:  ## remove runs and caches made by the project (keeps .venv)
 	rm -rf $(RUNS) unsloth_compiled_cache .pytest_cache
+
+roleplay: setup  ## Lyra the maid on the embedded model (CPU): convert the dialogue script, train, evaluate, export
+	$(TF) data convert recipes/roleplay/data/dialogues.txt -o recipes/roleplay/data/conversations.jsonl \
+	  --user-label Master --assistant-label Lyra --id-prefix lyra
+	$(TF) train roleplay --resume none --runs-dir $(RUNS) $(CPU_ROLEPLAY)
+	$(TF) eval roleplay --runs-dir $(RUNS)
+	$(TF) export roleplay --runs-dir $(RUNS)
