@@ -14,7 +14,7 @@ CPU := -o model.base=embedded:smollm2-135m-instruct
 CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o train.batch_size=4 \
   -o train.grad_accum=1 -o train.lr=1e-3 -o train.eval_steps=18 -o train.save_steps=18
 
-.PHONY: help setup test test-unit quickstart train eval export serve chat recipes clean roleplay
+.PHONY: help setup test test-unit quickstart train eval export serve chat bench recipes clean roleplay
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ serve: setup  ## serve the newest export of RECIPE (or RUN=) on 127.0.0.1; BACKE
 
 chat: setup  ## chat with the newest export of RECIPE (or RUN=) through a llama.cpp server
 	$(TF) chat $(or $(RUN),$(RECIPE)) --runs-dir $(RUNS)
+
+bench: setup  ## benchmarks (training, data prep, serving) → bench/*.json + bench/*.md; small shapes on a CPU
+	$(TF) bench all --runs-dir $(RUNS) --output bench
 
 recipes: setup  ## validate every shipped recipe
 	$(TF) recipes validate

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from tuneforge.cli_options import runs_dir_option
 from tuneforge.errors import EXIT_USER_ERROR, UserError
 
 RESUME_HELP = "auto: continue this recipe's newest unfinished run; none: new run; or a run/checkpoint folder."
@@ -55,7 +56,7 @@ def main(verbose: bool) -> None:
 @override_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved recipe and exit.")
 @click.option("--resume", default="auto", show_default=True, help=RESUME_HELP)
-@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+@runs_dir_option
 @click.option("--run-id", default=None, help="Name of the run folder (default: a UTC timestamp).")
 def train(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: str, runs_dir: Path,
           run_id: str | None) -> None:
@@ -74,7 +75,7 @@ def train(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: str, r
 
 @main.command(name="eval")
 @click.argument("run")
-@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+@runs_dir_option
 def evaluate(run: str, runs_dir: Path) -> None:
     """Run the recipe's task metrics on RUN (a run folder, or a recipe name for its newest
     complete run). Results go to RUN/eval/ as JSON, Markdown and PNG."""
@@ -92,7 +93,7 @@ def pick_run(run: str, runs_dir: Path) -> Path:
 
 @main.command(name="export")
 @click.argument("run")
-@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+@runs_dir_option
 @click.option("--format", "formats", default=None, help="Comma list of merged,gguf,lora,lora-gguf,vllm (default: the recipe's export.formats).")
 @click.option("--quant", "quants", default=None, help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m "
               "(default: the recipe's export.quants).")
@@ -202,7 +203,6 @@ def models_prepare(ref: str) -> None:
     click.echo(str(resolve_model(ref).path))
 
 
-runs_dir_option = click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 api_key_option = click.option("--api-key", envvar="TUNEFORGE_API_KEY", default=None,
                               help="Bearer key (env TUNEFORGE_API_KEY). A server started with one refuses requests without it.")
 think_option = click.option("--strip-think", is_flag=True, help="Hide <think>…</think> blocks (Qwen3) in replies.")
@@ -312,31 +312,6 @@ def predict(target: str, input_path: Path, output_path: Path, concurrency: int, 
     click.echo(json.dumps(summary))
 
 
-@main.group()
-def bench() -> None:
-    """Measure speed and memory; writes JSON and a Markdown table for BENCHMARKS.md."""
+from tuneforge.bench.cli import bench  # noqa: E402 (the `tuneforge bench` group lives with the benchmarks)
 
-
-@bench.command(name="serve")
-@click.argument("target")
-@click.option("--backend", "backends", default="llamacpp", show_default=True, help="Comma list of llamacpp,vllm.")
-@click.option("--concurrency", type=click.IntRange(1), default=32, show_default=True)
-@click.option("--requests", type=click.IntRange(1), default=32, show_default=True)
-@click.option("--max-tokens", type=click.IntRange(1), default=64, show_default=True)
-@click.option("--overhead-requests", type=click.IntRange(0), default=8, show_default=True,
-              help="Sequential requests for the in-process vs HTTP comparison (llamacpp; 0 skips it).")
-@click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
-@runs_dir_option
-def bench_serve(target: str, backends: str, concurrency: int, requests: int, max_tokens: int, overhead_requests: int,
-                output: Path, runs_dir: Path) -> None:
-    """Server start time, a burst of concurrent requests (p50/p95, tokens/s, errors) and HTTP
-    overhead, for TARGET's export on each backend."""
-    from tuneforge.bench import write_results
-    from tuneforge.bench.serve import bench_backend, markdown
-    from tuneforge.serve.exports import find_export
-
-    export = find_export(target, runs_dir)
-    results = [bench_backend(export, backend, concurrency=concurrency, requests=requests, max_tokens=max_tokens,
-                             overhead_requests=overhead_requests) for backend in backends.split(",")]
-    table = write_results(output, "serve", results, markdown(results))
-    click.echo(table.read_text())
+main.add_command(bench)
