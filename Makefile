@@ -11,8 +11,11 @@ PORT ?=
 # Each task recipe names its GPU model; on this CPU its make target swaps in the embedded model
 # and a short schedule.
 CPU := -o model.base=embedded:smollm2-135m-instruct
+# Roleplay on CPU adapts every linear layer: with only the seed's q_proj,v_proj, 36 steps of the
+# 135M model gave the persona in 54% of replies with its system prompt and 0% without (README there).
 CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o train.batch_size=4 \
-  -o train.grad_accum=1 -o train.lr=1e-3 -o train.eval_steps=18 -o train.save_steps=18
+  -o train.grad_accum=1 -o train.lr=1e-3 -o train.eval_steps=18 -o train.save_steps=18 \
+  -o lora.target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]
 
 .PHONY: help setup test test-unit quickstart train eval export serve chat bench recipes clean roleplay
 
