@@ -29,6 +29,8 @@ from tuneforge.runs import load_run, package_versions, write_json_atomic
 
 log = logging.getLogger(__name__)
 AVAILABLE_FORMATS = ("merged", "gguf", "lora", "lora-gguf", "vllm")
+EXPORTER_VERSION = 2  # bump when an artifact's content would change for the same inputs
+TOKENIZER_PROBE = "Ünïcödé, emoji 🎉, 日本語, tabs\tand  spaces\n\nnumbers 12345 3.14"
 MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
 
 
@@ -91,21 +93,23 @@ class ArtifactBook:
         return path
 
 
-def export_inputs(run_dir: Path, manifest: dict) -> dict:
+def export_inputs(run_dir: Path, manifest: dict, base_identity: dict) -> dict:
+    """What the artifacts are made from; any change (adapter, base files, this exporter) redoes them."""
     return {"adapter_sha256": sha256_file(run_dir / "adapter" / "adapter_model.safetensors"),
-            "base_model": manifest["base_model"]}
+            "base_model": manifest["base_model"]["ref"], "base_identity": base_identity, "exporter": EXPORTER_VERSION}
 
 
 def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
     recipe, manifest = load_run(run_dir)
     check_request(run_dir, formats, quants)
-    base_dir = resolve_model(manifest["base_model"]["ref"]).path
+    base = resolve_model(manifest["base_model"]["ref"])
+    base_dir = base.path
     check_disk(run_dir, base_dir)
     from tuneforge.export.merge import merge_adapter
 
     out = run_dir / "export"
     out.mkdir(exist_ok=True)
-    book = ArtifactBook(out, export_inputs(run_dir, manifest))
+    book = ArtifactBook(out, export_inputs(run_dir, manifest, base.identity))
     merged = book.make("merged", out / "merged", lambda: merge_adapter(
         run_dir, manifest, out / "merged", trust_remote_code=recipe.model.trust_remote_code))
     if "gguf" in formats:
@@ -156,17 +160,20 @@ def measure_fidelity(recipe, merged: Path, out: Path, artifacts: dict) -> None:
     from transformers import AutoTokenizer
 
     from tuneforge.data.prepare import prepare_datasets
-    from tuneforge.export.verify import gguf_logits, hf_logits, perplexity, top1_agreement
+    from tuneforge.export.verify import check_gguf_tokenizer, gguf_logits, hf_logits, perplexity, top1_agreement
 
-    datasets, _ = prepare_datasets(recipe.data, AutoTokenizer.from_pretrained(str(merged)), recipe.model.max_seq_length)
+    tokenizer = AutoTokenizer.from_pretrained(str(merged))
+    datasets, _ = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
     split = datasets["val"] if len(datasets["val"]) else datasets["train"]
     rows = split.select(range(min(8, len(split))))
     sequences, labels = rows["input_ids"], rows["labels"]
+    texts = [tokenizer.decode(ids) for ids in sequences[:4]] + [TOKENIZER_PROBE]
     reference = hf_logits(merged, sequences)
     artifacts["merged"]["perplexity"] = round(perplexity(reference, labels), 4)
     for quant, entry in artifacts.items():
         if quant == "merged":
             continue
+        check_gguf_tokenizer(out / entry["file"], tokenizer, texts)
         candidate = gguf_logits(out / entry["file"], sequences)
         entry["top1_agreement"] = round(top1_agreement(reference, candidate), 4)
         entry["perplexity"] = round(perplexity(candidate, labels), 4)

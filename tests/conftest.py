@@ -69,3 +69,16 @@ def embedded_export(embedded_run) -> Path:
     from tuneforge.export.artifacts import export_run
 
     return export_run(embedded_run, ["merged", "gguf", "vllm"], ["q8_0"])
+
+
+@pytest.fixture(scope="session")
+def tiny_trained_run(tiny_llama_dir, tmp_path_factory) -> Path:
+    """A complete 4-step run of the tiny llama model (adapter, manifest, resolved recipe)."""
+    from helpers import tiny_recipe
+
+    from tuneforge.recipe import load_recipe
+    from tuneforge.train.finetune import train_recipe
+
+    tmp = tmp_path_factory.mktemp("tiny-run")
+    recipe, source = load_recipe(tiny_recipe(tmp, tiny_llama_dir, max_steps=4, lr=5e-2, eval_steps=None))
+    return train_recipe(recipe, source, tmp / "runs", resume="none")
