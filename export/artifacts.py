@@ -6,8 +6,8 @@ Every check runs before any weights load: the run is complete and has an adapter
 formats and quant names are known, the converter is present, the disk has room. Each
 artifact is written aside and renamed; `export.json` records sizes, sha256, time taken,
 versions, the source run, and each GGUF's fidelity against the merged 16-bit model.
-This version writes merged 16-bit weights, GGUF files, the adapter, a LoRA GGUF and a vLLM
-bundle (Ollama Modelfiles come with the rest of the export issue).
+It writes merged 16-bit weights, GGUF files, Ollama Modelfiles, the adapter, a LoRA GGUF and a
+vLLM bundle.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from pathlib import Path
 
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.export.converter import converter_script
+from tuneforge.export.ollama import write_modelfiles
 from tuneforge.export.vllm import write_bundle
 from tuneforge.export.gguf import CONVERTER_TYPES, QUANT_FTYPES, convert, convert_lora, gguf_name, quantize
 from tuneforge.models import resolve_model, sha256_file
-from tuneforge.recipe import GGUF_QUANTS
+from tuneforge.recipe import EXPORT_FORMATS, GGUF_QUANTS
 from tuneforge.runs import load_run, package_versions, write_json_atomic
 
 log = logging.getLogger(__name__)
-AVAILABLE_FORMATS = ("merged", "gguf", "lora", "lora-gguf", "vllm")
 EXPORTER_VERSION = 2  # bump when an artifact's content would change for the same inputs
 TOKENIZER_PROBE = "Ünïcödé, emoji 🎉, 日本語, tabs\tand  spaces\n\nnumbers 12345 3.14"
 MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
@@ -37,11 +37,13 @@ MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversi
 def check_request(run_dir: Path, formats: list[str], quants: list[str]) -> None:
     problems = ProblemCollector("cannot export")
     for fmt in formats:
-        if fmt not in AVAILABLE_FORMATS:
-            problems.add(f"--format {fmt}: not available in this version; choose from {', '.join(AVAILABLE_FORMATS)}")
+        if fmt not in EXPORT_FORMATS:
+            problems.add(f"--format {fmt}: unknown; choose from {', '.join(EXPORT_FORMATS)}")
     for quant in quants:
         if quant not in GGUF_QUANTS:
             problems.add(f"--quant {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
+    if "ollama" in formats and "gguf" not in formats:
+        problems.add("--format ollama: a Modelfile needs the GGUF it points to; add gguf to --format")
     if not (run_dir / "adapter" / "adapter_model.safetensors").is_file():
         problems.add(f"{run_dir}: no adapter/adapter_model.safetensors")
     problems.raise_if_any()
@@ -116,6 +118,10 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
         export_gguf(book, merged, recipe.name, quants)
         measure_fidelity(recipe, merged, out, book.artifacts)
     export_adapter(book, run_dir, base_dir, recipe.name, formats)
+    if "ollama" in formats:
+        lora = (book.artifacts["base-f16"]["file"], book.artifacts["lora-gguf"]["file"]) if "lora-gguf" in formats else None
+        book.make("ollama", out / "ollama", lambda: write_modelfiles(
+            out / "ollama", merged, recipe, book.artifacts[quants[0]]["file"], lora))
     if "vllm" in formats:
         book.make("vllm", out / "vllm", lambda: write_bundle(out / "vllm", merged, run_dir / "adapter", base_dir,
                                                              recipe.name, recipe.serve.n_ctx, recipe.lora.r))

