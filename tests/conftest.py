@@ -65,10 +65,10 @@ def embedded_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def embedded_export(embedded_run) -> Path:
-    """embedded_run exported as merged weights, a Q8_0 GGUF and a vLLM bundle."""
+    """embedded_run exported as merged weights, a Q8_0 GGUF, an Ollama Modelfile and a vLLM bundle."""
     from tuneforge.export.artifacts import export_run
 
-    return export_run(embedded_run, ["merged", "gguf", "vllm"], ["q8_0"])
+    return export_run(embedded_run, ["merged", "gguf", "ollama", "vllm"], ["q8_0"])
 
 
 @pytest.fixture(scope="session")
