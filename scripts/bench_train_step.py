@@ -7,6 +7,7 @@ loads the recipe's base model through the real engine, attaches the recipe's LoR
 forward + backward + optimizer step on the same first batches of the recipe's training data.
 It prints a Markdown table (seconds per step, non-padding tokens/s, peak RSS) for BENCHMARKS.md.
 This is what chose `load_in_4bit: auto` and `gradient_checkpointing: auto` for CPUs.
+Unsloth against a plain transformers + PEFT + TRL baseline is `tuneforge bench train`.
 """
 
 from __future__ import annotations

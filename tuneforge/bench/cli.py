@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import click
 
 from tuneforge.cli_options import runs_dir_option
+from tuneforge.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 @click.group()
@@ -37,3 +41,96 @@ def bench_serve(target: str, backends: str, concurrency: int, requests: int, max
                              overhead_requests=overhead_requests) for backend in backends.split(",")]
     table = write_results(output, "serve", results, markdown(results))
     click.echo(table.read_text())
+
+
+def _csv(kind):
+    return lambda ctx, param, value: [kind(item) for item in value.split(",")] if value != "auto" else None
+
+
+@bench.command(name="train")
+@click.option("--shape", "shapes", default="auto", show_default=True, callback=_csv(str),
+              help="Comma list of smoke,qwen3-0.6b,qwen3-1.7b. auto: smoke on a CPU, both Qwen3 shapes on a GPU.")
+@click.option("--seq", "seqs", default="auto", show_default=True, callback=_csv(int),
+              help="Comma list of sequence lengths. auto: 128 for smoke, else 1024,2048.")
+@click.option("--steps", type=click.IntRange(2), default=None, help="Optimizer steps per configuration [3 CPU, 30 GPU].")
+@click.option("--warmup", type=click.IntRange(1), default=None, help="Steps left out of the timing [1 CPU, 5 GPU].")
+@click.option("--packing", default="off,on", show_default=True, help="Comma list of off,on.")
+@click.option("--paths", default="tuneforge,baseline", show_default=True, help="Comma list of tuneforge,baseline.")
+@click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
+def bench_train_command(shapes, seqs, steps, warmup, packing: str, paths: str, output: Path) -> None:
+    """Tokens/s, step time, peak memory and MFU: Unsloth (our path) vs transformers + PEFT + TRL."""
+    if set(packing.split(",")) - {"off", "on"}:
+        raise UserError(f"--packing {packing!r}: expected a comma list of off,on")
+    table = run_train_bench(shapes, seqs, steps, warmup, [p == "on" for p in packing.split(",")], paths.split(","),
+                            output)
+    click.echo(table.read_text())
+
+
+@bench.command(name="data")
+@click.option("--samples", type=click.IntRange(10), default=2000, show_default=True)
+@click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
+def bench_data_command(samples: int, output: Path) -> None:
+    """Samples/s of tokenize + cache (prepare_datasets, cold cache) vs the tokenizer's raw batch encode."""
+    click.echo(run_data_bench(samples, output).read_text())
+
+
+@bench.command(name="all")
+@click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
+@runs_dir_option
+def bench_all(output: Path, runs_dir: Path) -> None:
+    """train (smoke shapes on a CPU, full shapes on a GPU) + data + serve (when an exported run exists)."""
+    tables = [run_train_bench(None, None, None, None, [False, True], ["tuneforge", "baseline"], output),
+              run_data_bench(2000, output)]
+    export_run = newest_exported_run(runs_dir)
+    if export_run is None:
+        log.warning("serve benchmark skipped: no complete run with an export/ under %s (make quickstart export)",
+                    runs_dir)
+    else:
+        tables.append(run_serve_bench(export_run, runs_dir, output))
+    for table in tables:
+        click.echo(f"## {table.stem}\n\n{table.read_text()}")
+
+
+def run_train_bench(shapes, seqs, steps, warmup, packing: list[bool], paths: list[str], output: Path) -> Path:
+    """The training sweep; None means this machine's default (smoke on a CPU, full shapes on a GPU)."""
+    import torch
+
+    from tuneforge.bench import write_results
+    from tuneforge.bench.train import PATHS, SHAPES, bench_train, configs, markdown
+
+    gpu = torch.cuda.is_available()
+    shapes = shapes or (["qwen3-0.6b", "qwen3-1.7b"] if gpu else ["smoke"])
+    unknown = [s for s in shapes if s not in SHAPES] + [p for p in paths if p not in PATHS]
+    if unknown:
+        raise UserError(f"unknown shape or path: {unknown}", fix=f"shapes: {list(SHAPES)}; paths: {PATHS}")
+    seqs = seqs or ([128] if shapes == ["smoke"] else [1024, 2048])
+    results = bench_train(configs(shapes, seqs, packing, paths, steps or (30 if gpu else 3), warmup or (5 if gpu else 1)))
+    return write_results(output, "train", results, markdown(results))
+
+
+def run_data_bench(samples: int, output: Path) -> Path:
+    from tuneforge.bench import write_results
+    from tuneforge.bench.data import bench_data, markdown
+
+    results = bench_data(samples)
+    return write_results(output, "data", results, markdown(results))
+
+
+def newest_exported_run(runs_dir: Path) -> Path | None:
+    """The complete run whose export finished last, or None."""
+    from tuneforge.runs import read_manifest
+
+    exported = [p.parent.parent for p in runs_dir.glob("*/*/export/export.json")]
+    complete = [p for p in exported if read_manifest(p).get("status") == "complete"]
+    return max(complete, key=lambda p: (p / "export" / "export.json").stat().st_mtime, default=None)
+
+
+def run_serve_bench(run_dir: Path, runs_dir: Path, output: Path) -> Path:
+    from tuneforge.bench import write_results
+    from tuneforge.bench.serve import bench_backend, markdown
+    from tuneforge.serve.exports import find_export
+
+    log.info("serve benchmark on %s", run_dir)
+    results = [bench_backend(find_export(str(run_dir), runs_dir), "llamacpp", concurrency=32, requests=32,
+                             max_tokens=64, overhead_requests=8)]
+    return write_results(output, "serve", results, markdown(results))
