@@ -104,7 +104,10 @@ def run_train_bench(shapes, seqs, steps, warmup, packing: list[bool], paths: lis
     if unknown:
         raise UserError(f"unknown shape or path: {unknown}", fix=f"shapes: {list(SHAPES)}; paths: {PATHS}")
     seqs = seqs or ([128] if shapes == ["smoke"] else [1024, 2048])
-    results = bench_train(configs(shapes, seqs, packing, paths, steps or (30 if gpu else 3), warmup or (5 if gpu else 1)))
+    steps, warmup = steps or (30 if gpu else 3), warmup or (5 if gpu else 1)
+    if warmup >= steps:
+        raise UserError(f"--warmup {warmup} leaves no timed step of --steps {steps}", fix="use fewer warm-up steps")
+    results = bench_train(configs(shapes, seqs, packing, paths, steps, warmup))
     return write_results(output, "train", results, markdown(results))
 
 
