@@ -81,12 +81,12 @@ def bench_all(output: Path, runs_dir: Path) -> None:
     """train (smoke shapes on a CPU, full shapes on a GPU) + data + serve (when an exported run exists)."""
     tables = [run_train_bench(None, None, None, None, [False, True], ["tuneforge", "baseline"], output),
               run_data_bench(2000, output)]
-    export_run = newest_exported_run(runs_dir)
-    if export_run is None:
-        log.warning("serve benchmark skipped: no complete run with an export/ under %s (make quickstart export)",
-                    runs_dir)
+    export = newest_servable_export(runs_dir)
+    if export is None:
+        log.warning("serve benchmark skipped: no complete run under %s has an export with a GGUF "
+                    "(`make quickstart` then `tuneforge export quickstart`)", runs_dir)
     else:
-        tables.append(run_serve_bench(export_run, runs_dir, output))
+        tables.append(run_serve_bench(export, output))
     for table in tables:
         click.echo(f"## {table.stem}\n\n{table.read_text()}")
 
@@ -119,21 +119,29 @@ def run_data_bench(samples: int, output: Path) -> Path:
     return write_results(output, "data", results, markdown(results))
 
 
-def newest_exported_run(runs_dir: Path) -> Path | None:
-    """The complete run whose export finished last, or None."""
+def newest_servable_export(runs_dir: Path):
+    """The export with a GGUF (what llama.cpp serves) of the complete run exported last, or None."""
     from tuneforge.runs import read_manifest
+    from tuneforge.serve.exports import find_export
 
     exported = [p.parent.parent for p in runs_dir.glob("*/*/export/export.json")]
     complete = [p for p in exported if read_manifest(p).get("status") == "complete"]
-    return max(complete, key=lambda p: (p / "export" / "export.json").stat().st_mtime, default=None)
+    for run_dir in sorted(complete, key=lambda p: (p / "export" / "export.json").stat().st_mtime, reverse=True):
+        try:
+            export = find_export(str(run_dir), runs_dir)
+        except UserError as error:
+            log.info("%s: not servable (%s); looking at older runs", run_dir, error)
+            continue
+        if export.ggufs:
+            return export
+        log.info("%s: its export has no GGUF; looking at older runs", run_dir)
+    return None
 
 
-def run_serve_bench(run_dir: Path, runs_dir: Path, output: Path) -> Path:
+def run_serve_bench(export, output: Path) -> Path:
     from tuneforge.bench import write_results
     from tuneforge.bench.serve import bench_backend, markdown
-    from tuneforge.serve.exports import find_export
 
-    log.info("serve benchmark on %s", run_dir)
-    results = [bench_backend(find_export(str(run_dir), runs_dir), "llamacpp", concurrency=32, requests=32,
-                             max_tokens=64, overhead_requests=8)]
+    log.info("serve benchmark on %s", export.folder)
+    results = [bench_backend(export, "llamacpp", concurrency=32, requests=32, max_tokens=64, overhead_requests=8)]
     return write_results(output, "serve", results, markdown(results))
