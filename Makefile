@@ -16,8 +16,9 @@ CPU := -o model.base=embedded:smollm2-135m-instruct
 CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o train.batch_size=4 \
   -o train.grad_accum=1 -o train.lr=1e-3 -o train.eval_steps=18 -o train.save_steps=18 \
   -o lora.target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]
+CPU_SENTIMENT := $(CPU) -o train.max_steps=40 -o train.lr=1e-3 -o train.eval_steps=20 -o train.save_steps=20
 
-.PHONY: help setup vllm-env test test-unit quickstart train eval export serve chat bench recipes clean roleplay
+.PHONY: help setup vllm-env test test-unit quickstart train eval export serve chat bench recipes clean roleplay sentiment
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -71,3 +72,8 @@ roleplay: setup  ## Lyra the maid on the embedded model (CPU): convert the dialo
 	$(TF) train roleplay --resume none --runs-dir $(RUNS) $(CPU_ROLEPLAY)
 	$(TF) eval roleplay --runs-dir $(RUNS)
 	$(TF) export roleplay --runs-dir $(RUNS)
+
+sentiment: setup  ## sentiment classification on the embedded model (CPU): train, evaluate (metrics, confidence, robustness, baseline), export
+	$(TF) train sentiment --resume none --runs-dir $(RUNS) $(CPU_SENTIMENT)
+	$(TF) eval sentiment --runs-dir $(RUNS)
+	$(TF) export sentiment --runs-dir $(RUNS)

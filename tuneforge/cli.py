@@ -281,6 +281,17 @@ def chat(target: str, system: str | None, messages: tuple[str, ...], model: str 
                      hide_think=strip_think, max_tokens=max_tokens, temperature=temperature)
 
 
+def classification_run(target: str, runs_dir: Path) -> Path | None:
+    """The run folder when TARGET names a run of a classification recipe; None otherwise."""
+    if target.startswith(("http://", "https://")):
+        return None
+    from tuneforge.runs import load_run
+
+    run_dir = pick_run(target, runs_dir)
+    run_dir = run_dir.parent if run_dir.name == "export" else run_dir
+    return run_dir if load_run(run_dir)[0].data.classification is not None else None
+
+
 @main.command()
 @click.argument("target")
 @click.option("--input", "input_path", type=click.Path(path_type=Path), required=True, help="JSONL of requests.")
@@ -298,13 +309,20 @@ def predict(target: str, input_path: Path, output_path: Path, concurrency: int, 
             retries: int, api_key: str | None, strip_think: bool, max_tokens: int, temperature: float,
             runs_dir: Path) -> None:
     """Answer every request in --input with TARGET (a URL, run/export folder or recipe name);
-    append answers to --output as they arrive."""
+    append answers to --output as they arrive. For a classification recipe's run, input lines
+    are {"id", "text"} and each answer is a label with its confidence and probabilities."""
     import json
 
     from tuneforge.serve.client import connect
     from tuneforge.serve.predict import predict as run_predict
     from tuneforge.serve.predict import read_requests
 
+    classifier = classification_run(target, runs_dir)
+    if classifier is not None:  # a classification run: labels and confidences from the model itself
+        from tuneforge.classify import predict_file
+
+        click.echo(json.dumps(predict_file(classifier, input_path, output_path)))
+        return
     read_requests(input_path, None)  # fail on bad input before any server starts
     with connect(target, runs_dir=runs_dir, api_key=api_key, model=model, max_retries=retries) as endpoint:
         requests = read_requests(input_path, system or endpoint.system_prompt)

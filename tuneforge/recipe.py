@@ -77,8 +77,25 @@ class FilterSection(Section):
 FOLDER_FORMATS = ()  # formats whose `train` entries may be folders (read by a SOURCE_READERS entry)
 
 
+class ClassificationData(Section):
+    """`format: classification`: {"text", "label"} records (ChnSentiCorp layout) become prompts whose
+    answer is the label's name. An integer label indexes `labels`; a string must be one of them."""
+
+    labels: list[str] = Field(min_length=2)
+    text_key: str = "text"
+    label_key: str = "label"
+    instruction: str = "Classify the sentiment of the text. Answer with one word: {labels}."
+
+    @field_validator("labels", mode="after")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value) or not all(label.strip() for label in value):
+            raise ValueError("labels must be distinct, non-empty names")
+        return value
+
+
 class DataSection(Section):
-    format: Literal["chat", "sharegpt", "alpaca"]
+    format: Literal["chat", "sharegpt", "alpaca", "classification"]
     train: list[Path] = Field(min_length=1)
     system_prompt: str | None = None
     subset: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
@@ -86,6 +103,7 @@ class DataSection(Section):
     filter: FilterSection = Field(default_factory=FilterSection)
     assistant_only_loss: bool = True
     packing: bool = False
+    classification: ClassificationData | None = None  # required by format: classification
 
     @field_validator("train", mode="before")
     @classmethod
@@ -97,6 +115,12 @@ class DataSection(Section):
     def _files_exist(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
         folders_allowed = info.data.get("format") in FOLDER_FORMATS
         return [_resolve_existing_file(path, info, folders_allowed) for path in value]
+
+    @model_validator(mode="after")
+    def _classification_needs_labels(self) -> DataSection:
+        if (self.format == "classification") != (self.classification is not None):
+            raise ValueError("data.classification (labels, ...) goes with format: classification, and only with it")
+        return self
 
 
 class TrainSection(Section):
@@ -136,9 +160,18 @@ class PersonaEval(Section):
         return _resolve_existing_file(value, info)
 
 
+class ClassificationEval(Section):
+    """Label metrics on the test split, base vs tuned, confidence and robustness (format: classification)."""
+
+    max_samples: PositiveInt | None = None
+    batch_size: PositiveInt = 16
+    low_confidence: Fraction = 0.6  # predictions below this are listed in confidence_analysis.json
+
+
 class EvalSection(Section):
     held_out_loss: bool = True
     persona: PersonaEval | None = None
+    classification: ClassificationEval | None = None
 
 
 class ExportSection(Section):

@@ -1,13 +1,20 @@
 """The vLLM backend for real: the embedded model's vLLM bundle served from .venv-vllm (built by
-`make vllm-env`, which `make test` runs first) and driven by the official `openai` client."""
+`make vllm-env`, which `make test` runs first) and driven by the official `openai` client.
+
+On 2 CPU cores each server starts in about 35-75 s (eager mode on a CPU, see serve/vllm.py)."""
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tuneforge.errors import UserError
 
 pytestmark = [pytest.mark.integration, pytest.mark.vllm]
 KEY = "vllm-test-key"
@@ -15,19 +22,27 @@ QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 @pytest.fixture(scope="module")
-def vllm_server(embedded_export, tmp_path_factory):
-    from tuneforge.errors import UserError
+def export(embedded_export):
     from tuneforge.serve.exports import find_export
-    from tuneforge.serve.server import Server, plan_launch
     from tuneforge.serve.vllm import vllm_python
 
     try:
         vllm_python()
     except UserError as missing:
         pytest.skip(f"{missing.title}; `make test` builds it with `make vllm-env`")
-    export = find_export(str(embedded_export), Path("runs"))
-    launch = plan_launch(export, "vllm", port=0, api_key=KEY)
-    with Server(launch, log_path=tmp_path_factory.mktemp("vllm") / "server.log") as running:
+    return find_export(str(embedded_export), Path("runs"))
+
+
+def start(export, tmp_path_factory, adapter: bool):
+    from tuneforge.serve.server import Server, plan_launch
+
+    launch = plan_launch(export, "vllm", adapter=adapter, port=0, api_key=KEY)
+    return Server(launch, log_path=tmp_path_factory.mktemp("vllm") / "server.log")
+
+
+@pytest.fixture(scope="module")
+def vllm_server(export, tmp_path_factory):
+    with start(export, tmp_path_factory, adapter=False) as running:
         yield running
 
 
@@ -40,8 +55,8 @@ def client(server, key=KEY):
 def test_vllm_answers_with_the_bundle_chat_template(vllm_server):
     reply = client(vllm_server).chat.completions.create(model="quickstart", messages=QUESTION, temperature=0, max_tokens=40)
     assert "Paris" in reply.choices[0].message.content
-    assert reply.choices[0].finish_reason == "stop"
-    assert vllm_server.launch.host == "127.0.0.1" and "--gpu-memory-utilization" in vllm_server.launch.argv
+    assert reply.choices[0].finish_reason == "stop"  # stopped at <|im_end|>: the bundle's template is used
+    assert vllm_server.launch.host == "127.0.0.1" and "--enforce-eager" in vllm_server.launch.argv
 
 
 def test_vllm_streams(vllm_server):
@@ -63,6 +78,42 @@ def test_vllm_refuses_requests_without_the_key(vllm_server):
 def test_vllm_stops_cleanly(vllm_server):
     vllm_server.stop()
     assert vllm_server.process.returncode is not None
-    from tuneforge.serve.server import check_port
+    assert group_gone(vllm_server.process.pid), "vLLM's engine or worker process outlived the server"
+    with pytest.raises(ConnectionRefusedError):  # nothing listens any more
+        socket.create_connection(("127.0.0.1", vllm_server.launch.port), timeout=5).close()
 
-    assert check_port("127.0.0.1", vllm_server.launch.port) == vllm_server.launch.port  # the port is free again
+
+def group_gone(pgid: int, timeout: float = 30.0) -> bool:
+    """vLLM's engine and worker processes (the server's process group) exit a moment after it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_vllm_serves_the_adapter_under_the_recipe_name(export, tmp_path_factory):
+    """The base + adapter variant: the recipe's name means the adapter, '<name>-base' the bare base."""
+    with start(export, tmp_path_factory, adapter=True) as server:
+        served = {model.id for model in client(server).models.list().data}
+        reply = client(server).chat.completions.create(model="quickstart", messages=QUESTION, temperature=0, max_tokens=40)
+    assert served == {"quickstart", "quickstart-base"}
+    assert "Paris" in reply.choices[0].message.content
+    assert server.process.returncode is not None and group_gone(server.process.pid)
+
+
+def test_vllm_variant_and_environment_mistakes_are_user_errors(export, tmp_path, monkeypatch):
+    from tuneforge.serve.vllm import vllm_command, vllm_python
+
+    bundle = export.folder / export.artifacts["vllm"]["file"]
+    with pytest.raises(UserError, match="variant 'adapter'"):
+        vllm_command(bundle, variant="adapter", host="127.0.0.1", port=8000, api_key=None)
+    with pytest.raises(UserError, match="no launch.json"):
+        vllm_command(tmp_path, host="127.0.0.1", port=8000, api_key=None)
+    monkeypatch.setenv("TUNEFORGE_VLLM_VENV", str(tmp_path / "nowhere"))
+    with pytest.raises(UserError) as missing:
+        vllm_python()
+    assert "make vllm-env" in missing.value.fix

@@ -145,7 +145,8 @@ def test_a_failed_re_export_does_not_look_complete(tiny_run, monkeypatch):
 
 @pytest.mark.parametrize("args, message", [
     (["--quant", "q4_x"], "--quant q4_x: unknown; valid: f32"),
-    (["--format", "ollama"], "--format ollama: not available"),
+    (["--format", "ollama"], "--format ollama: a Modelfile needs the GGUF"),
+    (["--format", "onnx"], "--format onnx: unknown"),
     (["--format", "merged,vllm", "--quant", "f16,bogus"], "--quant bogus: unknown"),
 ])
 def test_bad_export_requests_exit_2(tiny_run, args, message):

@@ -131,7 +131,9 @@ FORMATS: dict[str, Reader] = {"chat": from_chat, "sharegpt": from_sharegpt, "alp
 # Formats read a whole file or folder at a time (parallel corpora, Markdown folders), not a
 # record per line: format → "module:function", called as function(path, data_section, problems)
 # and returning Samples whose `source` names file:line. Their paths may be folders (FOLDER_FORMATS).
-SOURCE_READERS: dict[str, str] = {}
+SOURCE_READERS: dict[str, str] = {
+    "classification": "tuneforge.data.classification:read_classification",
+}
 
 
 def check_turn_order(messages: list[dict[str, str]]) -> None:

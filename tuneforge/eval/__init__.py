@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 # out_dir) and returns (results for results.json, a Markdown section). Files (PNG, CSV) go to out_dir.
 TASK_EVALUATORS = {
     "persona": "tuneforge.eval.persona:evaluate_persona",
+    "classification": "tuneforge.eval.classification:evaluate_classification",
 }
 
 
