@@ -26,7 +26,7 @@ from tuneforge.export.vllm import write_bundle
 from tuneforge.export.gguf import CONVERTER_TYPES, QUANT_FTYPES, convert, convert_lora, gguf_name, quantize
 from tuneforge.models import resolve_model, sha256_file
 from tuneforge.recipe import EXPORT_FORMATS, GGUF_QUANTS
-from tuneforge.runs import load_run, package_versions, write_json_atomic
+from tuneforge.runs import load_run, package_versions, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 EXPORTER_VERSION = 2  # bump when an artifact's content would change for the same inputs
@@ -125,6 +125,7 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
     if "vllm" in formats:
         book.make("vllm", out / "vllm", lambda: write_bundle(out / "vllm", merged, run_dir / "adapter", base_dir,
                                                              recipe.name, recipe.serve.n_ctx, recipe.lora.r))
+    write_report(out, book.artifacts)
     write_json_atomic(out / "export.json", {
         "source_run": str(run_dir), "recipe": recipe.name, "inputs": book.inputs,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "packages": package_versions(),
@@ -186,3 +187,23 @@ def measure_fidelity(recipe, merged: Path, out: Path, artifacts: dict) -> None:
         if entry["top1_agreement"] < MIN_AGREEMENT.get(quant, 0.5):
             raise UserError(f"{entry['file']} disagrees with the merged model on {1 - entry['top1_agreement']:.0%} "
                             "of next tokens: the conversion is broken", fix="report this with export/export.json")
+
+
+REPORT_COLUMNS = ("artifact", "file", "MB", "seconds", "top1_agreement", "perplexity")
+
+
+def write_report(out: Path, artifacts: dict) -> None:
+    """export/report.json and report.md: size, time to produce and fidelity of every artifact.
+    A kept artifact reports the time it took when it was made."""
+    rows = [{"artifact": key, "file": entry["file"], "MB": round(entry["bytes"] / 1e6, 1),
+             "seconds": entry["seconds"], "top1_agreement": entry.get("top1_agreement"),
+             "perplexity": entry.get("perplexity")} for key, entry in artifacts.items()]
+    write_json_atomic(out / "report.json", {"reference": "merged", "artifacts": rows})
+    cells = [[("(reference)" if row["artifact"] == "merged" and column == "top1_agreement" else
+               "" if row[column] is None else f"{row[column]:.1%}" if column == "top1_agreement" else str(row[column]))
+              for column in REPORT_COLUMNS] for row in rows]
+    table = ["| " + " | ".join(REPORT_COLUMNS) + " |", "|" + "---|" * len(REPORT_COLUMNS)]
+    table += ["| " + " | ".join(row) + " |" for row in cells]
+    write_text_atomic(out / "report.md", "# Export fidelity\n\nTop-1 next-token agreement and perplexity are "
+                      "measured on the run's held-out conversations against the merged 16-bit model.\n\n"
+                      + "\n".join(table) + "\n")

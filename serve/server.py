@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 BACKENDS = ("llamacpp", "vllm")
 STDERR_FD = 2
 START_TIMEOUT = {"llamacpp": 120.0, "vllm": 900.0}  # vLLM compiles and profiles at start: minutes on a CPU
+STOP_GRACE_SECONDS = 20.0  # SIGTERM to SIGKILL; vLLM shuts its engine down within a few seconds
 
 
 @dataclass(frozen=True)
@@ -145,18 +146,48 @@ class Server:
                         fix="pass a longer --timeout, or read the server log")
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        """SIGTERM to the whole group (vLLM's engine and workers are children of its API server),
+        then SIGKILL to whatever is still running after the grace period."""
+        if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        group = self.process.pid
+        if self.process.poll() is None:
+            os.killpg(group, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(group, signal.SIGKILL)
+                self.process.wait()
+        if not wait_group_exit(group, STOP_GRACE_SECONDS) and live_members(group):
+            os.killpg(group, signal.SIGKILL)
+            wait_group_exit(group, STOP_GRACE_SECONDS)
 
     def log_tail(self, lines: int = 15) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
         return "server log tail:\n" + "\n".join(text.splitlines()[-lines:])
+
+
+def live_members(group: int) -> list[int]:
+    """Running processes of a process group (zombies excluded: they hold no port or memory and
+    vanish once reaped, which an unreaping container init may never do)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended while we looked
+        if int(fields[2]) == group and fields[0] != "Z":
+            members.append(int(stat.parent.name))
+    return members
+
+
+def wait_group_exit(group: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while live_members(group):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def answers(launch: Launch) -> bool:

@@ -5,9 +5,7 @@ On 2 CPU cores each server starts in about 35-75 s (eager mode on a CPU, see ser
 
 from __future__ import annotations
 
-import os
 import socket
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -83,16 +81,11 @@ def test_vllm_stops_cleanly(vllm_server):
         socket.create_connection(("127.0.0.1", vllm_server.launch.port), timeout=5).close()
 
 
-def group_gone(pgid: int, timeout: float = 30.0) -> bool:
-    """vLLM's engine and worker processes (the server's process group) exit a moment after it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.2)
-    return False
+def group_gone(pgid: int) -> bool:
+    """vLLM's engine and worker processes are in the server's process group; stop() waits for them."""
+    from tuneforge.serve.server import live_members
+
+    return not live_members(pgid)
 
 
 def test_vllm_serves_the_adapter_under_the_recipe_name(export, tmp_path_factory):

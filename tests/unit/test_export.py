@@ -54,6 +54,11 @@ def test_export_writes_gguf_that_agrees_with_hf(tiny_run):
     assert artifacts["f16"]["file"] == "tiny.F16.gguf" and artifacts["q8_0"]["file"] == "tiny.Q8_0.gguf"
     assert artifacts["f16"]["top1_agreement"] >= 0.98
     assert artifacts["f16"]["perplexity"] == pytest.approx(artifacts["merged"]["perplexity"], rel=0.02)
+    fidelity = json.loads((tiny_run / "export" / "report.json").read_text())["artifacts"]
+    assert [row["artifact"] for row in fidelity] == ["merged", "f16", "q8_0"]
+    assert fidelity[1]["top1_agreement"] == artifacts["f16"]["top1_agreement"]
+    table = (tiny_run / "export" / "report.md").read_text()
+    assert "| f16 | tiny.F16.gguf |" in table and "(reference)" in table
 
     from llama_cpp import Llama
 
