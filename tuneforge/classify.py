@@ -77,6 +77,17 @@ class Predictor:
                 "probabilities": {label: round(p, 6) for label, p in zip(self.labels, probabilities)}}
 
 
+def describe(result: dict) -> str:
+    return f"{result['label']} ({result['confidence']:.1%})"
+
+
+def demo_items(recipe, count: int = 6) -> list[tuple[str, str]]:
+    """(text, label) from the recipe's held-out test split, the same items the evaluation uses."""
+    from tuneforge.eval.classification import test_items
+
+    return test_items(recipe, count)
+
+
 def read_texts(path: Path, text_key: str = "text") -> list[tuple[str, str]]:
     """(id, text) for every line of a JSONL file; every bad line reported as file:line, together."""
     import json

@@ -294,6 +294,40 @@ def classification_run(target: str, runs_dir: Path) -> Path | None:
 
 @main.command()
 @click.argument("target")
+@click.argument("texts", nargs=-1)
+@click.option("--demo", is_flag=True, help="Classify a few held-out test texts and show them beside their labels.")
+@runs_dir_option
+def classify(target: str, texts: tuple[str, ...], demo: bool, runs_dir: Path) -> None:
+    """Label TEXTS with a classification run (folder or recipe name), each with its confidence.
+    Without TEXTS: an interactive prompt (`exit` or `quit` leaves). Batch files: `tuneforge predict`."""
+    from tuneforge.classify import Predictor, demo_items, describe
+
+    run_dir = classification_run(target, runs_dir)
+    if run_dir is None:
+        raise UserError(f"{target}: not a run of a classification recipe", fix="pass a run of e.g. the sentiment recipe")
+    predictor = Predictor(run_dir)
+    if demo:
+        for text, truth in demo_items(predictor.recipe):
+            click.echo(f"{describe(predictor.predict(text))}  (labelled {truth})  {text}")
+        return
+    for text in texts or prompted_lines("text"):
+        click.echo(describe(predictor.predict(text)))
+
+
+def prompted_lines(label: str):
+    """Lines typed at a prompt until `exit`, `quit` or end of input."""
+    while True:
+        try:
+            line = click.prompt(label, prompt_suffix="> ")
+        except (EOFError, click.Abort):
+            return
+        if line.strip().lower() in ("exit", "quit"):
+            return
+        yield line
+
+
+@main.command()
+@click.argument("target")
 @click.option("--input", "input_path", type=click.Path(path_type=Path), required=True, help="JSONL of requests.")
 @click.option("--output", "output_path", type=click.Path(path_type=Path), required=True,
               help="JSONL of answers; existing ids are skipped (resume).")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 
 import pytest
@@ -118,6 +119,21 @@ def test_predict_labels_a_file_and_resumes(classification_run, tmp_path):
     assert json.loads(second.stdout.strip().splitlines()[-1]) == {"requests": 4, "skipped": 3, "answered": 1}
     rows = [json.loads(line) for line in output.read_text().splitlines()]
     assert [r["id"] for r in rows] == ["t0", "t1", "t2", "t3"] and all(r["label"] in LABELS for r in rows)
+
+
+def test_classify_one_text_interactive_and_demo(classification_run):
+    one = CliRunner().invoke(main, ["classify", str(classification_run), "房间很干净"])
+    assert one.exit_code == 0, one.output
+    assert re.fullmatch(r"(negative|positive) \(\d+\.\d%\)", one.stdout.strip())
+    typed = CliRunner().invoke(main, ["classify", str(classification_run)], input="好\n差\nquit\n不会读到\n")
+    assert typed.exit_code == 0 and typed.stdout.count("%)") == 2  # two answers, then quit ends the loop
+    demo = CliRunner().invoke(main, ["classify", str(classification_run), "--demo"])
+    assert demo.exit_code == 0 and "(labelled " in demo.stdout
+
+
+def test_classify_refuses_a_run_that_is_not_classification(tiny_trained_run):
+    result = CliRunner().invoke(main, ["classify", str(tiny_trained_run), "text"])
+    assert result.exit_code == 2 and "not a run of a classification recipe" in result.output
 
 
 def test_perturbations_change_the_text_deterministically():

@@ -162,3 +162,21 @@ def test_bad_export_requests_exit_2(tiny_run, args, message):
 def test_export_refuses_a_missing_run(tmp_path):
     result = CliRunner().invoke(main, ["export", str(tmp_path / "nope")])
     assert result.exit_code == 2 and "not a tuneforge run" in result.output
+
+
+def test_a_tiny_qwen3_exports_to_a_gguf_that_agrees_with_hf(tokenizer, tmp_path):
+    """The qwen3 architecture (q/k norms) through merge, the converter and the k-quant quantizer."""
+    from helpers import build_tiny_model
+    from llama_cpp import Llama
+
+    from tuneforge.train.finetune import train_recipe
+
+    model_dir = build_tiny_model("qwen3", tokenizer, tmp_path / "tiny-qwen3")
+    recipe, source = load_recipe(tiny_recipe(tmp_path, model_dir, max_steps=3, lr=5e-2, eval_steps=None))
+    run = train_recipe(recipe, source, tmp_path / "runs", resume="none")
+    result = CliRunner().invoke(main, ["export", str(run), "--format", "merged,gguf", "--quant", "f16,q4_k_m"])
+    assert result.exit_code == 0, result.output
+    artifacts = json.loads((run / "export" / "export.json").read_text())["artifacts"]
+    assert artifacts["f16"]["top1_agreement"] >= 0.98
+    llm = Llama(model_path=str(run / "export" / artifacts["q4_k_m"]["file"]), n_ctx=64, verbose=False)
+    assert llm("Ahoy", max_tokens=4)["usage"]["completion_tokens"] > 0
