@@ -37,6 +37,13 @@ def test_data_bench(tmp_path):
     assert "vs raw encode" in (tmp_path / "data.md").read_text()
 
 
+def test_data_bench_on_shipped_recipes(tmp_path):
+    run_bench(["data", "--recipe", "quickstart,sentiment", "--output", str(tmp_path)])
+    rows = json.loads((tmp_path / "data-recipes.json").read_text())["results"]
+    assert [(r["recipe"], r["format"]) for r in rows] == [("quickstart", "sharegpt"), ("sentiment", "classification")]
+    assert rows[1]["samples"] == 640 and all(r["samples_per_s"] > 0 and 0 < r["kept"] <= r["samples"] for r in rows)
+
+
 def test_peak_table_and_flops_shapes():
     from tuneforge.bench.train import SHAPES, peak_tflops
 

@@ -68,9 +68,19 @@ def bench_train_command(shapes, seqs, steps, warmup, packing: str, paths: str, o
 
 @bench.command(name="data")
 @click.option("--samples", type=click.IntRange(10), default=2000, show_default=True)
+@click.option("--recipe", "recipes", default=None,
+              help="Comma list of recipes: time each one's own data instead (cold cache, embedded tokenizer).")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
-def bench_data_command(samples: int, output: Path) -> None:
-    """Samples/s of tokenize + cache (prepare_datasets, cold cache) vs the tokenizer's raw batch encode."""
+def bench_data_command(samples: int, recipes: str | None, output: Path) -> None:
+    """Samples/s of tokenize + cache (prepare_datasets, cold cache) vs the tokenizer's raw batch encode;
+    with --recipe, the same stage on each named recipe's data."""
+    if recipes:
+        from tuneforge.bench import write_results
+        from tuneforge.bench.data import bench_recipe_data, recipes_markdown
+
+        results = bench_recipe_data(recipes.split(","))
+        click.echo(write_results(output, "data-recipes", results, recipes_markdown(results)).read_text())
+        return
     click.echo(run_data_bench(samples, output).read_text())
 
 

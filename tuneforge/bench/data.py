@@ -72,6 +72,37 @@ def bench_data(samples: int, seq: int = 1024) -> list[dict]:
              "samples_per_s": round(count / seconds, 1), "tokens": tokens, "seq": seq} for stage, seconds, count in rows]
 
 
+def bench_recipe_data(names: list[str]) -> list[dict]:
+    """Cold prepare_datasets (read, filter, split, template, tokenize, cache) on each recipe's own
+    data with the embedded tokenizer, as its CPU make target runs it."""
+    from transformers import AutoTokenizer
+
+    from tuneforge.data.prepare import prepare_datasets
+    from tuneforge.models import resolve_model
+    from tuneforge.recipe import EMBEDDED_DEFAULT, load_recipe
+
+    embedded = resolve_model(EMBEDDED_DEFAULT).path
+    tokenizer = AutoTokenizer.from_pretrained(str(embedded))
+    rows = []
+    for name in names:
+        recipe, _ = load_recipe(name, [f"model.base={EMBEDDED_DEFAULT}"])
+        with temporary_cache() as cache:
+            (cache / "models").symlink_to(embedded.parent)  # the model cache is shared: nothing is reconverted
+            seconds, (_, report) = timed(lambda: prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length))
+        rows.append({"recipe": name, "format": recipe.data.format, "samples": report.loaded,
+                     "kept": sum(report.splits.values()), "seconds": round(seconds, 3),
+                     "samples_per_s": round(report.loaded / seconds, 1)})
+    return rows
+
+
+def recipes_markdown(results: list[dict]) -> str:
+    lines = ["| recipe | format | samples read | kept after filter and tokenize | seconds (cold) | samples/s |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['recipe']} | {r['format']} | {r['samples']} | {r['kept']} | {r['seconds']} | {r['samples_per_s']} |"
+              for r in results]
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results: list[dict]) -> str:
     raw = results[-1]["samples_per_s"]
     lines = ["| stage | samples | seconds | samples/s | vs raw encode |", "|---|---|---|---|---|"]
