@@ -59,12 +59,16 @@ def main(verbose: bool) -> None:
 @click.option("--resume", default="auto", show_default=True, help=RESUME_HELP)
 @runs_dir_option
 @click.option("--run-id", default=None, help="Name of the run folder (default: a UTC timestamp).")
+@click.option("--subset", type=float, default=None, help="Train on this fraction of the training split (-o data.subset=).")
+@click.option("--epochs", type=float, default=None, help="Number of epochs (-o train.epochs=).")
 def train(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: str, runs_dir: Path,
-          run_id: str | None) -> None:
+          run_id: str | None, subset: float | None, epochs: float | None) -> None:
     """Fine-tune with LoRA on a RECIPE (a shipped name or a YAML path)."""
     from tuneforge.recipe import load_recipe, recipe_to_yaml
 
-    loaded, source = load_recipe(recipe, list(overrides))
+    shortcuts = [f"{key}={value}" for key, value in (("data.subset", subset), ("train.epochs", epochs))
+                 if value is not None]
+    loaded, source = load_recipe(recipe, [*overrides, *shortcuts])
     if dry_run:
         click.echo(recipe_to_yaml(loaded), nl=False)
         return
@@ -77,12 +81,20 @@ def train(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: str, r
 @main.command(name="eval")
 @click.argument("run")
 @runs_dir_option
-def evaluate(run: str, runs_dir: Path) -> None:
+@click.option("--judge-url", default=None, help="LLM judge for eval.domain: an OpenAI-compatible URL (…/v1), "
+              "or a run/export folder served by llama.cpp for the evaluation. Default: the recipe's eval.domain.judge.")
+@click.option("--judge-model", default=None, help="The judge's model name (default: the first one it lists).")
+def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str | None) -> None:
     """Run the recipe's task metrics on RUN (a run folder, or a recipe name for its newest
     complete run). Results go to RUN/eval/ as JSON, Markdown and PNG."""
+    import json
+
     from tuneforge.eval import evaluate_run
 
-    click.echo(str(evaluate_run(pick_run(run, runs_dir))))
+    # JSON strings are YAML scalars, so a URL or model name reaches the recipe verbatim.
+    judge = {"base_url": judge_url, "model": judge_model}
+    overrides = [f"eval.domain.judge.{key}={json.dumps(value)}" for key, value in judge.items() if value is not None]
+    click.echo(str(evaluate_run(pick_run(run, runs_dir), overrides)))
 
 
 def pick_run(run: str, runs_dir: Path) -> Path:
@@ -368,3 +380,11 @@ def predict(target: str, input_path: Path, output_path: Path, concurrency: int, 
 from tuneforge.bench.cli import bench  # noqa: E402 (the `tuneforge bench` group lives with the benchmarks)
 
 main.add_command(bench)
+
+from tuneforge.data.build_style import build_style_command  # noqa: E402 (the style recipe's `tuneforge data build-style`)
+
+data.add_command(build_style_command)
+
+from tuneforge.translate_cli import translate  # noqa: E402 (the translation recipe's `tuneforge translate`)
+
+main.add_command(translate)

@@ -74,7 +74,7 @@ class FilterSection(Section):
     overlength: Literal["drop", "truncate"] = "drop"
 
 
-FOLDER_FORMATS = ()  # formats whose `train` entries may be folders (read by a SOURCE_READERS entry)
+FOLDER_FORMATS = ("markdown", "parallel")  # formats whose `train` entries may be folders (read by a SOURCE_READERS entry)
 
 
 class ClassificationData(Section):
@@ -94,8 +94,87 @@ class ClassificationData(Section):
         return value
 
 
+STYLE_TEMPLATES = ("rewrite", "continue", "summarize_expand")
+# The writing tasks' instructions ({title}: the article's title from meta.json, else its first heading).
+STYLE_INSTRUCTIONS = {
+    "rewrite": "Rewrite this passage from my article \"{title}\" in my own style.",
+    "continue": "Continue my article \"{title}\" in my own style.",
+    "summarize_expand": "Expand these notes from my article \"{title}\" into a full passage in my own style.",
+}
+
+
+class MarkdownData(Section):
+    """`format: markdown`: a folder of Markdown articles, each with a meta.json beside it, cleaned and cut
+    into chunks of chunk_min_tokens..chunk_max_tokens tokens, each chunk becoming one sample per template
+    (tuneforge/data/markdown.py cleans and chunks, tuneforge/data/style_tasks.py builds the tasks)."""
+
+    chunk_min_tokens: PositiveInt = 300
+    chunk_max_tokens: PositiveInt = 800
+    tokenizer: str | None = None  # None: model.base (chunks are measured in the base model's tokens)
+    templates: list[Literal[STYLE_TEMPLATES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(STYLE_TEMPLATES), min_length=1)
+    instructions: dict[str, str] = Field(default_factory=dict)  # per template; unset ones keep the default
+    require_meta: bool = True  # false: an article without meta.json is read as if it had an empty one
+    skip_drafts: bool = True  # articles whose meta.json says "draft": true are skipped (and counted)
+
+    @field_validator("instructions", mode="before")
+    @classmethod
+    def _over_defaults(cls, value: Any) -> Any:
+        return {**STYLE_INSTRUCTIONS, **value} if isinstance(value, dict) else value
+
+    @field_validator("instructions", mode="after")
+    @classmethod
+    def _known_templates(cls, value: dict[str, str]) -> dict[str, str]:
+        import string
+
+        for name, text in value.items():
+            if name not in STYLE_TEMPLATES:
+                raise ValueError(f"unknown template {name!r}; the templates are {', '.join(STYLE_TEMPLATES)}")
+            fields = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+            if not text.strip() or fields - {"title"}:
+                raise ValueError(f"instructions.{name} must be non-empty text whose only placeholder is {{title}}")
+        return value
+
+    @model_validator(mode="after")
+    def _room_for_chunks(self) -> MarkdownData:
+        if self.chunk_max_tokens < 2 * self.chunk_min_tokens:
+            raise ValueError("chunk_max_tokens must be at least twice chunk_min_tokens (so a short tail "
+                             "can always be balanced with the chunk before it)")
+        return self
+
+
+class ParallelData(Section):
+    """`format: parallel`: folders of Moses-style files (corpus.en + corpus.zh_tw + ...), paired by stem;
+    every aligned line becomes one sample per direction (tuneforge/data/parallel.py)."""
+
+    languages: list[str] | None = None  # codes to read (en, ja, zh, zh_tw, zh_hant); None: every language found
+    directions: list[str] | None = None  # SOURCE-TARGET, e.g. [en-zh_TW, zh_TW-en]; None: both ways, every pair
+
+    @field_validator("languages", mode="after")
+    @classmethod
+    def _language_tags(cls, value: list[str] | None) -> list[str] | None:
+        from tuneforge.data.parallel import language_tag
+
+        return None if value is None else list(dict.fromkeys(language_tag(code) for code in value))
+
+    @field_validator("directions", mode="after")
+    @classmethod
+    def _directions(cls, value: list[str] | None) -> list[str] | None:
+        from tuneforge.data.parallel import parse_direction
+
+        return None if value is None else ["-".join(parse_direction(text)) for text in value]
+
+    @model_validator(mode="after")
+    def _directions_in_languages(self) -> ParallelData:
+        if self.languages and self.directions:
+            outside = [d for d in self.directions if not set(d.split("-", 1)) <= set(self.languages)]
+            if outside:
+                raise ValueError(f"directions {outside} use languages outside languages {self.languages}")
+        return self
+
+
 class DataSection(Section):
-    format: Literal["chat", "sharegpt", "alpaca", "classification"]
+    format: Literal["chat", "sharegpt", "alpaca", "classification", "markdown", "parallel"]
     train: list[Path] = Field(min_length=1)
     system_prompt: str | None = None
     subset: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
@@ -104,6 +183,8 @@ class DataSection(Section):
     assistant_only_loss: bool = True
     packing: bool = False
     classification: ClassificationData | None = None  # required by format: classification
+    markdown: MarkdownData | None = None  # format: markdown (its defaults when left out)
+    parallel: ParallelData | None = None  # format: parallel (its defaults when left out)
 
     @field_validator("train", mode="before")
     @classmethod
@@ -120,6 +201,22 @@ class DataSection(Section):
     def _classification_needs_labels(self) -> DataSection:
         if (self.format == "classification") != (self.classification is not None):
             raise ValueError("data.classification (labels, ...) goes with format: classification, and only with it")
+        return self
+
+    @model_validator(mode="after")
+    def _markdown_settings(self) -> DataSection:
+        if self.markdown is not None and self.format != "markdown":
+            raise ValueError("data.markdown goes with format: markdown, and only with it")
+        if self.format == "markdown" and self.markdown is None:
+            self.markdown = MarkdownData()
+        return self
+
+    @model_validator(mode="after")
+    def _parallel_settings(self) -> DataSection:
+        if self.parallel is not None and self.format != "parallel":
+            raise ValueError("data.parallel goes with format: parallel, and only with it")
+        if self.format == "parallel" and self.parallel is None:
+            self.parallel = ParallelData()
         return self
 
 
@@ -168,10 +265,63 @@ class ClassificationEval(Section):
     low_confidence: Fraction = 0.6  # predictions below this are listed in confidence_analysis.json
 
 
+class DomainJudge(Section):
+    """An LLM judge behind any OpenAI-compatible API (or `tuneforge eval RUN --judge-url URL`)."""
+
+    # http(s)://host:port/v1, or a run/export folder (or recipe name) that llama.cpp serves for the evaluation
+    base_url: str = Field(min_length=1)
+    model: str | None = None  # None: the first model the endpoint lists
+    api_key_env: str | None = None  # name of the environment variable that holds the key
+    retries: Annotated[int, Field(ge=0, le=10)] = 2  # extra attempts after a reply that is not valid score JSON
+    # auto: llamacpp_schema for a run/export folder (llama-cpp-python's schema-constrained JSON mode),
+    # json_object for a URL; json_schema: OpenAI structured outputs (OpenAI, vLLM); text: no constraint.
+    response_format: Literal["auto", "json_schema", "json_object", "llamacpp_schema", "text"] = "auto"
+    max_tokens: PositiveInt = 384
+    timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    judge_base: bool = True  # also judge the base model's answers (twice the judge calls)
+
+
+class DomainEval(Section):
+    """Reference metrics (ROUGE-L, BLEU) on the test split, base vs tuned, and an optional LLM judge."""
+
+    max_samples: PositiveInt | None = None
+    max_new_tokens: PositiveInt = 256
+    batch_size: PositiveInt = 8
+    bleu_tokenize: Literal["auto", "13a", "zh", "intl", "char"] = "auto"  # auto: zh when references hold CJK
+    judge: DomainJudge | None = None  # None: the judge is skipped (with a logged note)
+
+
+class StyleEval(Section):
+    """Perplexity (validation split), style indicators of continuations vs the author's corpus, base vs
+    tuned, and a blind A/B sheet (format: markdown with the continue template)."""
+
+    max_samples: PositiveInt | None = 24  # continuation prompts from the validation split
+    max_new_tokens: PositiveInt = 160
+    batch_size: PositiveInt = 8
+    temperature: Annotated[float, Field(ge=0)] = 0.0  # 0: greedy, the same text on every run
+    top_p: Annotated[float, Field(gt=0, le=1)] = 0.95  # with temperature > 0
+    repetition_penalty: Annotated[float, Field(ge=1)] = 1.15  # small models loop without one
+    seed: int = 0  # sampling and the A/B order
+    top_words: PositiveInt = 30  # words compared between generated text and the author's corpus
+    ttr_window: PositiveInt = 50  # type-token ratio over moving windows of this many words
+
+
+class TranslationEval(Section):
+    """sacrebleu BLEU (n-gram precisions, brevity penalty, length ratio) and chrF per direction on the
+    test split, base vs tuned (format: parallel)."""
+
+    max_samples: PositiveInt | None = None  # per direction; None: the whole test split
+    max_new_tokens: PositiveInt = 128
+    batch_size: PositiveInt = 16
+
+
 class EvalSection(Section):
     held_out_loss: bool = True
     persona: PersonaEval | None = None
     classification: ClassificationEval | None = None
+    domain: DomainEval | None = None
+    style: StyleEval | None = None
+    translation: TranslationEval | None = None
 
 
 class ExportSection(Section):
@@ -209,6 +359,21 @@ class Recipe(Section):
             raise ValueError("data.split.val + data.split.test must leave at least 10% for training")
         if self.eval.held_out_loss and self.data.split.val == 0:
             raise ValueError("eval.held_out_loss needs a validation split: set data.split.val > 0")
+        return self
+
+    @model_validator(mode="after")
+    def _style_settings(self) -> "Recipe":
+        markdown = self.data.markdown
+        if markdown is not None and markdown.tokenizer is None:
+            markdown.tokenizer = self.model.base  # written out, so the resolved recipe says what measured chunks
+        if self.eval.style is not None and (markdown is None or "continue" not in markdown.templates):
+            raise ValueError("eval.style needs data.format: markdown with the 'continue' template (its prompts)")
+        return self
+
+    @model_validator(mode="after")
+    def _translation_settings(self) -> "Recipe":
+        if self.eval.translation is not None and self.data.format != "parallel":
+            raise ValueError("eval.translation needs data.format: parallel (its test split is sentence pairs)")
         return self
 
 
@@ -286,7 +451,9 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
         keys, value = parse_override(text)
         node = raw
         for depth, key in enumerate(keys[:-1]):
-            child = node.setdefault(key, {})
+            if node.get(key) is None:  # an absent or null optional section (e.g. eval.domain.judge) starts empty
+                node[key] = {}
+            child = node[key]
             if not isinstance(child, dict):
                 raise UserError(f"override {text!r}: {'.'.join(keys[:depth + 1])} is not a section")
             node = child

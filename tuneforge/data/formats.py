@@ -29,19 +29,27 @@ SHAREGPT_ROLE_ALIASES = {
 class Sample:
     messages: list[dict[str, str]]
     source: str  # file:line, for error messages and the data report
+    group: str | None = None  # samples of one group (e.g. the tasks cut from one article) share a split
 
 
 class RecordError(ValueError):
     """A record that cannot be turned into a conversation; the message names the field."""
 
 
-def read_records(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, dict]]:
-    """Yield (file:line, record) from a JSONL file, or (file:item N, record) from a JSON array."""
+def read_utf8(path: Path, problems: ProblemCollector, encoding: str = "utf-8") -> str | None:
+    """The file's text, or None with a file:line problem where it is not valid UTF-8."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding=encoding)
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         problems.add(f"{path}:{line}: not valid UTF-8 ({exc.reason}); re-save the file as UTF-8")
+        return None
+
+
+def read_records(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, dict]]:
+    """Yield (file:line, record) from a JSONL file, or (file:item N, record) from a JSON array."""
+    text = read_utf8(path, problems)
+    if text is None:
         return
     if not text.strip():
         problems.add(f"{path}: the file is empty")
@@ -133,6 +141,8 @@ FORMATS: dict[str, Reader] = {"chat": from_chat, "sharegpt": from_sharegpt, "alp
 # and returning Samples whose `source` names file:line. Their paths may be folders (FOLDER_FORMATS).
 SOURCE_READERS: dict[str, str] = {
     "classification": "tuneforge.data.classification:read_classification",
+    "markdown": "tuneforge.data.style_tasks:read_markdown_folder",
+    "parallel": "tuneforge.data.parallel:read_parallel",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import itertools
 import json
 import logging
 import random
@@ -90,10 +91,9 @@ def _rejection_reason(sample: Sample, data: DataSection) -> str | None:
 def split_samples(samples: list[Sample], data: DataSection) -> dict[str, list[Sample]]:
     """Seeded shuffle, then carve off test and val; `subset` thins the train split only."""
     rng = random.Random(data.split.seed)
-    shuffled = samples[:]
-    rng.shuffle(shuffled)
-    n_test = _split_size(len(shuffled), data.split.test)
-    n_val = _split_size(len(shuffled), data.split.val)
+    shuffled, ends = _shuffled_groups(samples, rng)
+    n_test = _at_group_end(_split_size(len(shuffled), data.split.test), ends, 0)
+    n_val = _at_group_end(n_test + _split_size(len(shuffled), data.split.val), ends, n_test) - n_test
     splits = {"test": shuffled[:n_test], "val": shuffled[n_test:n_test + n_val],
               "train": shuffled[n_test + n_val:]}
     if data.subset < 1.0:
@@ -102,6 +102,29 @@ def split_samples(samples: list[Sample], data: DataSection) -> dict[str, list[Sa
         raise UserError(f"no samples left for training after the split ({len(samples)} kept)",
                         fix="add data or lower data.split.val / data.split.test")
     return splits
+
+
+def _shuffled_groups(samples: list[Sample], rng: random.Random) -> tuple[list[Sample], list[int]]:
+    """Seeded shuffle that keeps each `group` together (no split sees text of another split's
+    article); returns the samples and the index after each group. Ungrouped samples are each their
+    own group, so data without groups is shuffled exactly as before."""
+    if all(sample.group is None for sample in samples):
+        shuffled = samples[:]
+        rng.shuffle(shuffled)
+        return shuffled, list(range(1, len(shuffled) + 1))
+    groups: dict[str, list[Sample]] = {}
+    for index, sample in enumerate(samples):
+        groups.setdefault(sample.group if sample.group is not None else f"\0{index}", []).append(sample)
+    order = list(groups.values())
+    rng.shuffle(order)
+    return [sample for group in order for sample in group], list(itertools.accumulate(map(len, order)))
+
+
+def _at_group_end(count: int, ends: list[int], start: int) -> int:
+    """The group boundary nearest to `count` samples, past `start` when the split is not empty
+    (a split takes whole groups; ungrouped samples end a group each, so this is `count` itself)."""
+    later = [end for end in ends if end > start]
+    return start if count <= start or not later else min(later, key=lambda end: abs(end - count))
 
 
 def _split_size(total: int, fraction: float) -> int:

@@ -17,12 +17,18 @@ log = logging.getLogger(__name__)
 TASK_EVALUATORS = {
     "persona": "tuneforge.eval.persona:evaluate_persona",
     "classification": "tuneforge.eval.classification:evaluate_classification",
+    "domain": "tuneforge.eval.domain:evaluate_domain",
+    "style": "tuneforge.eval.style:evaluate_style",
+    "translation": "tuneforge.eval.translation:evaluate_translation",
 }
 
 
-def evaluate_run(run_dir: Path) -> Path:
-    """Runs every evaluation the recipe asks for; returns the eval folder."""
+def evaluate_run(run_dir: Path, overrides: list[str] | None = None) -> Path:
+    """Runs every evaluation the recipe asks for; returns the eval folder. `overrides` (dotted
+    KEY=VALUE, as for train) change the run's recipe for this evaluation only, e.g. the judge."""
     recipe, manifest = load_run(run_dir)
+    if overrides:
+        recipe = override_run_recipe(recipe, overrides, run_dir)
     staging = run_dir / ".eval.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -44,6 +50,15 @@ def evaluate_run(run_dir: Path) -> Path:
     staging.rename(final)
     log.info("evaluation written to %s\n%s", final, json.dumps(results, indent=2)[:2000])
     return final
+
+
+def override_run_recipe(recipe, overrides: list[str], run_dir: Path):
+    """The run's recipe with eval-time overrides applied and validated again (paths in it are absolute)."""
+    from tuneforge.recipe import apply_overrides, validate_recipe
+    from tuneforge.runs import RESOLVED_RECIPE
+
+    log.info("eval-time overrides: %s", ", ".join(overrides))
+    return validate_recipe(apply_overrides(recipe.model_dump(mode="json"), overrides), run_dir / RESOLVED_RECIPE)
 
 
 def held_out_loss_markdown(loss: dict) -> str:

@@ -1,0 +1,52 @@
+"""The LLM judge against a real llama.cpp server: the embedded model's export, started by tuneforge's own
+machinery (serve.client.connect on a run folder), asked through the official `openai` client.
+
+The 135M model is a weak judge; what is tested is the path: the schema-constrained JSON mode keeps
+its replies valid, they validate as JudgeScore, and the eval's summary adds up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+ITEMS = [
+    ("How big should my emergency fund be? My monthly expenses are $2,000.",
+     "Aim for three to six months of expenses: $6,000 to $12,000, in a savings account.",
+     "Keep $6,000 to $12,000, three to six months of expenses, in a high-yield savings account."),
+    ("What is dollar-cost averaging?",
+     "Investing a fixed amount at regular intervals regardless of price.",
+     "Bananas are yellow."),
+]
+
+
+def test_a_real_llamacpp_judge_returns_validated_scores(embedded_export):
+    from tuneforge.eval.domain import open_judge
+    from tuneforge.eval.judge import JudgeScore, summarize
+    from tuneforge.recipe import DomainJudge
+
+    config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=200, judge_base=False)
+    with open_judge(config, Path("runs")) as judge:
+        assert judge.format["type"] == "json_object" and "schema" in judge.format  # auto → llamacpp_schema
+        assert judge.model == "quickstart"
+        verdicts = [judge.score(*item) for item in ITEMS]
+    for verdict in verdicts:
+        assert isinstance(verdict.score, JudgeScore), verdict.errors
+        assert verdict.attempts == 1 and verdict.score.reasoning.strip()
+    summary = summarize(verdicts)
+    assert (summary["scored"], summary["failures"]) == (2, 0)
+    assert all(1 <= value <= 5 for value in summary["means"].values())
+
+
+def test_an_unconstrained_real_judge_is_scored_or_counted_never_raised(embedded_export):
+    from tuneforge.eval.domain import open_judge
+    from tuneforge.eval.judge import summarize
+    from tuneforge.recipe import DomainJudge
+
+    config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=120, retries=1, response_format="text")
+    with open_judge(config, Path("runs")) as judge:
+        verdicts = [judge.score(*item) for item in ITEMS]
+    summary = summarize(verdicts)
+    assert summary["scored"] + summary["failures"] == len(ITEMS)
+    assert all(v.attempts <= 2 and (v.score is not None or len(v.errors) == 2) for v in verdicts)
