@@ -23,7 +23,8 @@ from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.export.converter import converter_script
 from tuneforge.export.ollama import write_modelfiles
 from tuneforge.export.vllm import write_bundle
-from tuneforge.export.gguf import CONVERTER_TYPES, QUANT_FTYPES, convert, convert_lora, gguf_name, quantize
+from tuneforge.export.gguf import (CONVERTER_TYPES, QUANT_FTYPES, ConverterProcess, convert, convert_lora, gguf_name,
+                                   quantize)
 from tuneforge.models import resolve_model, sha256_file
 from tuneforge.recipe import EXPORT_FORMATS, GGUF_QUANTS
 from tuneforge.runs import load_run, package_versions, write_json_atomic, write_text_atomic
@@ -112,11 +113,17 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
     out = run_dir / "export"
     out.mkdir(exist_ok=True)
     book = ArtifactBook(out, export_inputs(run_dir, manifest, base.identity))
-    merged = book.make("merged", out / "merged", lambda: merge_adapter(
-        run_dir, manifest, out / "merged", trust_remote_code=recipe.model.trust_remote_code))
-    if "gguf" in formats:
-        export_gguf(book, merged, recipe.name, quants)
-        measure_fidelity(recipe, merged, out, book.artifacts)
+    # Started now, the converter's imports overlap the merge (convert_worker).
+    converter = ConverterProcess("convert_hf_to_gguf.py", base_dir) if "gguf" in formats else None
+    try:
+        merged = book.make("merged", out / "merged", lambda: merge_adapter(
+            run_dir, manifest, out / "merged", trust_remote_code=recipe.model.trust_remote_code))
+        if "gguf" in formats:
+            export_gguf(book, merged, recipe.name, quants, converter)
+            measure_fidelity(recipe, merged, out, book.artifacts)
+    finally:
+        if converter:
+            converter.close()
     export_adapter(book, run_dir, base_dir, recipe.name, formats)
     if "ollama" in formats:
         lora = (book.artifacts["base-f16"]["file"], book.artifacts["lora-gguf"]["file"]) if "lora-gguf" in formats else None
@@ -133,8 +140,9 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
     return out
 
 
-def export_gguf(book: ArtifactBook, merged: Path, name: str, quants: list[str]) -> None:
-    f16 = book.make("f16", book.out / gguf_name(name, "f16"), lambda: convert(merged, book.out / gguf_name(name, "f16")))
+def export_gguf(book: ArtifactBook, merged: Path, name: str, quants: list[str], converter: ConverterProcess) -> None:
+    f16_path = book.out / gguf_name(name, "f16")
+    f16 = book.make("f16", f16_path, lambda: convert(merged, f16_path, converter=converter))
     for quant in quants:
         path = book.out / gguf_name(name, quant)
         if quant in CONVERTER_TYPES and quant != "f16":

@@ -7,6 +7,7 @@ written under a temporary name, then renamed, so a failure never leaves a file t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,27 +26,45 @@ def gguf_name(name: str, quant: str) -> str:
     return f"{name}.{quant.upper()}.gguf"
 
 
-def run_converter(script: str, source: Path, output: Path, *options: str) -> Path:
-    """Run one of llama.cpp's converters (offline) into a temporary name, then rename."""
-    staging = output.with_name(f".{output.name}.tmp")
-    command = [sys.executable, str(converter_script(script)), str(source), "--outfile", str(staging), *options]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        staging.unlink(missing_ok=True)
-        raise UserError(f"llama.cpp's {script} failed on {source}", [result.stderr.strip()[-2000:]],
-                        fix=f"check that llama.cpp's {script} supports this architecture")
-    os.replace(staging, output)
-    return output
+class ConverterProcess:
+    """One run of llama.cpp's converter in a child that starts importing at once (convert_worker):
+    started early, its imports overlap the caller's work; `run` then hands it the arguments."""
+
+    def __init__(self, script: str, warm_model_dir: Path | None = None):
+        self.script = script
+        command = [sys.executable, "-m", "tuneforge.export.convert_worker", str(converter_script(script)),
+                   str(warm_model_dir or "")]
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.PIPE, text=True)
+
+    def run(self, source: Path, output: Path, *options: str) -> Path:
+        """Convert `source` into a temporary name, then rename (a failure leaves no file that looks valid)."""
+        staging = output.with_name(f".{output.name}.tmp")
+        _, stderr = self.process.communicate(json.dumps([str(source), "--outfile", str(staging), *options]))
+        if self.process.returncode != 0:
+            staging.unlink(missing_ok=True)
+            raise UserError(f"llama.cpp's {self.script} failed on {source}", [stderr.strip()[-2000:]],
+                            fix=f"check that llama.cpp's {self.script} supports this architecture")
+        os.replace(staging, output)
+        return output
+
+    def close(self) -> None:
+        """End a child that was never given work (the f16 GGUF was kept, or the export failed first)."""
+        if self.process.returncode is None:
+            self.process.kill()
+            self.process.communicate()
 
 
-def convert(model_dir: Path, output: Path, outtype: str = "f16") -> Path:
-    """A Hugging Face model folder → GGUF with convert_hf_to_gguf.py."""
-    return run_converter("convert_hf_to_gguf.py", model_dir, output, "--outtype", outtype)
+def convert(model_dir: Path, output: Path, outtype: str = "f16", converter: ConverterProcess | None = None) -> Path:
+    """A Hugging Face model folder → GGUF with convert_hf_to_gguf.py (in `converter` if one was started)."""
+    converter = converter or ConverterProcess("convert_hf_to_gguf.py")
+    return converter.run(model_dir, output, "--outtype", outtype)
 
 
 def convert_lora(adapter_dir: Path, base_dir: Path, output: Path) -> Path:
     """A PEFT adapter → LoRA GGUF (for `llama-server --lora` and Ollama's ADAPTER)."""
-    return run_converter("convert_lora_to_gguf.py", adapter_dir, output, "--base", str(base_dir), "--outtype", "f16")
+    return ConverterProcess("convert_lora_to_gguf.py").run(adapter_dir, output, "--base", str(base_dir),
+                                                           "--outtype", "f16")
 
 
 def quantize(source: Path, output: Path, quant: str) -> Path:

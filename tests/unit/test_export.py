@@ -180,3 +180,30 @@ def test_a_tiny_qwen3_exports_to_a_gguf_that_agrees_with_hf(tokenizer, tmp_path)
     assert artifacts["f16"]["top1_agreement"] >= 0.98
     llm = Llama(model_path=str(run / "export" / artifacts["q4_k_m"]["file"]), n_ctx=64, verbose=False)
     assert llm("Ahoy", max_tokens=4)["usage"]["completion_tokens"] > 0
+
+
+def test_the_converter_worker_writes_what_the_script_writes(tiny_llama_dir, tmp_path):
+    import subprocess
+    import sys
+
+    from tuneforge.export.converter import converter_script
+    from tuneforge.export.gguf import ConverterProcess
+
+    direct, worker = tmp_path / "direct.gguf", tmp_path / "worker.gguf"
+    subprocess.run([sys.executable, str(converter_script()), str(tiny_llama_dir), "--outfile", str(direct),
+                    "--outtype", "f16"], check=True, capture_output=True)
+    ConverterProcess("convert_hf_to_gguf.py", tiny_llama_dir).run(tiny_llama_dir, worker, "--outtype", "f16")
+    assert worker.read_bytes() == direct.read_bytes()
+
+
+def test_a_failed_conversion_leaves_no_file_and_an_unused_converter_ends(tmp_path):
+    from tuneforge.export.gguf import ConverterProcess
+
+    (tmp_path / "model").mkdir()
+    output = tmp_path / "out.gguf"
+    with pytest.raises(UserError, match="convert_hf_to_gguf.py failed on"):
+        ConverterProcess("convert_hf_to_gguf.py").run(tmp_path / "model", output, "--outtype", "f16")
+    assert list(tmp_path.iterdir()) == [tmp_path / "model"]
+    unused = ConverterProcess("convert_hf_to_gguf.py")
+    unused.close()
+    assert unused.process.returncode is not None
