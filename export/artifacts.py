@@ -30,7 +30,7 @@ from tuneforge.recipe import EXPORT_FORMATS, GGUF_QUANTS
 from tuneforge.runs import load_run, package_versions, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
-EXPORTER_VERSION = 2  # bump when an artifact's content would change for the same inputs
+EXPORTER_VERSION = 3  # bump when an artifact's content would change for the same inputs
 TOKENIZER_PROBE = "Ünïcödé, emoji 🎉, 日本語, tabs\tand  spaces\n\nnumbers 12345 3.14"
 MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
 
