@@ -7,6 +7,8 @@ written under a temporary name, then renamed, so a failure never leaves a file t
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -74,9 +76,24 @@ def quantize(source: Path, output: Path, quant: str) -> Path:
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{QUANT_FTYPES[quant]}")
     staging = output.with_name(f".{output.name}.tmp")
-    status = llama_cpp.llama_model_quantize(str(source).encode(), str(staging).encode(), params)
+    with llama_log_captured() as log_lines:
+        status = llama_cpp.llama_model_quantize(str(source).encode(), str(staging).encode(), params)
     if status != 0:
         staging.unlink(missing_ok=True)
-        raise UserError(f"llama.cpp could not quantize {source.name} to {quant} (status {status})")
+        raise UserError(f"llama.cpp could not quantize {source.name} to {quant} (status {status})", log_lines[-20:])
     os.replace(staging, output)
     return output
+
+
+@contextlib.contextmanager
+def llama_log_captured():
+    """llama.cpp's quantizer logs a line per tensor (hundreds); llama-cpp-python's log callback
+    prints them to sys.stderr. Keep them out of the export's output; the yielded list holds them
+    once the block has ended, for an error message."""
+    lines: list[str] = []
+    buffer = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(buffer):
+            yield lines
+    finally:
+        lines += buffer.getvalue().splitlines()

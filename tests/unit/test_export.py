@@ -227,3 +227,14 @@ def test_a_failed_conversion_leaves_no_file_and_an_unused_converter_ends(tmp_pat
     unused = ConverterProcess("convert_hf_to_gguf.py")
     unused.close()
     assert unused.process.returncode is not None
+
+
+def test_a_failed_quantization_reports_llama_cpp_log_and_leaves_no_file(tmp_path):
+    from tuneforge.export.gguf import quantize
+
+    broken = tmp_path / "broken.F16.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(UserError, match="could not quantize broken.F16.gguf to q8_0") as caught:
+        quantize(broken, tmp_path / "out.Q8_0.gguf", "q8_0")
+    assert caught.value.problems, "llama.cpp's own log lines explain the failure"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.F16.gguf"]
