@@ -64,12 +64,15 @@ def check_disk(run_dir: Path, base_dir: Path) -> None:
 
 def record(path: Path, started: float) -> dict:
     files = _files(path)
-    return {"file": path.name, "bytes": sum(p.stat().st_size for p in files),
-            "sha256": {p.name: sha256_file(p) for p in files}, "seconds": round(time.time() - started, 2)}
+    return {"file": path.name, "bytes": sum(p.stat().st_size for p in files.values()),
+            "sha256": {name: sha256_file(p) for name, p in files.items()}, "seconds": round(time.time() - started, 2)}
 
 
-def _files(path: Path) -> list[Path]:
-    return sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+def _files(path: Path) -> dict[str, Path]:
+    """An artifact's files by path relative to it, subfolders included (a vLLM bundle's model/)."""
+    if not path.is_dir():
+        return {path.name: path}
+    return {str(p.relative_to(path)): p for p in sorted(path.rglob("*")) if p.is_file()}
 
 
 class ArtifactBook:
@@ -86,7 +89,7 @@ class ArtifactBook:
 
     def make(self, key: str, path: Path, build) -> Path:
         old = self.previous.get(key)
-        if old and path.exists() and {p.name: sha256_file(p) for p in _files(path)} == old["sha256"]:
+        if old and path.exists() and {name: sha256_file(p) for name, p in _files(path).items()} == old["sha256"]:
             log.info("kept %s: its inputs are unchanged", path.name)
             self.artifacts[key] = {**old, "kept": True}
             return path

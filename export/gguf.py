@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -88,12 +89,17 @@ def quantize(source: Path, output: Path, quant: str) -> Path:
 @contextlib.contextmanager
 def llama_log_captured():
     """llama.cpp's quantizer logs a line per tensor (hundreds); llama-cpp-python's log callback
-    prints them to sys.stderr. Keep them out of the export's output; the yielded list holds them
-    once the block has ended, for an error message."""
+    prints them to sys.stderr at or above its logger's level (ERROR once a quiet Llama was made).
+    Capture every level, keep it out of the export's output; the yielded list holds the lines once
+    the block has ended, for an error message."""
     lines: list[str] = []
     buffer = io.StringIO()
+    logger = logging.getLogger("llama-cpp-python")
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
     try:
         with contextlib.redirect_stderr(buffer):
             yield lines
     finally:
+        logger.setLevel(level)
         lines += buffer.getvalue().splitlines()
