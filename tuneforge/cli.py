@@ -97,6 +97,28 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
     click.echo(str(evaluate_run(pick_run(run, runs_dir), overrides)))
 
 
+@main.command(name="ab-tally")
+@click.argument("run")
+@runs_dir_option
+@click.option("--sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The filled-in sheet (default: RUN/eval/ab_sheet.csv).")
+def ab_tally(run: str, runs_dir: Path, sheet: Path | None) -> None:
+    """Count a filled-in blind A/B sheet of the style evaluation through its key (RUN/eval/ab_key.csv):
+    how often readers found the tuned or the base model's text more like the author."""
+    import json
+
+    from tuneforge.eval.style import tally_ab
+
+    eval_dir = pick_run(run, runs_dir) / "eval"
+    sheet, key = sheet or eval_dir / "ab_sheet.csv", eval_dir / "ab_key.csv"
+    for path in (sheet, key):
+        if not path.is_file():
+            raise UserError(f"{path}: not found", fix="run `tuneforge eval RUN` on a style run first")
+    tally = tally_ab(sheet, key)
+    answered = tally["tuned"] + tally["base"] + tally["tie"]
+    click.echo(json.dumps({**tally, "tuned_share_of_answered": round(tally["tuned"] / answered, 3) if answered else None}))
+
+
 def pick_run(run: str, runs_dir: Path) -> Path:
     """A run folder as given, or a recipe name standing for its newest complete run."""
     from tuneforge.runs import latest_complete_run

@@ -345,6 +345,44 @@ def test_ab_sheet_hides_the_models_and_the_key_recovers_them(tmp_path):
         tally_ab(tmp_path / "filled.csv", tmp_path / "ab_key.csv")
 
 
+def test_ab_tally_command_counts_a_filled_sheet_and_rejects_a_foreign_one(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from tuneforge.cli import main
+    from tuneforge.eval.style import write_ab_sheet
+
+    run = tmp_path / "run"
+    rows = [{"prompt": f"p{i}", "base": f"base {i}", "tuned": f"tuned {i}"} for i in range(4)]
+    write_ab_sheet(run / "eval", rows, seed=1)
+    with (run / "eval" / "ab_sheet.csv").open(newline="") as handle:
+        sheet = list(csv.DictReader(handle))
+    with (run / "eval" / "ab_key.csv").open(newline="") as handle:
+        key = {row["id"]: row for row in csv.DictReader(handle)}
+    for index, row in enumerate(sheet):  # tuned, tuned, base, unanswered
+        tuned_side = "A" if key[row["id"]]["A"] == "tuned" else "B"
+        row["more_like_the_author"] = [tuned_side, tuned_side, "B" if tuned_side == "A" else "A", ""][index]
+    filled = tmp_path / "filled.csv"
+    with filled.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(sheet[0]))
+        writer.writeheader()
+        writer.writerows(sheet)
+    result = CliRunner().invoke(main, ["ab-tally", str(run), "--sheet", str(filled)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"tuned": 2, "base": 1, "tie": 0, "unanswered": 1,
+                                         "tuned_share_of_answered": 0.667}
+    sheet[0]["id"] = "999"
+    with filled.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(sheet[0]))
+        writer.writeheader()
+        writer.writerows(sheet)
+    result = CliRunner().invoke(main, ["ab-tally", str(run), "--sheet", str(filled)])
+    assert result.exit_code == 2 and "filled.csv:2: id '999' is not in" in result.output
+    result = CliRunner().invoke(main, ["ab-tally", str(tmp_path / "nothing-here")])
+    assert result.exit_code == 2 and "ab_sheet.csv: not found" in result.output
+
+
 # ---------------------------------------------------------------- end to end
 
 def test_tiny_style_run_trains_and_evaluates(tmp_path, tiny_llama_dir):

@@ -213,10 +213,17 @@ def tally_ab(sheet_csv: Path, key_csv: Path) -> dict[str, int]:
         key = {row["id"]: row for row in csv.DictReader(handle)}
     tally = Counter({"tuned": 0, "base": 0, "tie": 0, "unanswered": 0})
     with sheet_csv.open(encoding="utf-8", newline="") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            choice = row["more_like_the_author"].strip().upper()
+        reader = csv.DictReader(handle)
+        if not {"id", "more_like_the_author"} <= set(reader.fieldnames or []):
+            raise UserError(f"{sheet_csv}:1: the header needs the columns id and more_like_the_author",
+                            fix="fill in the ab_sheet.csv the evaluation wrote, keeping its header")
+        for number, row in enumerate(reader, start=2):
+            choice = (row["more_like_the_author"] or "").strip().upper()
             if choice not in ("A", "B", "=", ""):
                 raise UserError(f"{sheet_csv}:{number}: more_like_the_author is {choice!r}; write A, B, = or nothing")
+            if row["id"] not in key:
+                raise UserError(f"{sheet_csv}:{number}: id {row['id']!r} is not in {key_csv}",
+                                fix="tally a sheet with the key written beside it by the same evaluation")
             tally[key[row["id"]][choice] if choice in ("A", "B") else "tie" if choice == "=" else "unanswered"] += 1
     return dict(tally)
 
