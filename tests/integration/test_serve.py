@@ -164,3 +164,18 @@ def wait_for(condition, process: subprocess.Popen, timeout: float = 240) -> None
         assert process.poll() is None, "the process ended before the condition held"
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def test_bench_serve_measures_start_burst_and_http_overhead(export):
+    # Small sizes: this checks that the serving benchmark runs and reports consistent numbers; speed
+    # itself is measured in BENCHMARKS.md, not asserted.
+    from tuneforge.bench.serve import bench_backend, markdown
+
+    result = bench_backend(export, "llamacpp", concurrency=3, requests=3, max_tokens=6, overhead_requests=2)
+    burst = result["burst"]
+    assert burst["errors"] == 0 and burst["requests"] == 3 and 0 < burst["p50_s"] <= burst["p95_s"]
+    assert burst["completion_tokens_per_s"] > 0 and result["start_s"] > 0
+    overhead = result["http_overhead"]
+    assert overhead["requests"] == 2 and overhead["in_process_tokens"] > 0 and overhead["http_tokens"] > 0
+    assert overhead["ratio"] > 0
+    assert "| llamacpp |" in markdown([result]) and "HTTP/in-process time per token" in markdown([result])
