@@ -31,7 +31,7 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> Non
         time.sleep(0.1)
 
 
-def test_killed_run_resumes_from_its_last_checkpoint(tiny_llama_dir, tmp_path):
+def test_killed_run_resumes_from_its_last_checkpoint(tiny_llama_dir, tmp_path, monkeypatch):
     recipe_path = tiny_recipe(tmp_path, tiny_llama_dir, max_steps=200, save_steps=4, eval_steps=None,
                               logging_steps=1, save_total_limit=3)
     runs = tmp_path / "runs"
@@ -54,7 +54,7 @@ def test_killed_run_resumes_from_its_last_checkpoint(tiny_llama_dir, tmp_path):
 
     from tuneforge.train.finetune import train_recipe
 
-    os.environ["TUNEFORGE_CACHE"] = env["TUNEFORGE_CACHE"]
+    monkeypatch.setenv("TUNEFORGE_CACHE", env["TUNEFORGE_CACHE"])  # for this test only: later tests need the real cache
     recipe, source = load_recipe(recipe_path)
     resumed = train_recipe(recipe, source, runs, resume="auto")
     assert resumed == run_dir
