@@ -273,13 +273,15 @@ def serve(target: str, backend: str | None, quant: str | None, adapter: bool, ho
     export = find_export(target, runs_dir)
     launch = plan_launch(export, backend or export.recipe.serve.backend, quant=quant, adapter=adapter, host=host,
                          port=port, api_key=api_key, tensor_parallel_size=tensor_parallel_size)
-    with Server(launch, timeout=timeout) as server:
-        click.echo(f"serving {launch.model_name} ({launch.backend}) at {launch.base_url}\n{curl_example(launch)}\n"
-                   "Ctrl-C stops it.")
-        try:
+    # Ctrl-C can land anywhere (while starting, while printing, while serving): the with-block stops
+    # the server's whole process group on the way out, and then it is a clean exit.
+    try:
+        with Server(launch, timeout=timeout) as server:
+            click.echo(f"serving {launch.model_name} ({launch.backend}) at {launch.base_url}\n{curl_example(launch)}\n"
+                       "Ctrl-C stops it.")
             server.process.wait()
-        except KeyboardInterrupt:
-            click.echo("stopping")
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 @main.command()
