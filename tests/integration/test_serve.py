@@ -106,7 +106,12 @@ def test_serve_command_prints_the_url_and_stops_on_ctrl_c(embedded_export):
     process.send_signal(signal.SIGINT)
     assert process.wait(timeout=30) == 0
     with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # the server is gone, not orphaned
+        # The server is gone, not orphaned: nothing listens on the port. SO_REUSEADDR lets the bind
+        # pass the TIME_WAIT that the server's side of a closed health-check connection leaves behind
+        # (Linux still refuses it while a socket listens there).
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+        probe.listen()
 
 
 def test_predict_resumes_after_a_kill_without_losing_or_repeating_answers(server, tmp_path):
