@@ -104,6 +104,12 @@ def split_samples(samples: list[Sample], data: DataSection) -> dict[str, list[Sa
     return splits
 
 
+def split_as_trained(data: DataSection) -> dict[str, list[Sample]]:
+    """The splits exactly as training carved them (same reading, filter and seed), for evaluations."""
+    report = DataReport()
+    return split_samples(filter_samples(read_conversations(data, report), data, report), data)
+
+
 def _shuffled_groups(samples: list[Sample], rng: random.Random) -> tuple[list[Sample], list[int]]:
     """Seeded shuffle that keeps each `group` together (no split sees text of another split's
     article); returns the samples and the index after each group. Ungrouped samples are each their

@@ -52,10 +52,9 @@ PERTURBATIONS = {"synonym_swap": synonym_swap, "typo_insertion": insert_typo, "p
 
 def test_items(recipe, limit: int | None) -> list[tuple[str, str]]:
     from tuneforge.data.classification import text_and_label
-    from tuneforge.data.prepare import DataReport, filter_samples, read_conversations, split_samples
+    from tuneforge.data.prepare import split_as_trained
 
-    report = DataReport()
-    splits = split_samples(filter_samples(read_conversations(recipe.data, report), recipe.data, report), recipe.data)
+    splits = split_as_trained(recipe.data)
     samples = splits["test"] or splits["val"]
     if not samples:
         raise UserError("the classification eval needs a test (or validation) split",

@@ -12,6 +12,7 @@ Writes evaluation_results.json (averages and per-item details) and domain.png to
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import re
 from dataclasses import dataclass
@@ -59,19 +60,24 @@ def bleu_tokenizer(setting: str, references: list[str]) -> str:
     return "zh" if any(HAS_CJK.search(ref) for ref in references) else "13a"
 
 
-def corpus_bleu(hypotheses: list[str], references: list[str], tokenize: str) -> dict:
+@functools.lru_cache(maxsize=None)
+def bleu_metric(tokenize: str, sentence: bool = False):
+    """sacrebleu's BLEU, built once per setting (a tokenizer such as ja-mecab loads a dictionary).
+    Sentence scores use effective order, so that short answers are not zeroed."""
     from sacrebleu.metrics import BLEU
 
-    score = BLEU(tokenize=tokenize).corpus_score(hypotheses, [references])
+    return BLEU(tokenize=tokenize, effective_order=sentence)
+
+
+def corpus_bleu(hypotheses: list[str], references: list[str], tokenize: str) -> dict:
+    score = bleu_metric(tokenize).corpus_score(hypotheses, [references])
     return {"score": score.score, "precisions": score.precisions, "brevity_penalty": score.bp,
             "hypothesis_length": score.sys_len, "reference_length": score.ref_len, "length_ratio": score.ratio,
             "tokenize": tokenize}
 
 
 def sentence_bleu(hypotheses: list[str], references: list[str], tokenize: str) -> list[float]:
-    from sacrebleu.metrics import BLEU
-
-    metric = BLEU(tokenize=tokenize, effective_order=True)  # effective order: short answers are not zeroed
+    metric = bleu_metric(tokenize, sentence=True)
     return [metric.sentence_score(hyp, [ref]).score for hyp, ref in zip(hypotheses, references)]
 
 
@@ -83,10 +89,9 @@ def reference_metrics(hypotheses: list[str], references: list[str], tokenize: st
 
 def test_items(recipe, limit: int | None) -> list[Item]:
     """The test split exactly as training carved it (same filter, same seed)."""
-    from tuneforge.data.prepare import DataReport, filter_samples, read_conversations, split_samples
+    from tuneforge.data.prepare import split_as_trained
 
-    report = DataReport()
-    splits = split_samples(filter_samples(read_conversations(recipe.data, report), recipe.data, report), recipe.data)
+    splits = split_as_trained(recipe.data)
     if not splits["test"]:
         raise UserError("eval.domain needs a test split", fix="set data.split.test, e.g. 0.1")
     items = []

@@ -264,10 +264,9 @@ def author_corpus(recipe) -> list[str]:
 
 
 def validation_continuations(recipe, limit: int | None) -> list:
-    from tuneforge.data.prepare import DataReport, filter_samples, read_conversations, split_samples
+    from tuneforge.data.prepare import split_as_trained
 
-    report = DataReport()
-    splits = split_samples(filter_samples(read_conversations(recipe.data, report), recipe.data, report), recipe.data)
+    splits = split_as_trained(recipe.data)
     samples = [s for s in splits["val"] if getattr(s, "task", "") == "continue"][:limit]
     if not samples:
         raise UserError("eval.style found no 'continue' samples in the validation split",

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import json
 import logging
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.eval.domain import VARIANTS, corpus_bleu, sentence_bleu
 from tuneforge.runs import write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
-VARIANTS = ("base", "tuned")
 BLEU_TOKENIZERS = {"en": "13a", "zh_TW": "zh", "ja": "ja-mecab"}  # by target language tag
 
 
@@ -45,21 +46,18 @@ def bleu_tokenizer(target_lang: str) -> str:
 
 def corpus_metrics(hypotheses: list[str], references: list[str], target_lang: str) -> dict:
     """Corpus BLEU (with its parts) and chrF of one direction."""
-    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.metrics import CHRF
 
-    tokenize = bleu_tokenizer(target_lang)
-    bleu = BLEU(tokenize=tokenize).corpus_score(hypotheses, [references])
-    chrf = CHRF().corpus_score(hypotheses, [references])
-    return {"bleu": bleu.score, "precisions": bleu.precisions, "brevity_penalty": bleu.bp,
-            "hypothesis_length": bleu.sys_len, "reference_length": bleu.ref_len, "length_ratio": bleu.ratio,
-            "chrf": chrf.score, "tokenize": tokenize, "samples": len(hypotheses)}
+    bleu = corpus_bleu(hypotheses, references, bleu_tokenizer(target_lang))
+    return {"bleu": bleu.pop("score"), **bleu, "chrf": CHRF().corpus_score(hypotheses, [references]).score,
+            "samples": len(hypotheses)}
 
 
 def sentence_metrics(hypothesis: str, reference: str, target_lang: str) -> dict:
-    from sacrebleu.metrics import BLEU, CHRF
+    from sacrebleu.metrics import CHRF
 
-    bleu = BLEU(tokenize=bleu_tokenizer(target_lang), effective_order=True)  # short sentences are not zeroed
-    return {"bleu": round(bleu.sentence_score(hypothesis, [reference]).score, 2),
+    (bleu,) = sentence_bleu([hypothesis], [reference], bleu_tokenizer(target_lang))
+    return {"bleu": round(bleu, 2),
             "chrf": round(CHRF().sentence_score(hypothesis, [reference]).score, 2)}
 
 
@@ -67,10 +65,9 @@ def held_out_pairs(recipe, limit: int | None) -> dict[str, list[HeldOutPair]]:
     """The test split exactly as training carved it (same seed, whole sentence groups), by direction,
     at most `limit` per direction."""
     from tuneforge.data.parallel import parse_prompt
-    from tuneforge.data.prepare import DataReport, filter_samples, read_conversations, split_samples
+    from tuneforge.data.prepare import split_as_trained
 
-    report = DataReport()
-    splits = split_samples(filter_samples(read_conversations(recipe.data, report), recipe.data, report), recipe.data)
+    splits = split_as_trained(recipe.data)
     if not splits["test"]:
         raise UserError("eval.translation needs a test split", fix="set data.split.test, e.g. 0.1")
     by_direction: dict[str, list[HeldOutPair]] = defaultdict(list)
@@ -108,7 +105,7 @@ def evaluate_translation(run_dir: Path, recipe, manifest: dict, out_dir: Path) -
             variant: corpus_metrics(hypotheses[variant][start:start + len(group)], references, group[0].target_lang)
             for variant in VARIANTS}
         start += len(group)
-    results["mean"] = {variant: {metric: mean(d[variant][metric] for d in results["directions"].values())
+    results["mean"] = {variant: {metric: statistics.mean(d[variant][metric] for d in results["directions"].values())
                                  for metric in ("bleu", "chrf")} for variant in VARIANTS}
     write_json_atomic(out_dir / "translation_metrics.json", results)
     write_samples(out_dir / "translation_samples.jsonl", pairs, hypotheses)
@@ -116,11 +113,6 @@ def evaluate_translation(run_dir: Path, recipe, manifest: dict, out_dir: Path) -
     write_text_atomic(out_dir / "translation.md", section + "\n")
     plot_translation(out_dir / "translation.png", results)
     return results, section
-
-
-def mean(values) -> float:
-    values = list(values)
-    return sum(values) / len(values)
 
 
 def write_samples(path: Path, pairs: list[HeldOutPair], hypotheses: dict[str, list[str]]) -> None:
