@@ -18,7 +18,7 @@ CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o trai
   -o lora.target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]
 CPU_SENTIMENT := $(CPU) -o train.max_steps=40 -o train.lr=1e-3 -o train.eval_steps=20 -o train.save_steps=20
 
-.PHONY: help setup vllm-env test test-unit quickstart train eval export serve chat bench recipes clean roleplay sentiment domain translation style
+.PHONY: help setup vllm-env test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay sentiment domain translation style
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -117,3 +117,6 @@ style: setup  ## writing style from Markdown articles on the embedded model (CPU
 	$(TF) train style --resume none --runs-dir $(RUNS) $(CPU_STYLE)
 	$(TF) eval style --runs-dir $(RUNS)
 	$(TF) export style --runs-dir $(RUNS)
+
+gpu-kit: setup  ## wheels a registry-less GPU machine lacks, trimmed to travel (.gpu-kit/); then scripts/gpu_bench.sh there
+	$(PY) -m tuneforge.bench.gpu_kit

@@ -3,7 +3,7 @@
 #
 #   bash scripts/setup.sh        (or: make setup)
 #
-# Idempotent: the hash of this script, requirements/ and pyproject.toml is stamped into the
+# Idempotent: the hash of this script, requirements/train.txt and pyproject.toml is stamped into the
 # venv; when nothing changed the script exits at once. From nothing it takes about 20 minutes
 # on 2 cores, most of it compiling llama.cpp (pip caches that wheel, so later venvs take ~5).
 set -euo pipefail
@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 STAMP="$VENV/.tuneforge-setup"
-HASH=$(cat scripts/setup.sh requirements/*.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+HASH=$(cat scripts/setup.sh requirements/train.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 
 if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
   echo "setup: $VENV is up to date"

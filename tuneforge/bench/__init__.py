@@ -12,14 +12,15 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 
-def write_results(out_dir: Path, name: str, results: list[dict], table: str) -> Path:
-    """`<out>/<name>.json` (numbers plus machine, versions and command) and `<out>/<name>.md`."""
+def write_results(out_dir: Path, name: str, results: list[dict], table: str, **fields) -> Path:
+    """`<out>/<name>.json` (numbers plus machine, versions, command and any extra `fields`) and
+    `<out>/<name>.md`."""
     from tuneforge.runs import machine_description, package_versions, write_json_atomic, write_text_atomic
 
     out_dir.mkdir(parents=True, exist_ok=True)
     context = {"created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "command": " ".join(sys.argv),
                "machine": {**machine_description(), "cpu": platform.processor() or platform.machine()},
                "packages": package_versions()}
-    write_json_atomic(out_dir / f"{name}.json", {**context, "results": results})
+    write_json_atomic(out_dir / f"{name}.json", {**context, **fields, "results": results})
     write_text_atomic(out_dir / f"{name}.md", f"<!-- {context['command']} ({context['created']}) -->\n{table}")
     return out_dir / f"{name}.md"

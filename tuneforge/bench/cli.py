@@ -56,13 +56,19 @@ def _csv(kind):
 @click.option("--warmup", type=click.IntRange(1), default=None, help="Steps left out of the timing [1 CPU, 5 GPU].")
 @click.option("--packing", default="off,on", show_default=True, help="Comma list of off,on.")
 @click.option("--paths", default="tuneforge,baseline", show_default=True, help="Comma list of tuneforge,baseline.")
+@click.option("--tokenizer", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Tokenizer folder for the random-weight models [the embedded model's].")
+@click.option("--budget", type=click.FloatRange(min=1), default=None,
+              help="Seconds: start no configuration that the mean so far says would end past this; "
+                   "the rest are listed as skipped. Results are written after every configuration.")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
-def bench_train_command(shapes, seqs, steps, warmup, packing: str, paths: str, output: Path) -> None:
+def bench_train_command(shapes, seqs, steps, warmup, packing: str, paths: str, tokenizer: Path | None,
+                        budget: float | None, output: Path) -> None:
     """Tokens/s, step time, peak memory and MFU: Unsloth (our path) vs transformers + PEFT + TRL."""
     if set(packing.split(",")) - {"off", "on"}:
         raise UserError(f"--packing {packing!r}: expected a comma list of off,on")
     table = run_train_bench(shapes, seqs, steps, warmup, [p == "on" for p in packing.split(",")], paths.split(","),
-                            output)
+                            output, tokenizer=str(tokenizer.resolve()) if tokenizer else "", budget_s=budget)
     click.echo(table.read_text())
 
 
@@ -101,7 +107,8 @@ def bench_all(output: Path, runs_dir: Path) -> None:
         click.echo(f"## {table.stem}\n\n{table.read_text()}")
 
 
-def run_train_bench(shapes, seqs, steps, warmup, packing: list[bool], paths: list[str], output: Path) -> Path:
+def run_train_bench(shapes, seqs, steps, warmup, packing: list[bool], paths: list[str], output: Path,
+                    tokenizer: str = "", budget_s: float | None = None) -> Path:
     """The training sweep; None means this machine's default (smoke on a CPU, full shapes on a GPU)."""
     import torch
 
@@ -117,8 +124,13 @@ def run_train_bench(shapes, seqs, steps, warmup, packing: list[bool], paths: lis
     steps, warmup = steps or (30 if gpu else 3), warmup or (5 if gpu else 1)
     if warmup >= steps:
         raise UserError(f"--warmup {warmup} leaves no timed step of --steps {steps}", fix="use fewer warm-up steps")
-    results = bench_train(configs(shapes, seqs, packing, paths, steps, warmup))
-    return write_results(output, "train", results, markdown(results))
+    planned = configs(shapes, seqs, packing, paths, steps, warmup, tokenizer)
+
+    def save(results: list[dict]) -> Path:
+        return write_results(output, "train", results, markdown(results, len(planned)),
+                             complete=len(results) == len(planned))
+
+    return save(bench_train(planned, budget_s, on_result=save))
 
 
 def run_data_bench(samples: int, output: Path) -> Path:

@@ -69,6 +69,9 @@ class Config:
     packing: bool
     steps: int
     warmup: int
+    tokenizer: str = ""  # a tokenizer folder; empty: the embedded model's
+
+
 
 
 def bench_dir() -> Path:
@@ -79,25 +82,27 @@ def bench_dir() -> Path:
 
 # ---------------------------------------------------------------- model and data
 
-def build_model(shape: str) -> Path:
-    """The shape's random-weight Qwen3 model + the embedded tokenizer, built once and cached."""
+def build_model(shape: str, tokenizer_dir: str = "") -> Path:
+    """The shape's random-weight Qwen3 model + a tokenizer (the embedded model's unless a folder is
+    given: a GPU machine gets only its tokenizer files, not the 98 MB package), built once and cached."""
     from filelock import FileLock
 
     folder = bench_dir() / "models" / shape
     folder.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder) + ".lock"):
         if not (folder / "params.json").is_file():
-            _write_model(shape, folder)
+            _write_model(shape, folder, tokenizer_dir)
     return folder
 
 
-def _write_model(shape: str, folder: Path) -> None:
+def _write_model(shape: str, folder: Path, tokenizer_dir: str) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, Qwen3Config
 
     from tuneforge.models import resolve_model
 
-    tokenizer = AutoTokenizer.from_pretrained(str(resolve_model("embedded:smollm2-135m-instruct").path))
+    source = tokenizer_dir or str(resolve_model("embedded:smollm2-135m-instruct").path)
+    tokenizer = AutoTokenizer.from_pretrained(source)
     values = {**SHAPES[shape]}
     values["vocab_size"] = values["vocab_size"] or len(tokenizer)  # ids stay below it in every shape
     config = Qwen3Config(bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
@@ -228,7 +233,7 @@ def run_config(config: Config) -> dict:
     """Train one configuration in this process and measure it."""
     import torch
 
-    model_dir = build_model(config.shape)
+    model_dir = build_model(config.shape, config.tokenizer)
     samples = config.steps * 8 * SAMPLES_PER_STEP_MARGIN
     data_file = write_data(bench_dir() / "data" / f"sharegpt-{config.seq}-{samples}.jsonl", samples, config.seq)
     recipe = bench_recipe(config, model_dir, data_file)
@@ -274,8 +279,8 @@ def peak_tflops(device_name: str) -> float | None:
 # ---------------------------------------------------------------- the sweep (parent process)
 
 def configs(shapes: list[str], seqs: list[int], packing: list[bool], paths: list[str], steps: int,
-            warmup: int) -> list[Config]:
-    return [Config(path, shape, seq, pack, steps, warmup)
+            warmup: int, tokenizer: str = "") -> list[Config]:
+    return [Config(path, shape, seq, pack, steps, warmup, tokenizer)
             for shape in shapes for seq in seqs for pack in packing for path in paths]
 
 
@@ -294,16 +299,37 @@ def run_in_child(config: Config) -> dict:
         return json.loads(result_file.read_text())
 
 
-def bench_train(config_list: list[Config]) -> list[dict]:
-    return [run_in_child(config) for config in config_list]
+def bench_train(config_list: list[Config], budget_s: float | None = None, on_result=None) -> list[dict]:
+    """Run each configuration in turn. With a time budget, a configuration starts only while the
+    mean duration so far still fits, so one bounded command (a lent GPU's) ends with a table of the
+    configurations that fitted and the rest marked skipped. `on_result(results)` sees each step."""
+    results: list[dict] = []
+    started = time.monotonic()
+    for config in config_list:
+        elapsed = time.monotonic() - started
+        if budget_s is not None and results and elapsed + elapsed / len(results) > budget_s:
+            results.append({**asdict(config), "skipped": f"time budget of {budget_s:.0f} s"})
+        else:
+            results.append(run_in_child(config))
+        if on_result:
+            on_result(results)
+    return results
 
 
-def markdown(results: list[dict]) -> str:
-    lines = ["| shape | seq | packing (asked → effective) | path | s/step | non-padding tok/s | peak memory (GiB) "
+def markdown(results: list[dict], planned: int | None = None) -> str:
+    """The table; while fewer than `planned` configurations have run it says so at the top, so a
+    sweep cut short never reads as a whole one."""
+    lines = [f"**Partial: {len(results)} of {planned} configurations (the sweep was still running or was "
+             "stopped).**\n"] if planned is not None and len(results) < planned else []
+    lines += ["| shape | seq | packing (asked → effective) | path | s/step | non-padding tok/s | peak memory (GiB) "
              "| model TFLOP/s | MFU | vs baseline tok/s | vs baseline memory |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         packing = f"{'on' if r['packing'] else 'off'} → {'on' if r.get('packing_effective') else 'off'}"
+        if "skipped" in r:
+            lines.append(f"| {r['shape']} | {r['seq']} | {'on' if r['packing'] else 'off'} | {r['path']} | "
+                         f"skipped: {r['skipped']} | | | | | | |")
+            continue
         if "error" in r:
             lines.append(f"| {r['shape']} | {r['seq']} | {'on' if r['packing'] else 'off'} | {r['path']} | "
                          f"failed: {r['error'][:80]} | | | | | | |")
@@ -322,7 +348,7 @@ def markdown(results: list[dict]) -> str:
 def _baseline_of(result: dict, results: list[dict]) -> dict | None:
     if result["path"] == "baseline":
         return None
-    return next((r for r in results if r["path"] == "baseline" and "error" not in r and
+    return next((r for r in results if r["path"] == "baseline" and "error" not in r and "skipped" not in r and
                  (r["shape"], r["seq"], r["packing"]) == (result["shape"], result["seq"], result["packing"])), None)
 
 
