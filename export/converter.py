@@ -46,15 +46,22 @@ def converter_script(name: str = "convert_hf_to_gguf.py") -> Path:
     return folder / name
 
 
+def download_sdist(folder: Path) -> Path:
+    """llama-cpp-python's pinned sdist, through pip (its HTTP cache makes a second download cheap).
+    Its vendor/llama.cpp is the one source of the converter and of the native server."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+                    f"llama-cpp-python=={LLAMA_CPP_PYTHON}", "-d", str(folder)], check=True)
+    (sdist,) = Path(folder).glob("llama_cpp_python-*.tar.gz")
+    return sdist
+
+
 def fetch() -> Path:
     """Download the sdist with pip and extract the converter files (idempotent)."""
     folder = converter_dir()
     if (folder / RECORD).is_file():
         return folder
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                        f"llama-cpp-python=={LLAMA_CPP_PYTHON}", "-d", tmp], check=True)
-        (sdist,) = Path(tmp).glob("llama_cpp_python-*.tar.gz")
+        sdist = download_sdist(Path(tmp))
         staging = Path(tmp) / "converter"
         extract_converter(sdist, staging)
         files = {str(p.relative_to(staging)): sha256_file(p) for p in sorted(staging.rglob("*")) if p.is_file()}

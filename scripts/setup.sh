@@ -48,6 +48,12 @@ CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "${PIP[@]}" install -q 'llama-cpp-python[ser
 # through pip once and keep only the converter files in the tuneforge cache (export runs offline).
 "$VENV/bin/python" -m tuneforge.export.converter
 
+# llama.cpp's own server from the same sdist's vendored llama.cpp (~7 minutes on 2 cores the first time;
+# cached by version, flags and compiler). Where it cannot be built, serving falls back to
+# llama-cpp-python's server and says so; setup goes on.
+"$VENV/bin/python" -m tuneforge.serve.native \
+  || echo "setup: WARNING: llama-server was not built; tuneforge serve will use llama-cpp-python's server"
+
 # Convert the embedded GGUF into its cached HF folder now, so the first run doesn't.
 "$VENV/bin/tuneforge" models prepare embedded:smollm2-135m-instruct
 

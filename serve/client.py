@@ -1,6 +1,6 @@
 """Clients for any OpenAI-compatible endpoint: `tuneforge chat` and the connection `predict` uses.
 
-    tuneforge chat http://127.0.0.1:8000/v1 --api-key KEY     # a running server (ours or any)
+    TUNEFORGE_API_KEY=KEY tuneforge chat http://127.0.0.1:8000/v1   # a running server (ours or any)
     tuneforge chat runs/quickstart/<run-id>                   # starts llama.cpp on the export
 
 Given a run or export folder, a llama.cpp server is started on a free loopback port for the
@@ -55,7 +55,7 @@ def first_model(client, url: str) -> str:
     try:
         models = client.models.list().data
     except openai.AuthenticationError:
-        raise UserError(f"{url} refused the request: wrong or missing API key", fix="pass --api-key") from None
+        raise UserError(f"{url} refused the request: wrong or missing API key", fix="set TUNEFORGE_API_KEY or pass --api-key-file") from None
     except openai.APIConnectionError:
         raise UserError(f"cannot reach {url}", fix="check the URL (it ends in /v1) and that the server runs") from None
     if not models:

@@ -1,14 +1,18 @@
 """`tuneforge serve`: an export behind an OpenAI-compatible HTTP API, on llama.cpp or vLLM.
 
-    tuneforge serve runs/quickstart/<run-id> --backend llamacpp --quant q8_0 --api-key KEY
+    TUNEFORGE_API_KEY=KEY tuneforge serve runs/quickstart/<run-id> --backend llamacpp --quant q8_0
 
-The server runs as a child process (llama-cpp-python's server in this environment; vLLM
-from its own environment), bound to 127.0.0.1 unless told otherwise. `Server` starts it,
-waits until it answers, and stops the whole process group on exit or Ctrl-C.
+The server runs as a child process: llama.cpp's own llama-server (built at setup, see
+serve/native.py; llama-cpp-python's server where it could not be built), or vLLM from its own
+environment. It binds 127.0.0.1 unless told otherwise and gets the API key through its
+environment, never its command line (which every local user can read in /proc). `Server`
+starts it, waits until it answers, and stops its whole process group on exit, Ctrl-C, SIGTERM
+or SIGHUP; the child is also told by the kernel to stop if tuneforge itself dies (SIGKILL).
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
@@ -26,6 +30,8 @@ from tuneforge.serve.exports import Export, pick_gguf, require_artifact
 
 log = logging.getLogger(__name__)
 BACKENDS = ("llamacpp", "vllm")
+LLAMACPP_SERVERS = ("auto", "native", "python")  # native: llama-server; python: llama-cpp-python's
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STDERR_FD = 2
 START_TIMEOUT = {"llamacpp": 120.0, "vllm": 900.0}  # vLLM compiles and profiles at start: minutes on a CPU
 STOP_GRACE_SECONDS = 20.0  # SIGTERM to SIGKILL; vLLM shuts its engine down within a few seconds
@@ -42,6 +48,7 @@ class Launch:
     model_name: str
     backend: str
     env: dict = field(default_factory=dict)
+    server: str = ""  # native | python (llama.cpp) | vllm
 
     @property
     def base_url(self) -> str:
@@ -53,23 +60,62 @@ def cpu_threads() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def llamacpp_argv(export: Export, quant: str | None, adapter: bool, host: str, port: int,
-                  api_key: str | None) -> list[str]:
-    name = export.recipe.name
-    if adapter:
-        fix = f"run `tuneforge export {export.folder.parent} --format lora-gguf`"
-        model = ["--model", str(require_artifact(export, "base-f16", fix)),
-                 "--lora_path", str(require_artifact(export, "lora-gguf", fix))]
-    else:
-        model = ["--model", str(pick_gguf(export, quant))]
-    argv = [sys.executable, "-m", "llama_cpp.server", *model, "--model_alias", name,
+def llamacpp_model_args(export: Export, quant: str | None, adapter: bool) -> tuple[Path, Path | None]:
+    if not adapter:
+        return pick_gguf(export, quant), None
+    fix = f"run `tuneforge export {export.folder.parent} --format lora-gguf`"
+    return require_artifact(export, "base-f16", fix), require_artifact(export, "lora-gguf", fix)
+
+
+def native_argv(binary: Path, export: Export, quant: str | None, adapter: bool, host: str, port: int) -> list[str]:
+    """llama-server with `serve.parallel` slots of `serve.n_ctx` tokens each (-c is their sum),
+    continuous batching, the GGUF's own chat template (--jinja), /health and Prometheus /metrics.
+    /slots is off: it shows every slot's prompt to anyone who can reach the port."""
+    serve = export.recipe.serve
+    model, lora = llamacpp_model_args(export, quant, adapter)
+    argv = [str(binary), "--model", str(model), "--alias", export.recipe.name, "--host", host, "--port", str(port),
+            "--ctx-size", str(serve.n_ctx * serve.parallel), "--parallel", str(serve.parallel), "--no-kv-unified",
+            "--cont-batching", "--jinja", "--metrics", "--no-slots", "--no-webui",
+            # all layers on the GPU when llama-server was built with one; a CPU build ignores it.
+            "--n-gpu-layers", "all", "--threads", str(cpu_threads()), "--threads-batch", str(cpu_threads())]
+    return argv + (["--lora", str(lora)] if lora else [])
+
+
+def python_argv(export: Export, quant: str | None, adapter: bool, host: str, port: int) -> list[str]:
+    """llama-cpp-python's server: one request at a time; the fallback where llama-server is missing."""
+    model, lora = llamacpp_model_args(export, quant, adapter)
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", export.recipe.name,
             "--host", host, "--port", str(port), "--n_ctx", str(export.recipe.serve.n_ctx),
             # -1 offloads every layer when llama.cpp was built with CUDA; a CPU build ignores it.
             "--n_gpu_layers", "-1", "--n_threads", str(cpu_threads()), "--n_threads_batch", str(cpu_threads()),
             # The server's default keeps logits for every prompt position (for echo/logprobs of the
             # prompt, which chat clients do not ask for): off saves ~15 ms per request here.
             "--logits_all", "False", "--verbose", "False"]
-    return argv + (["--api_key", api_key] if api_key else [])
+    return argv + (["--lora_path", str(lora)] if lora else [])
+
+
+def llamacpp_launch(export: Export, choice: str, quant: str | None, adapter: bool, host: str, port: int,
+                    api_key: str | None) -> tuple[list[str], dict, str]:
+    """(argv, env, which server) for the llama.cpp backend. The key travels in the environment:
+    llama-server reads LLAMA_API_KEY, llama-cpp-python's settings read API_KEY."""
+    from tuneforge.serve.native import find_native_server
+
+    binary = find_native_server() if choice != "python" else None
+    if binary is None and choice == "native":
+        raise UserError("llama.cpp's llama-server is not built on this machine",
+                        fix="run `make setup` (it builds it; cmake and a C++ compiler are needed), or set "
+                            "TUNEFORGE_LLAMA_SERVER to a llama-server binary, or pass --llamacpp-server python")
+    env = llamacpp_env()
+    if binary is not None:
+        return native_argv(binary, export, quant, adapter, host, port), {**env, **key_env("LLAMA_API_KEY", api_key)}, \
+            "native"
+    log.warning("llama-server is not built here: serving with llama-cpp-python's server, which answers one request "
+                "at a time (`make setup` builds llama-server)")
+    return python_argv(export, quant, adapter, host, port), {**env, **key_env("API_KEY", api_key)}, "python"
+
+
+def key_env(name: str, api_key: str | None) -> dict:
+    return {name: api_key} if api_key else {}
 
 
 def llamacpp_env() -> dict:
@@ -88,28 +134,32 @@ def llamacpp_env() -> dict:
 
 def plan_launch(export: Export, backend: str, *, quant: str | None = None, adapter: bool = False,
                 host: str | None = None, port: int | None = None, api_key: str | None = None,
-                tensor_parallel_size: int = 1) -> Launch:
+                tensor_parallel_size: int = 1, llamacpp_server: str = "auto") -> Launch:
     """Checks everything (artifact, sha256, port, backend) before anything starts."""
     if backend not in BACKENDS:
         raise UserError(f"--backend {backend}: unknown; choose from {', '.join(BACKENDS)}")
     host = host or export.recipe.serve.host
     port = check_port(host, export.recipe.serve.port if port is None else port)
     if backend == "llamacpp":
-        argv, env = llamacpp_argv(export, quant, adapter, host, port, api_key), llamacpp_env()
+        argv, env, server = llamacpp_launch(export, llamacpp_server, quant, adapter, host, port, api_key)
+        return Launch(argv, host, port, api_key, export.recipe.name, backend, env, server)
     else:
         from tuneforge.serve.vllm import vllm_command, vllm_env
 
         bundle = require_artifact(export, "vllm", fix=f"run `tuneforge export {export.folder.parent} --format vllm`")
         require_artifact(export, "merged", fix=f"run `tuneforge export {export.folder.parent} --format merged,vllm`")
         argv = vllm_command(bundle, variant="lora" if adapter else "merged", host=host, port=port,
-                            api_key=api_key, tensor_parallel_size=tensor_parallel_size)
-        env = vllm_env()
-    return Launch(argv, host, port, api_key, export.recipe.name, backend, env)
+                            tensor_parallel_size=tensor_parallel_size)
+        env = {**vllm_env(), **key_env("VLLM_API_KEY", api_key)}
+    return Launch(argv, host, port, api_key, export.recipe.name, backend, env, "vllm")
 
 
 def check_port(host: str, port: int) -> int:
-    """The port if it is free (0 picks a free one); a clear error if something already listens."""
+    """The port if it is free (0 picks a free one); a clear error if something already listens.
+    The probe binds with SO_REUSEADDR, as the servers do, so the TIME_WAIT sockets of a server that
+    just stopped do not block its restart, while a live listener still does."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as error:
@@ -140,7 +190,8 @@ class Server:
         # A new session: Ctrl-C reaches tuneforge only, which then stops the whole server group.
         # Without a log file the server's output goes to our stderr: stdout carries only results.
         self.process = subprocess.Popen(self.launch.argv, stdout=output or STDERR_FD, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **self.launch.env}, start_new_session=True)
+                                        env={**os.environ, **self.launch.env}, start_new_session=True,
+                                        preexec_fn=die_with_parent(os.getpid()))
         try:
             self.wait_ready()
         except BaseException:
@@ -184,6 +235,20 @@ class Server:
         return "server log tail:\n" + "\n".join(text.splitlines()[-lines:])
 
 
+def die_with_parent(parent: int):
+    """A preexec_fn: the kernel sends the child SIGTERM when tuneforge dies, even by SIGKILL, so a
+    server never outlives it (it then stops as on a supervisor's SIGTERM, children included)."""
+    if not sys.platform.startswith("linux"):
+        return None
+
+    def arm() -> None:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # tuneforge died before the request was armed
+            os._exit(1)
+
+    return arm
+
+
 def live_members(group: int) -> list[int]:
     """Running processes of a process group (zombies excluded: they hold no port or memory and
     vanish once reaped, which an unreaping container init may never do)."""
@@ -220,7 +285,8 @@ def answers(launch: Launch) -> bool:
 
 
 def curl_example(launch: Launch) -> str:
-    auth = f" -H 'Authorization: Bearer {launch.api_key}'" if launch.api_key else ""
+    # The key itself is never printed: logs and terminals are read by others.
+    auth = ' -H "Authorization: Bearer $TUNEFORGE_API_KEY"' if launch.api_key else ""
     return (f"curl -s {launch.base_url}/chat/completions -H 'Content-Type: application/json'{auth} \\\n"
             f"  -d '{{\"model\": \"{launch.model_name}\", \"messages\": [{{\"role\": \"user\", "
             f"\"content\": \"Hello!\"}}], \"max_tokens\": 64}}'")

@@ -100,9 +100,10 @@ def base_renamed(spec: dict) -> dict:
     return {**spec, "served_model_name": f"{spec['served_model_name']}-base"}
 
 
-def vllm_command(bundle: Path, *, variant: str = "merged", host: str, port: int, api_key: str | None,
+def vllm_command(bundle: Path, *, variant: str = "merged", host: str, port: int,
                  tensor_parallel_size: int = 1) -> list[str]:
-    """The server's argv: the bundle's launch spec run by the vLLM environment's interpreter."""
+    """The server's argv: the bundle's launch spec run by the vLLM environment's interpreter. The
+    API key is not here: it goes through VLLM_API_KEY in the environment (plan_launch)."""
     spec_file, spec = read_spec(bundle, variant)
     if not Path(spec["model"]).is_dir():
         fix = ("edit 'model' in launch-lora.json to where the base model is on this machine, or serve the "
@@ -110,8 +111,6 @@ def vllm_command(bundle: Path, *, variant: str = "merged", host: str, port: int,
         raise UserError(f"{spec_file}: model folder {spec['model']} is missing", fix=fix)
     # launch_args starts with "python": the bundle's command, here run by the vLLM venv's interpreter.
     argv = [str(vllm_python()), *launch_args(base_renamed(spec))[1:], "--host", host, "--port", str(port)]
-    if api_key:
-        argv += ["--api-key", api_key]
     if tensor_parallel_size > 1:
         argv += ["--tensor-parallel-size", str(tensor_parallel_size)]
     if not has_nvidia_gpu():

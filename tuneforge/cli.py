@@ -7,28 +7,63 @@ User mistakes (UserError) print one message and exit 2, without a traceback.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 import click
 
 from tuneforge.cli_options import runs_dir_option
-from tuneforge.errors import EXIT_USER_ERROR, UserError
+from tuneforge.errors import EXIT_USER_ERROR, StopRequested, UserError
 
 RESUME_HELP = "auto: continue this recipe's newest unfinished run; none: new run; or a run/checkpoint folder."
 override_option = click.option("-o", "--override", "overrides", multiple=True, metavar="KEY=VALUE",
                                help="Override a recipe value by dotted key, e.g. -o train.lr=1e-4. Repeatable.")
 
 
+# Commands whose work is open-ended: a stop (Ctrl-C, SIGTERM, SIGHUP) is what ends them, so exit 0.
+# predict resumes where it stopped. Others (train, eval, export) exit 128 + the signal: unfinished.
+STOP_IS_SUCCESS = {"serve", "chat", "predict"}
+STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+
+
 class FriendlyGroup(click.Group):
-    """Turns UserError into a short message and exit code 2."""
+    """Turns UserError into a short message and exit code 2, and SIGTERM/SIGHUP into Ctrl-C."""
 
     def invoke(self, ctx: click.Context):
+        previous = install_stop_handlers()
         try:
             return super().invoke(ctx)
         except UserError as error:
             click.secho(f"error: {error.render()}", fg="red", err=True)
             sys.exit(EXIT_USER_ERROR)
+        except KeyboardInterrupt as stop:
+            signum = stop.signum if isinstance(stop, StopRequested) else signal.SIGINT
+            requested = ctx.invoked_subcommand in STOP_IS_SUCCESS
+            click.echo(f"{'stopped' if requested else 'interrupted'} ({signal.Signals(signum).name})", err=True)
+            sys.exit(0 if requested else 128 + signum)
+        finally:
+            for name, handler in previous.items():
+                signal.signal(getattr(signal, name), handler)
+
+
+def install_stop_handlers() -> dict:
+    """SIGTERM and SIGHUP raise StopRequested once; a repeat while cleaning up is ignored, so the
+    cleanup (stopping a server's process group, say) runs to its end."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def stop(signum, frame):
+        for name in STOP_SIGNALS:
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        raise StopRequested(signum)
+
+    previous = {name: signal.getsignal(getattr(signal, name)) for name in STOP_SIGNALS}
+    for name in STOP_SIGNALS:
+        signal.signal(getattr(signal, name), stop)
+    return previous
 
 
 def setup_logging(verbose: bool) -> None:
@@ -238,8 +273,20 @@ def models_prepare(ref: str) -> None:
     click.echo(str(resolve_model(ref).path))
 
 
-api_key_option = click.option("--api-key", envvar="TUNEFORGE_API_KEY", default=None,
-                              help="Bearer key (env TUNEFORGE_API_KEY). A server started with one refuses requests without it.")
+def read_api_key(ctx, param, path: Path | None) -> str | None:
+    """The key from --api-key-file (its first line), else TUNEFORGE_API_KEY. There is no --api-key:
+    every local user can read a process's command line in /proc."""
+    if path is None:
+        return os.environ.get("TUNEFORGE_API_KEY") or None
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or not lines[0].strip():
+        raise click.BadParameter(f"{path}: empty; its first line must be the key", param=param)
+    return lines[0].strip()
+
+
+api_key_option = click.option("--api-key-file", "api_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                              callback=read_api_key, help="File whose first line is the bearer key [default: env "
+                              "TUNEFORGE_API_KEY]. A server started with one refuses requests without it.")
 think_option = click.option("--strip-think", is_flag=True, help="Hide <think>…</think> blocks (Qwen3) in replies.")
 sampling_options = [click.option("--max-tokens", type=click.IntRange(1), default=512, show_default=True),
                     click.option("--temperature", type=click.FloatRange(0), default=0.7, show_default=True)]
@@ -261,27 +308,32 @@ def with_sampling(command):
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Default: the recipe's serve.port; 0 picks a free one.")
 @api_key_option
 @click.option("--tensor-parallel-size", type=click.IntRange(1), default=1, show_default=True, help="vLLM: GPUs to shard over.")
+@click.option("--llamacpp-server", type=click.Choice(["auto", "native", "python"]), default="auto", show_default=True,
+              help="llama.cpp backend: native is llama.cpp's own llama-server (parallel slots, continuous batching), "
+                   "built by `make setup`; python is llama-cpp-python's server (one request at a time), which auto "
+                   "falls back to, with a warning, where llama-server could not be built.")
 @click.option("--timeout", type=click.FloatRange(1), default=None, help="Seconds to wait for the server to answer.")
 @runs_dir_option
 def serve(target: str, backend: str | None, quant: str | None, adapter: bool, host: str | None, port: int | None,
-          api_key: str | None, tensor_parallel_size: int, timeout: float | None, runs_dir: Path) -> None:
+          api_key: str | None, tensor_parallel_size: int, llamacpp_server: str, timeout: float | None,
+          runs_dir: Path) -> None:
     """Serve TARGET's export (a run folder, its export/ folder, or a recipe name) behind an
-    OpenAI-compatible API until Ctrl-C."""
+    OpenAI-compatible API until Ctrl-C or SIGTERM (both exit 0)."""
     from tuneforge.serve.exports import find_export
     from tuneforge.serve.server import Server, curl_example, plan_launch
 
     export = find_export(target, runs_dir)
     launch = plan_launch(export, backend or export.recipe.serve.backend, quant=quant, adapter=adapter, host=host,
-                         port=port, api_key=api_key, tensor_parallel_size=tensor_parallel_size)
-    # Ctrl-C can land anywhere (while starting, while printing, while serving): the with-block stops
-    # the server's whole process group on the way out, and then it is a clean exit.
-    try:
-        with Server(launch, timeout=timeout) as server:
-            click.echo(f"serving {launch.model_name} ({launch.backend}) at {launch.base_url}\n{curl_example(launch)}\n"
-                       "Ctrl-C stops it.")
-            server.process.wait()
-    except KeyboardInterrupt:
-        click.echo("stopped")
+                         port=port, api_key=api_key, tensor_parallel_size=tensor_parallel_size,
+                         llamacpp_server=llamacpp_server)
+    # A stop can land anywhere (while starting, while printing, while serving): the with-block stops
+    # the server's whole process group on the way out, and FriendlyGroup makes it a clean exit.
+    with Server(launch, timeout=timeout) as server:
+        click.echo(f"serving {launch.model_name} ({launch.backend}, {launch.server}) at {launch.base_url}\n"
+                   f"{curl_example(launch)}\nCtrl-C stops it.")
+        code = server.process.wait()
+    raise UserError(f"the {launch.backend} server exited with code {code} while serving",
+                    fix="read its output above")
 
 
 @main.command()

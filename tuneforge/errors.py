@@ -5,6 +5,18 @@ from __future__ import annotations
 EXIT_USER_ERROR = 2
 
 
+class StopRequested(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised where the program is, so that every `except KeyboardInterrupt` and
+    `finally` that makes Ctrl-C safe (checkpoint, no half-written output, servers stopped) also
+    runs for a supervisor's stop (systemd, docker stop, Kubernetes)."""
+
+    def __init__(self, signum: int):
+        import signal
+
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
 class UserError(Exception):
     """A mistake the user can fix (bad recipe, bad data, missing file or backend).
 

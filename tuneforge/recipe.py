@@ -334,12 +334,13 @@ class ExportSection(Section):
 
 
 class ServeSection(Section):
-    """Read by `tuneforge serve` (serve issue); validated here so typos fail early."""
+    """Read by `tuneforge serve`, `chat` and `predict`; validated here so typos fail early."""
 
     backend: Literal["llamacpp", "vllm"] = "llamacpp"
-    host: str = "127.0.0.1"
+    host: str = "127.0.0.1"  # loopback: reachable from this machine only
     port: Annotated[int, Field(gt=0, lt=65536)] = 8000
-    n_ctx: PositiveInt = 2048
+    n_ctx: PositiveInt = 2048  # context per request (llama.cpp: per slot), prompt and reply together
+    parallel: PositiveInt = 8  # llama.cpp's slots decoded together by continuous batching; KV memory grows with n_ctx × parallel
 
 
 class Recipe(Section):

@@ -1,5 +1,7 @@
-"""The llama.cpp backend for real: an exported run served on a loopback port, driven by the
-official `openai` client; `tuneforge serve` stopped with Ctrl-C; `tuneforge predict` killed and resumed."""
+"""The llama.cpp backend for real: an exported run served on a loopback port by llama.cpp's own
+llama-server and by the llama-cpp-python fallback, driven by the official `openai` client and raw
+HTTP; `tuneforge serve` stopped by Ctrl-C, SIGTERM, SIGHUP and SIGKILL with nothing left behind;
+`tuneforge predict` killed and resumed."""
 
 from __future__ import annotations
 
@@ -16,13 +18,26 @@ from pathlib import Path
 
 import pytest
 from helpers import write_jsonl
+from serving import (QUESTION, check_bad_requests_are_refused, check_concurrent_clients,
+                     check_hang_ups_free_their_slots, children_of, cmdline, wait_gone)
 
 from tuneforge.errors import UserError
 
 pytestmark = pytest.mark.integration
 KEY = "test-key"
-QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 TUNEFORGE = [str(Path(sys.executable).parent / "tuneforge")]  # the installed console script
+SERVERS = ["native", "python"]
+
+
+def require_native() -> None:
+    """llama-server is built by `make setup`; a machine that could not build it serves with the
+    fallback. CI builds it, so there its absence is a failure, not a skip."""
+    from tuneforge.serve.native import find_native_server
+
+    if find_native_server() is None:
+        if os.environ.get("CI"):
+            pytest.fail("llama-server is not built (make setup should have built it)")
+        pytest.skip("llama-server is not built on this machine (make setup builds it)")
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +47,25 @@ def export(embedded_export):
     return find_export(str(embedded_export.parent), Path("runs"))
 
 
-@pytest.fixture(scope="module")
-def server(export, tmp_path_factory):
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request, export, tmp_path_factory):
     from tuneforge.serve.server import Server, plan_launch
 
-    launch = plan_launch(export, "llamacpp", port=0, api_key=KEY)
+    if request.param == "native":
+        require_native()
+    launch = plan_launch(export, "llamacpp", port=0, api_key=KEY, llamacpp_server=request.param)
+    assert launch.server == request.param
     with Server(launch, log_path=tmp_path_factory.mktemp("serve") / "server.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def native_server(export, tmp_path_factory):
+    from tuneforge.serve.server import Server, plan_launch
+
+    require_native()
+    launch = plan_launch(export, "llamacpp", port=0, api_key=KEY, llamacpp_server="native")
+    with Server(launch, log_path=tmp_path_factory.mktemp("serve-native") / "server.log") as running:
         yield running
 
 
@@ -96,37 +124,84 @@ def test_a_changed_gguf_is_refused_before_launch(export, tmp_path):
         plan_launch(export, "llamacpp", quant="q4_k_m", port=0)
 
 
-def test_serve_command_prints_the_url_and_stops_on_ctrl_c(embedded_export):
+def test_native_server_refuses_bad_requests_and_lives_on(native_server, export):
+    check_bad_requests_are_refused(native_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx)
+
+
+def test_native_server_frees_the_slots_of_clients_that_hang_up(native_server):
+    check_hang_ups_free_their_slots(native_server.launch.base_url, KEY, "quickstart", "llamacpp:requests_processing")
+
+
+def test_native_server_answers_64_concurrent_clients_without_an_error(native_server):
+    check_concurrent_clients(native_server.launch.base_url, KEY, "quickstart", clients=64)
+
+
+def test_native_server_has_health_metrics_and_the_gguf_template(native_server, export):
+    root = native_server.launch.base_url.removesuffix("/v1")
+    with urllib.request.urlopen(f"{root}/health", timeout=10) as health:
+        assert json.loads(health.read())["status"] == "ok"
+    argv = native_server.launch.argv
+    serve = export.recipe.serve
+    assert "--jinja" in argv and "--metrics" in argv and argv[argv.index("--parallel") + 1] == str(serve.parallel)
+    assert argv[argv.index("--ctx-size") + 1] == str(serve.n_ctx * serve.parallel)
+
+
+def start_serve(embedded_export, server: str, port: int) -> subprocess.Popen:
+    """`tuneforge serve` with its key in the environment, as an operator's unit file would set it."""
+    return subprocess.Popen([*TUNEFORGE, "serve", str(embedded_export), "--port", str(port),
+                             "--llamacpp-server", server], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, env={**os.environ, "TUNEFORGE_API_KEY": KEY})
+
+
+def assert_port_free(port: int) -> None:
+    from tuneforge.serve.server import check_port
+
+    assert check_port("127.0.0.1", port) == port  # binds as the servers do: refused while anything listens
+
+
+@pytest.mark.parametrize("server, stop", [("native", signal.SIGINT), ("native", signal.SIGTERM),
+                                          ("native", signal.SIGHUP), ("native", signal.SIGKILL),
+                                          ("python", signal.SIGTERM), ("python", signal.SIGKILL)])
+def test_serve_stops_on_every_signal_and_leaves_no_server_behind(embedded_export, server, stop):
+    if server == "native":
+        require_native()
     port = free_port()
-    process = subprocess.Popen([*TUNEFORGE, "serve", str(embedded_export), "--port", str(port), "--api-key", KEY],
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = start_serve(embedded_export, server, port)
     banner = process.stdout.readline()
-    assert banner.startswith(f"serving quickstart (llamacpp) at http://127.0.0.1:{port}/v1"), banner
-    assert "Authorization: Bearer test-key" in process.stdout.readline() + process.stdout.readline()
-    process.send_signal(signal.SIGINT)
-    assert process.wait(timeout=30) == 0
-    with socket.socket() as probe:
-        # The server is gone, not orphaned: nothing listens on the port. SO_REUSEADDR lets the bind
-        # pass the TIME_WAIT that the server's side of a closed health-check connection leaves behind
-        # (Linux still refuses it while a socket listens there).
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind(("127.0.0.1", port))
-        probe.listen()
+    assert banner.startswith(f"serving quickstart (llamacpp, {server}) at http://127.0.0.1:{port}/v1"), banner
+    curl = process.stdout.readline() + process.stdout.readline()
+    assert "Bearer $TUNEFORGE_API_KEY" in curl and KEY not in curl
+    (child,) = children_of(process.pid)
+    assert all(KEY not in cmdline(pid) for pid in (process.pid, child))  # the key is in no command line
+    process.send_signal(stop)
+    code = process.wait(timeout=60)
+    assert code == (-signal.SIGKILL if stop == signal.SIGKILL else 0)
+    assert wait_gone([child], timeout=30) == [], f"the {server} server (pid {child}) outlived tuneforge serve"
+    assert_port_free(port)
+
+
+def test_no_key_in_the_command_line_of_any_server_process(server):
+    from tuneforge.serve.server import live_members
+
+    members = live_members(server.process.pid)
+    assert members and all(KEY not in cmdline(pid) for pid in members)
+    assert KEY not in " ".join(server.launch.argv)
 
 
 def test_predict_resumes_after_a_kill_without_losing_or_repeating_answers(server, tmp_path):
     requests = write_jsonl(tmp_path / "in.jsonl", [{"id": f"q{i}", "prompt": f"Name {i + 2} colours."} for i in range(10)])
     output = tmp_path / "out.jsonl"
     command = [*TUNEFORGE, "predict", server.launch.base_url, "--input", str(requests), "--output", str(output),
-               "--api-key", KEY, "--concurrency", "2", "--max-tokens", "24", "--temperature", "0"]
-    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               "--concurrency", "2", "--max-tokens", "24", "--temperature", "0"]
+    env = {**os.environ, "TUNEFORGE_API_KEY": KEY}
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wait_for(lambda: output.is_file() and output.read_text().count("\n") >= 3, first)
     first.send_signal(signal.SIGKILL)
     first.wait()
     with output.open("a") as handle:
         handle.write('{"id": "q9", "out')  # a line cut off mid-write by the kill
     kept = [json.loads(line)["id"] for line in output.read_text().splitlines()[:-1]]
-    finished = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert finished.returncode == 0, finished.stderr[-2000:]
     summary = json.loads(finished.stdout.strip().splitlines()[-1])
     assert summary["skipped"] == len(kept) and summary["answered"] == 10 - len(kept)

@@ -5,18 +5,23 @@ On 2 CPU cores each server starts in about 35-75 s (eager mode on a CPU, see ser
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from serving import (QUESTION, check_bad_requests_are_refused, check_concurrent_clients,
+                     check_hang_ups_free_their_slots, children_of, cmdline, wait_gone)
 
 from tuneforge.errors import UserError
 
 pytestmark = [pytest.mark.integration, pytest.mark.vllm]
 KEY = "vllm-test-key"
-QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +78,45 @@ def test_vllm_refuses_requests_without_the_key(vllm_server):
     assert refused.value.code == 401
 
 
+def test_vllm_refuses_bad_requests_and_lives_on(vllm_server, export):
+    check_bad_requests_are_refused(vllm_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx)
+
+
+def test_vllm_frees_the_requests_of_clients_that_hang_up(vllm_server):
+    check_hang_ups_free_their_slots(vllm_server.launch.base_url, KEY, "quickstart", "vllm:num_requests_running")
+
+
+def test_vllm_answers_64_concurrent_clients_without_an_error(vllm_server):
+    check_concurrent_clients(vllm_server.launch.base_url, KEY, "quickstart", clients=64)
+
+
+def test_vllm_key_is_in_no_command_line(vllm_server):
+    from tuneforge.serve.server import live_members
+
+    members = live_members(vllm_server.process.pid)
+    assert len(members) >= 2  # the API server and its engine core
+    assert all(KEY not in cmdline(pid) for pid in members) and vllm_server.launch.env["VLLM_API_KEY"] == KEY
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_tuneforge_serve_vllm_leaves_no_process_behind(export, stop):
+    """SIGTERM: tuneforge stops the group. SIGKILL: the kernel tells the API server (PDEATHSIG),
+    which stops its engine as on any SIGTERM."""
+    from tuneforge.serve.server import check_port, live_members
+
+    port = check_port("127.0.0.1", 0)
+    process = subprocess.Popen([str(Path(sys.executable).parent / "tuneforge"), "serve", str(export.folder),
+                                "--backend", "vllm", "--port", str(port)], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, "TUNEFORGE_API_KEY": KEY})
+    assert process.stdout.readline().startswith("serving quickstart (vllm, vllm)")
+    (child,) = children_of(process.pid)
+    members = live_members(child)
+    process.send_signal(stop)
+    assert process.wait(timeout=120) == (-signal.SIGKILL if stop == signal.SIGKILL else 0)
+    assert wait_gone(members, timeout=60) == [], "a vLLM process outlived tuneforge serve"
+    assert check_port("127.0.0.1", port) == port
+
+
 def test_vllm_stops_cleanly(vllm_server):
     vllm_server.stop()
     assert vllm_server.process.returncode is not None
@@ -103,9 +147,9 @@ def test_vllm_variant_and_environment_mistakes_are_user_errors(export, tmp_path,
 
     bundle = export.folder / export.artifacts["vllm"]["file"]
     with pytest.raises(UserError, match="variant 'adapter'"):
-        vllm_command(bundle, variant="adapter", host="127.0.0.1", port=8000, api_key=None)
+        vllm_command(bundle, variant="adapter", host="127.0.0.1", port=8000)
     with pytest.raises(UserError, match="no launch.json"):
-        vllm_command(tmp_path, host="127.0.0.1", port=8000, api_key=None)
+        vllm_command(tmp_path, host="127.0.0.1", port=8000)
     monkeypatch.setenv("TUNEFORGE_VLLM_VENV", str(tmp_path / "nowhere"))
     with pytest.raises(UserError) as missing:
         vllm_python()

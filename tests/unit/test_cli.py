@@ -91,3 +91,19 @@ def test_malformed_data_stops_before_any_run_folder_exists(tmp_path):
     assert result.exit_code == 2, result.output
     assert "d.jsonl:2: invalid JSON" in result.output and "d.jsonl:3: missing field 'output'" in result.output
     assert "Traceback" not in result.output and not (tmp_path / "runs").exists()
+
+
+def test_api_key_comes_from_a_file_or_the_environment_never_a_flag(tmp_path, monkeypatch):
+    import click
+
+    from tuneforge.cli import read_api_key
+
+    key_file = tmp_path / "key"
+    key_file.write_text("from-file\n")
+    monkeypatch.setenv("TUNEFORGE_API_KEY", "from-env")
+    assert read_api_key(None, None, key_file) == "from-file" and read_api_key(None, None, None) == "from-env"
+    (tmp_path / "empty").write_text("")
+    with pytest.raises(click.BadParameter, match="empty"):
+        read_api_key(None, None, tmp_path / "empty")
+    result = CliRunner().invoke(main, ["serve", "x", "--api-key", "secret"])
+    assert result.exit_code == 2 and "No such option '--api-key'" in result.output

@@ -238,3 +238,29 @@ def test_a_failed_quantization_reports_llama_cpp_log_and_leaves_no_file(tmp_path
         quantize(broken, tmp_path / "out.Q8_0.gguf", "q8_0")
     assert caught.value.problems, "llama.cpp's own log lines explain the failure"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.F16.gguf"]
+
+
+def test_sigterm_during_an_export_leaves_nothing_that_looks_complete(tiny_run):
+    """A supervisor's SIGTERM is handled like Ctrl-C: exit 128+15, no export.json, and the converter
+    worker (a child process) stopped with it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from serving import children_of, wait_gone
+
+    (tiny_run / "export" / "export.json").unlink(missing_ok=True)
+    command = [str(Path(sys.executable).parent / "tuneforge"), "export", str(tiny_run), "--format", "merged,gguf",
+               "--quant", "f16,q8_0"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (children := children_of(process.pid)):  # the converter worker has started: mid-export
+        assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()[-2000:]
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM, process.stderr.read()[-2000:]
+    assert "interrupted (SIGTERM)" in process.stderr.read()
+    assert not (tiny_run / "export" / "export.json").exists()
+    assert wait_gone(children, timeout=20) == []
+

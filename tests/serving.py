@@ -1,0 +1,135 @@
+"""What every serving backend must withstand, checked the same way against each (llama.cpp's
+llama-server, llama-cpp-python's fallback where it applies, vLLM): raw HTTP for malformed bodies,
+the official openai client for the rest, and the server's own /metrics to see slots freed."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+
+
+def post(base_url: str, key: str, body: bytes) -> tuple[int, str]:
+    request = urllib.request.Request(f"{base_url}/chat/completions", data=body, method="POST",
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(request, timeout=300) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def post_json(base_url: str, key: str, model: str, **fields) -> tuple[int, str]:
+    return post(base_url, key, json.dumps({"model": model, **fields}).encode())
+
+
+def check_bad_requests_are_refused(base_url: str, key: str, model: str, n_ctx: int) -> None:
+    """400 for what a client got wrong; the server answers normally afterwards."""
+    status, _ = post(base_url, key, b"{this is not json")
+    assert 400 <= status < 600  # llama-server answers 500 here (README, serving notes); it must live on
+    assert post_json(base_url, key, model, max_tokens=8)[0] == 400  # no messages
+    assert post_json(base_url, key, model, messages="hello", max_tokens=8)[0] == 400  # wrong type
+    for bad in (0, -5):
+        assert post_json(base_url, key, model, messages=QUESTION, max_tokens=bad)[0] == 400, bad
+    too_long = [{"role": "user", "content": "tide " * (2 * n_ctx)}]
+    assert post_json(base_url, key, model, messages=too_long, max_tokens=8)[0] == 400
+    status, text = post_json(base_url, key, model, messages=QUESTION, max_tokens=10 ** 7, temperature=0)
+    if status == 200:  # capped rather than refused: it must end within the context
+        usage = json.loads(text)["usage"]
+        assert usage["prompt_tokens"] + usage["completion_tokens"] <= n_ctx
+    else:
+        assert status == 400, text
+    assert post_json(base_url, key, model, messages=QUESTION, max_tokens=8)[0] == 200
+
+
+def metric(base_url: str, key: str, name: str) -> float:
+    root = base_url.removesuffix("/v1")
+    request = urllib.request.Request(f"{root}/metrics", headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode()
+    values = [float(m.group(1)) for m in re.finditer(rf"^{re.escape(name)}(?:{{[^}}]*}})? (\S+)$", text, re.M)]
+    assert values, f"{name} not in /metrics"
+    return sum(values)
+
+
+def hang_up_mid_stream(base_url: str, key: str, model: str) -> None:
+    """Start a long streamed reply, read its first event, and close the connection."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+    body = json.dumps({"model": model, "messages": QUESTION, "max_tokens": 1500, "stream": True,
+                       "temperature": 1.0})
+    connection.request("POST", f"{parts.path}/chat/completions", body=body,
+                       headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    response = connection.getresponse()
+    assert response.status == 200
+    assert response.readline().startswith(b"data:")
+    connection.close()
+
+
+def check_hang_ups_free_their_slots(base_url: str, key: str, model: str, running_metric: str) -> None:
+    for _ in range(3):
+        hang_up_mid_stream(base_url, key, model)
+    deadline = time.monotonic() + 60
+    while metric(base_url, key, running_metric) > 0:
+        assert time.monotonic() < deadline, f"{running_metric} stayed above 0 after the clients hung up"
+        time.sleep(0.5)
+
+
+def check_concurrent_clients(base_url: str, key: str, model: str, clients: int = 64) -> None:
+    import openai
+
+    client = openai.OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=600)
+
+    def ask(index: int) -> int:
+        reply = client.chat.completions.create(model=model, max_tokens=8, temperature=0,
+                                               messages=[{"role": "user", "content": f"Count to {index % 9 + 1}."}])
+        return reply.usage.completion_tokens
+
+    with ThreadPoolExecutor(clients) as pool:
+        tokens = list(pool.map(ask, range(clients)))  # any error raises here
+    assert len(tokens) == clients and all(t > 0 for t in tokens)
+    after = client.chat.completions.create(model=model, messages=QUESTION, max_tokens=40, temperature=0)
+    assert after.choices[0].message.content
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (an unreaped zombie holds no port or memory)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def wait_gone(pids: list[int], timeout: float = 30) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while (alive := [p for p in pids if running(p)]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return alive
