@@ -37,17 +37,23 @@ def check_bad_requests_are_refused(base_url: str, key: str, model: str, n_ctx: i
     assert 400 <= status < 600  # llama-server answers 500 here (README, serving notes); it must live on
     assert post_json(base_url, key, model, max_tokens=8)[0] == 400  # no messages
     assert post_json(base_url, key, model, messages="hello", max_tokens=8)[0] == 400  # wrong type
-    for bad in (0, -5):
-        assert post_json(base_url, key, model, messages=QUESTION, max_tokens=bad)[0] == 400, bad
+    assert post_json(base_url, key, model, messages=QUESTION, max_tokens=-5)[0] == 400
     too_long = [{"role": "user", "content": "tide " * (2 * n_ctx)}]
     assert post_json(base_url, key, model, messages=too_long, max_tokens=8)[0] == 400
-    status, text = post_json(base_url, key, model, messages=QUESTION, max_tokens=10 ** 7, temperature=0)
-    if status == 200:  # capped rather than refused: it must end within the context
+    # llama.cpp reads 0 as one token and -1 as "until the context is full" (vLLM refuses both);
+    # huge values are refused or capped. Whatever is accepted must end within the context.
+    for limit in (0, -1, 10 ** 7):
+        assert_refused_or_bounded(*post_json(base_url, key, model, messages=QUESTION, max_tokens=limit,
+                                             temperature=1.0), n_ctx)
+    assert post_json(base_url, key, model, messages=QUESTION, max_tokens=8)[0] == 200
+
+
+def assert_refused_or_bounded(status: int, text: str, n_ctx: int) -> None:
+    if status == 200:
         usage = json.loads(text)["usage"]
-        assert usage["prompt_tokens"] + usage["completion_tokens"] <= n_ctx
+        assert usage["prompt_tokens"] + usage["completion_tokens"] <= n_ctx, usage
     else:
         assert status == 400, text
-    assert post_json(base_url, key, model, messages=QUESTION, max_tokens=8)[0] == 200
 
 
 def metric(base_url: str, key: str, name: str) -> float:
@@ -133,3 +139,11 @@ def wait_gone(pids: list[int], timeout: float = 30) -> list[int]:
     while (alive := [p for p in pids if running(p)]) and time.monotonic() < deadline:
         time.sleep(0.2)
     return alive
+
+
+def check_withstands_hostile_clients(base_url: str, key: str, model: str, n_ctx: int, running_metric: str) -> None:
+    """Bad requests refused, hung-up streams freed, 64 concurrent clients served, and a request
+    after all of that still answered."""
+    check_bad_requests_are_refused(base_url, key, model, n_ctx)
+    check_hang_ups_free_their_slots(base_url, key, model, running_metric)
+    check_concurrent_clients(base_url, key, model, clients=64)

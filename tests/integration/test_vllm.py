@@ -15,8 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from serving import (QUESTION, check_bad_requests_are_refused, check_concurrent_clients,
-                     check_hang_ups_free_their_slots, children_of, cmdline, wait_gone)
+from serving import QUESTION, check_withstands_hostile_clients, children_of, cmdline, wait_gone
 
 from tuneforge.errors import UserError
 
@@ -78,16 +77,9 @@ def test_vllm_refuses_requests_without_the_key(vllm_server):
     assert refused.value.code == 401
 
 
-def test_vllm_refuses_bad_requests_and_lives_on(vllm_server, export):
-    check_bad_requests_are_refused(vllm_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx)
-
-
-def test_vllm_frees_the_requests_of_clients_that_hang_up(vllm_server):
-    check_hang_ups_free_their_slots(vllm_server.launch.base_url, KEY, "quickstart", "vllm:num_requests_running")
-
-
-def test_vllm_answers_64_concurrent_clients_without_an_error(vllm_server):
-    check_concurrent_clients(vllm_server.launch.base_url, KEY, "quickstart", clients=64)
+def test_vllm_withstands_hostile_clients(vllm_server, export):
+    check_withstands_hostile_clients(vllm_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx,
+                                     "vllm:num_requests_running")
 
 
 def test_vllm_key_is_in_no_command_line(vllm_server):

@@ -18,18 +18,32 @@ def bench() -> None:
     """Measure speed and memory; writes JSON and a Markdown table for BENCHMARKS.md."""
 
 
+def _csv(kind):
+    def parse(ctx, param, value):
+        if value == "auto":
+            return None
+        try:
+            return [kind(item) for item in value.split(",")]
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: expected a comma list of {kind.__name__} values") from None
+
+    return parse
+
+
 @bench.command(name="serve")
 @click.argument("target")
-@click.option("--backend", "backends", default="llamacpp", show_default=True, help="Comma list of llamacpp,vllm.")
-@click.option("--concurrency", type=click.IntRange(1), default=32, show_default=True)
-@click.option("--requests", type=click.IntRange(1), default=32, show_default=True)
+@click.option("--backend", "backends", default="llamacpp", show_default=True,
+              help="Comma list of llamacpp (llama-server), llamacpp-python (the fallback server), vllm.")
+@click.option("--concurrency", "concurrencies", default="32", show_default=True, callback=_csv(int),
+              help="Comma list: one burst per value, each on a fresh server.")
+@click.option("--requests", type=click.IntRange(1), default=None, help="Requests per burst [= the concurrency].")
 @click.option("--max-tokens", type=click.IntRange(1), default=64, show_default=True)
 @click.option("--overhead-requests", type=click.IntRange(0), default=8, show_default=True,
               help="Sequential requests for the in-process vs HTTP comparison (llamacpp; 0 skips it).")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
 @runs_dir_option
-def bench_serve(target: str, backends: str, concurrency: int, requests: int, max_tokens: int, overhead_requests: int,
-                output: Path, runs_dir: Path) -> None:
+def bench_serve(target: str, backends: str, concurrencies: list[int], requests: int | None, max_tokens: int,
+                overhead_requests: int, output: Path, runs_dir: Path) -> None:
     """Server start time, a burst of concurrent requests (p50/p95, tokens/s, errors) and HTTP
     overhead, for TARGET's export on each backend."""
     from tuneforge.bench import write_results
@@ -37,14 +51,16 @@ def bench_serve(target: str, backends: str, concurrency: int, requests: int, max
     from tuneforge.serve.exports import find_export
 
     export = find_export(target, runs_dir)
-    results = [bench_backend(export, backend, concurrency=concurrency, requests=requests, max_tokens=max_tokens,
-                             overhead_requests=overhead_requests) for backend in backends.split(",")]
+    unknown = set(backends.split(",")) - {"llamacpp", "llamacpp-python", "vllm"}
+    if unknown or not concurrencies or min(concurrencies) < 1:
+        raise UserError(f"--backend {backends} / --concurrency: unknown {sorted(unknown)} or a count below 1",
+                        fix="backends: llamacpp, llamacpp-python, vllm; concurrency: positive integers")
+    # Side by side: each concurrency level runs every backend before the next level.
+    results = [bench_backend(export, backend, concurrency=level, requests=requests or level, max_tokens=max_tokens,
+                             overhead_requests=overhead_requests if index == 0 else 0)
+               for index, level in enumerate(concurrencies) for backend in backends.split(",")]
     table = write_results(output, "serve", results, markdown(results))
     click.echo(table.read_text())
-
-
-def _csv(kind):
-    return lambda ctx, param, value: [kind(item) for item in value.split(",")] if value != "auto" else None
 
 
 @bench.command(name="train")

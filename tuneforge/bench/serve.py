@@ -1,10 +1,12 @@
 """Serving benchmarks: start time, a burst of concurrent requests, and HTTP overhead.
 
-    tuneforge bench serve runs/quickstart/<run-id> --backend llamacpp,vllm --concurrency 32
+    tuneforge bench serve runs/quickstart/<run-id> --backend llamacpp,llamacpp-python,vllm --concurrency 32,64
 
-For each backend: seconds from launch until the server answers; then `concurrency` requests
-at once (p50/p95 latency, completion tokens/s, errors). For llama.cpp also the same requests
-one by one in-process (`llama_cpp.Llama`) and over HTTP, for the server's overhead ratio.
+For each backend (llamacpp: llama.cpp's own llama-server; llamacpp-python: llama-cpp-python's
+server, the fallback; vllm) and concurrency: seconds from launch until the server answers; then
+`requests` requests through `concurrency` workers at once (p50/p95 latency, completion tokens/s,
+errors). For llama.cpp also the same requests one by one in-process (`llama_cpp.Llama`) and over
+HTTP, for the server's overhead ratio.
 """
 
 from __future__ import annotations
@@ -90,24 +92,26 @@ def bench_backend(export: Export, backend: str, *, concurrency: int, requests: i
                   overhead_requests: int) -> dict:
     import openai
 
-    launch = plan_launch(export, backend, port=0)
+    # llamacpp: llama-server where built (the table's server column says which ran).
+    engine, llamacpp_server = ("llamacpp", "python") if backend == "llamacpp-python" else (backend, "auto")
+    launch = plan_launch(export, engine, port=0, llamacpp_server=llamacpp_server)
     with Server(launch, log_path=export.folder / f"bench-{backend}.log") as server:
         client = openai.OpenAI(base_url=launch.base_url, api_key="none", max_retries=0, timeout=1800)
         timed_request(client, launch.model_name, prompts(1)[0], 8)  # warm-up: first-request costs are not serving
-        result = {"backend": backend, "start_s": round(server.started_seconds, 1),
+        result = {"backend": backend, "server": launch.server, "start_s": round(server.started_seconds, 1),
                   "burst": burst(client, launch.model_name, prompts(requests), concurrency, max_tokens)}
-        if backend == "llamacpp" and overhead_requests:
+        if engine == "llamacpp" and overhead_requests:
             result["http_overhead"] = http_overhead(export, client, launch.model_name, prompts(overhead_requests), max_tokens)
     log.info("%s: %s", backend, result)
     return result
 
 
 def markdown(results: list[dict]) -> str:
-    lines = ["| backend | start (s) | requests × concurrency | p50 (s) | p95 (s) | completion tok/s | errors |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| backend | server | start (s) | requests × concurrency | p50 (s) | p95 (s) | completion tok/s | errors |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in results:
         b = r["burst"]
-        lines.append(f"| {r['backend']} | {r['start_s']} | {b['requests']} × {b['concurrency']} | {b['p50_s']} | "
+        lines.append(f"| {r['backend']} | {r.get('server', '')} | {r['start_s']} | {b['requests']} × {b['concurrency']} | {b['p50_s']} | "
                      f"{b['p95_s']} | {b['completion_tokens_per_s']} | {b['errors']} |")
     for r in results:
         if "http_overhead" in r:
