@@ -251,3 +251,20 @@ def test_bench_serve_measures_start_burst_and_http_overhead(export):
     assert overhead["requests"] == 2 and overhead["in_process_tokens"] > 0 and overhead["http_tokens"] > 0
     assert overhead["ratio"] > 0
     assert "| llamacpp |" in markdown([result]) and "HTTP/in-process time per token" in markdown([result])
+
+
+def test_predict_on_a_run_stops_its_server_on_sigterm_and_exits_0(embedded_export, tmp_path):
+    """`predict` starts its own llama.cpp server for a run: a supervisor's SIGTERM stops it, the
+    answers so far are kept, and nothing of the server remains."""
+    requests = write_jsonl(tmp_path / "in.jsonl", [{"id": f"q{i}", "prompt": f"Name {i + 2} rivers."} for i in range(40)])
+    output = tmp_path / "out.jsonl"
+    process = subprocess.Popen([*TUNEFORGE, "predict", str(embedded_export), "--input", str(requests), "--output",
+                                str(output), "--concurrency", "1", "--max-tokens", "24"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: output.is_file() and output.read_text().count("\n") >= 1, process)
+    (server,) = children_of(process.pid)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    assert wait_gone([server], timeout=30) == []
+    answers = [json.loads(line) for line in output.read_text().splitlines()]
+    assert 1 <= len(answers) < 40 and all(a["output"] for a in answers)
