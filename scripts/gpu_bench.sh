@@ -56,8 +56,10 @@ elif [[ $MODE == full ]]; then
 else
   say "no kit at $KIT: smoke run on this Python's own packages"
 fi
-# tuneforge itself, from this working tree (so the code measured is the code here).
-"${PIP[@]}" --no-build-isolation --target "$SITE" . >"$SCRATCH/tuneforge-install.log" 2>&1 \
+# tuneforge itself, from this working tree (so the code measured is the code here), built with the
+# kit's setuptools where the kit is installed (PYTHONPATH): the machine's may be too old.
+PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH} "${PIP[@]}" --no-build-isolation --target "$SITE" . \
+  >"$SCRATCH/tuneforge-install.log" 2>&1 \
   || { cat "$SCRATCH/tuneforge-install.log" >&2; exit 1; }
 export PYTHONPATH=$SITE${PYTHONPATH:+:$PYTHONPATH}
 
