@@ -15,6 +15,7 @@ build, say) instead of the cached one.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ CMAKE_FLAGS = ["-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA
                "-DGGML_NATIVE=ON", "-DGGML_CCACHE=OFF"]
 
 
+@functools.lru_cache(maxsize=None)  # a subprocess; serve looks the build up at every start
 def compiler_identity() -> str:
     try:
         return subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]

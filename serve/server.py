@@ -30,7 +30,6 @@ from tuneforge.serve.exports import Export, pick_gguf, require_artifact
 
 log = logging.getLogger(__name__)
 BACKENDS = ("llamacpp", "vllm")
-LLAMACPP_SERVERS = ("auto", "native", "python")  # native: llama-server; python: llama-cpp-python's
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STDERR_FD = 2
 START_TIMEOUT = {"llamacpp": 120.0, "vllm": 900.0}  # vLLM compiles and profiles at start: minutes on a CPU
@@ -142,7 +141,6 @@ def plan_launch(export: Export, backend: str, *, quant: str | None = None, adapt
     port = check_port(host, export.recipe.serve.port if port is None else port)
     if backend == "llamacpp":
         argv, env, server = llamacpp_launch(export, llamacpp_server, quant, adapter, host, port, api_key)
-        return Launch(argv, host, port, api_key, export.recipe.name, backend, env, server)
     else:
         from tuneforge.serve.vllm import vllm_command, vllm_env
 
@@ -150,8 +148,8 @@ def plan_launch(export: Export, backend: str, *, quant: str | None = None, adapt
         require_artifact(export, "merged", fix=f"run `tuneforge export {export.folder.parent} --format merged,vllm`")
         argv = vllm_command(bundle, variant="lora" if adapter else "merged", host=host, port=port,
                             tensor_parallel_size=tensor_parallel_size)
-        env = {**vllm_env(), **key_env("VLLM_API_KEY", api_key)}
-    return Launch(argv, host, port, api_key, export.recipe.name, backend, env, "vllm")
+        env, server = {**vllm_env(), **key_env("VLLM_API_KEY", api_key)}, "vllm"
+    return Launch(argv, host, port, api_key, export.recipe.name, backend, env, server)
 
 
 def check_port(host: str, port: int) -> int:
@@ -249,18 +247,24 @@ def die_with_parent(parent: int):
     return arm
 
 
-def live_members(group: int) -> list[int]:
-    """Running processes of a process group (zombies excluded: they hold no port or memory and
-    vanish once reaped, which an unreaping container init may never do)."""
-    members = []
+def running_processes() -> list[tuple[int, int, int]]:
+    """(pid, parent pid, process group) of every running process, from /proc (zombies excluded:
+    they hold no port or memory and vanish once reaped, which an unreaping container init may
+    never do)."""
+    found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # the process ended while we looked
-        if int(fields[2]) == group and fields[0] != "Z":
-            members.append(int(stat.parent.name))
-    return members
+        if fields[0] != "Z":
+            found.append((int(stat.parent.name), int(fields[1]), int(fields[2])))
+    return found
+
+
+def live_members(group: int) -> list[int]:
+    """Running processes of a process group."""
+    return [pid for pid, _, pgrp in running_processes() if pgrp == group]
 
 
 def wait_group_exit(group: int, timeout: float) -> bool:

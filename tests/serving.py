@@ -114,31 +114,19 @@ def cmdline(pid: int) -> str:
 
 
 def children_of(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
+    from tuneforge.serve.server import running_processes
 
-
-def running(pid: int) -> bool:
-    """Alive and not a zombie (an unreaped zombie holds no port or memory)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
+    return [child for child, parent, _ in running_processes() if parent == pid]
 
 
 def wait_gone(pids: list[int], timeout: float = 30) -> list[int]:
+    """The pids still running (not zombies) after up to `timeout` seconds."""
+    from tuneforge.serve.server import running_processes
+
     deadline = time.monotonic() + timeout
-    while (alive := [p for p in pids if running(p)]) and time.monotonic() < deadline:
+    while (alive := set(pids) & {pid for pid, _, _ in running_processes()}) and time.monotonic() < deadline:
         time.sleep(0.2)
-    return alive
+    return sorted(alive)
 
 
 def check_withstands_hostile_clients(base_url: str, key: str, model: str, n_ctx: int, running_metric: str) -> None:

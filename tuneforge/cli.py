@@ -26,7 +26,7 @@ override_option = click.option("-o", "--override", "overrides", multiple=True, m
 # Commands whose work is open-ended: a stop (Ctrl-C, SIGTERM, SIGHUP) is what ends them, so exit 0.
 # predict resumes where it stopped. Others (train, eval, export) exit 128 + the signal: unfinished.
 STOP_IS_SUCCESS = {"serve", "chat", "predict"}
-STOP_SIGNALS = ("SIGTERM", "SIGHUP")
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class FriendlyGroup(click.Group):
@@ -45,8 +45,8 @@ class FriendlyGroup(click.Group):
             click.echo(f"{'stopped' if requested else 'interrupted'} ({signal.Signals(signum).name})", err=True)
             sys.exit(0 if requested else 128 + signum)
         finally:
-            for name, handler in previous.items():
-                signal.signal(getattr(signal, name), handler)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def install_stop_handlers() -> dict:
@@ -56,13 +56,13 @@ def install_stop_handlers() -> dict:
         return {}
 
     def stop(signum, frame):
-        for name in STOP_SIGNALS:
-            signal.signal(getattr(signal, name), signal.SIG_IGN)
+        for each in STOP_SIGNALS:
+            signal.signal(each, signal.SIG_IGN)
         raise StopRequested(signum)
 
-    previous = {name: signal.getsignal(getattr(signal, name)) for name in STOP_SIGNALS}
-    for name in STOP_SIGNALS:
-        signal.signal(getattr(signal, name), stop)
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
     return previous
 
 

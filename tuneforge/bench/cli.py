@@ -47,14 +47,14 @@ def bench_serve(target: str, backends: str, concurrencies: list[int], requests: 
     """Server start time, a burst of concurrent requests (p50/p95, tokens/s, errors) and HTTP
     overhead, for TARGET's export on each backend."""
     from tuneforge.bench import write_results
-    from tuneforge.bench.serve import bench_backend, markdown
+    from tuneforge.bench.serve import BENCH_BACKENDS, bench_backend, markdown
     from tuneforge.serve.exports import find_export
 
+    unknown = sorted(set(backends.split(",")) - BENCH_BACKENDS.keys())
+    if unknown or min(concurrencies) < 1:
+        raise UserError(f"--backend {backends} --concurrency {concurrencies}: unknown backend {unknown} or a "
+                        "concurrency below 1", fix=f"backends: {', '.join(BENCH_BACKENDS)}; concurrency: positive integers")
     export = find_export(target, runs_dir)
-    unknown = set(backends.split(",")) - {"llamacpp", "llamacpp-python", "vllm"}
-    if unknown or not concurrencies or min(concurrencies) < 1:
-        raise UserError(f"--backend {backends} / --concurrency: unknown {sorted(unknown)} or a count below 1",
-                        fix="backends: llamacpp, llamacpp-python, vllm; concurrency: positive integers")
     # Side by side: each concurrency level runs every backend before the next level.
     results = [bench_backend(export, backend, concurrency=level, requests=requests or level, max_tokens=max_tokens,
                              overhead_requests=overhead_requests if index == 0 else 0)

@@ -20,6 +20,10 @@ from tuneforge.serve.exports import Export, pick_gguf
 from tuneforge.serve.server import Server, cpu_threads, plan_launch
 
 log = logging.getLogger(__name__)
+# The names `tuneforge bench serve --backend` takes: (plan_launch backend, llama.cpp server).
+# llamacpp is llama-server where it is built (the table's server column says which ran).
+BENCH_BACKENDS = {"llamacpp": ("llamacpp", "auto"), "llamacpp-python": ("llamacpp", "python"),
+                  "vllm": ("vllm", "auto")}
 TOPICS = ["tides", "compasses", "sourdough", "volcanoes", "chess openings", "bicycles", "honeybees", "rainbows",
           "libraries", "glaciers", "lighthouses", "telescopes", "coffee", "origami", "thunderstorms", "maps",
           "penguins", "bridges", "jazz", "deserts", "kites", "coral reefs", "clocks", "sailing knots",
@@ -92,8 +96,7 @@ def bench_backend(export: Export, backend: str, *, concurrency: int, requests: i
                   overhead_requests: int) -> dict:
     import openai
 
-    # llamacpp: llama-server where built (the table's server column says which ran).
-    engine, llamacpp_server = ("llamacpp", "python") if backend == "llamacpp-python" else (backend, "auto")
+    engine, llamacpp_server = BENCH_BACKENDS[backend]
     launch = plan_launch(export, engine, port=0, llamacpp_server=llamacpp_server)
     with Server(launch, log_path=export.folder / f"bench-{backend}.log") as server:
         client = openai.OpenAI(base_url=launch.base_url, api_key="none", max_retries=0, timeout=1800)

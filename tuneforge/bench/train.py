@@ -71,9 +71,6 @@ class Config:
     warmup: int
     tokenizer: str = ""  # a tokenizer folder; empty: the embedded model's
 
-
-
-
 def bench_dir() -> Path:
     from tuneforge.models import cache_root
 
