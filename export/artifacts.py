@@ -27,7 +27,7 @@ from tuneforge.export.gguf import (CONVERTER_TYPES, QUANT_FTYPES, ConverterProce
                                    quantize)
 from tuneforge.models import resolve_model, sha256_file
 from tuneforge.recipe import EXPORT_FORMATS, GGUF_QUANTS
-from tuneforge.runs import load_run, package_versions, write_json_atomic, write_text_atomic
+from tuneforge.runs import RunFolder, package_versions, write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 EXPORTER_VERSION = 3  # bump when an artifact's content would change for the same inputs
@@ -106,7 +106,8 @@ def export_inputs(run_dir: Path, manifest: dict, base_identity: dict) -> dict:
 
 
 def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
-    recipe, manifest = load_run(run_dir)
+    run = RunFolder(run_dir)
+    recipe, manifest = run.recipe, run.manifest
     check_request(run_dir, formats, quants)
     base = resolve_model(manifest["base_model"]["ref"])
     base_dir = base.path
@@ -123,7 +124,7 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
             run_dir, manifest, out / "merged", trust_remote_code=recipe.model.trust_remote_code))
         if "gguf" in formats:
             export_gguf(book, merged, recipe.name, quants, converter)
-            measure_fidelity(recipe, merged, out, book.artifacts)
+            measure_fidelity(run, merged, out, book.artifacts)
     finally:
         if converter:
             converter.close()
@@ -173,18 +174,30 @@ def copy_folder(source: Path, destination: Path) -> None:
     staging.rename(destination)
 
 
-def measure_fidelity(recipe, merged: Path, out: Path, artifacts: dict) -> None:
+def fidelity_rows(run: RunFolder, tokenizer, count: int = 8) -> tuple[list, list]:
+    """(input ids, labels) of the run's first `count` validation samples (training samples when it has no
+    validation split), tokenized as training tokenized them."""
+    from tuneforge.data.prepare import encode_splits
+
+    recipe = run.recipe
+    for name in ("val", "train"):
+        # A few more samples than needed: tokenizing may drop some (data.filter.overlength: drop).
+        encoded = encode_splits({name: run.split(name)[:count * 8]}, tokenizer, recipe.data,
+                                recipe.model.max_seq_length)[name]
+        if len(encoded):
+            rows = encoded.select(range(min(count, len(encoded))))
+            return rows["input_ids"], rows["labels"]
+    raise UserError(f"{run.path}: no sample of the run survives tokenizing, so fidelity cannot be measured")
+
+
+def measure_fidelity(run: RunFolder, merged: Path, out: Path, artifacts: dict) -> None:
     """Top-1 agreement and perplexity of every GGUF against the merged model; fails on broken ones."""
     from transformers import AutoTokenizer
 
-    from tuneforge.data.prepare import prepare_datasets
     from tuneforge.export.verify import check_gguf_tokenizer, gguf_logits, hf_logits, perplexity, top1_agreement
 
     tokenizer = AutoTokenizer.from_pretrained(str(merged))
-    datasets, _ = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
-    split = datasets["val"] if len(datasets["val"]) else datasets["train"]
-    rows = split.select(range(min(8, len(split))))
-    sequences, labels = rows["input_ids"], rows["labels"]
+    sequences, labels = fidelity_rows(run, tokenizer)
     texts = [tokenizer.decode(ids) for ids in sequences[:4]] + [TOKENIZER_PROBE]
     reference = hf_logits(merged, sequences)
     artifacts["merged"]["perplexity"] = round(perplexity(reference, labels), 4)

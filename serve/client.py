@@ -35,7 +35,9 @@ def connect(target: str, *, runs_dir: Path, api_key: str | None = None, model: s
     """An endpoint for a URL, or a llama.cpp server started for the session on a run/export."""
     import openai
 
-    if target.startswith(("http://", "https://")):
+    from tuneforge.targets import is_url
+
+    if is_url(target):
         client = openai.OpenAI(base_url=target.rstrip("/"), api_key=api_key or "none", max_retries=max_retries)
         yield Endpoint(client, model or first_model(client, target))
         return

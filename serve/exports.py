@@ -15,9 +15,9 @@ from pathlib import Path
 from tuneforge.errors import UserError
 from tuneforge.models import sha256_file
 from tuneforge.recipe import GGUF_QUANTS, Recipe
+from tuneforge.targets import EXPORT_MANIFEST, resolve_run
 
 log = logging.getLogger(__name__)
-EXPORT_MANIFEST = "export.json"
 
 
 @dataclass(frozen=True)
@@ -37,16 +37,14 @@ class Export:
 
 def find_export(target: str, runs_dir: Path) -> Export:
     """The export of a run folder, an export folder, or a recipe's newest complete run."""
-    from tuneforge.runs import latest_complete_run, load_run
+    from tuneforge.runs import load_run
 
-    path = Path(target)
-    if not path.exists() and "/" not in target:
-        path = latest_complete_run(runs_dir, target)
-    folder = path if (path / EXPORT_MANIFEST).is_file() else path / "export"
+    run_dir = resolve_run(target, runs_dir)
+    folder = run_dir / "export"
     if not (folder / EXPORT_MANIFEST).is_file():
-        raise UserError(f"{path}: no finished export (no {EXPORT_MANIFEST})",
-                        fix=f"run `tuneforge export {path}` first")
-    recipe, _ = load_run(folder.parent)
+        raise UserError(f"{run_dir}: no finished export (no export/{EXPORT_MANIFEST})",
+                        fix=f"run `tuneforge export {run_dir}` first")
+    recipe, _ = load_run(run_dir)
     return Export(folder, json.loads((folder / EXPORT_MANIFEST).read_text()), recipe)
 
 

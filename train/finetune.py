@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tuneforge.data.prepare import DataReport, prepare_datasets, read_conversations
+from tuneforge.data.splits import copy_split_files
 from tuneforge.models import ResolvedModel, resolve_model
 from tuneforge.recipe import Recipe, recipe_to_yaml
 from tuneforge.runs import (MANIFEST, RESOLVED_RECIPE, create_run_dir, git_commit, latest_checkpoint,
@@ -111,6 +112,7 @@ def assemble_trainer(recipe: Recipe, base: ResolvedModel, run_dir: Path, manifes
     model, tokenizer = load_base(recipe.model, base)
     datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
     manifest["data"] = report.to_json()
+    manifest["data_splits"] = copy_split_files(report.split_files, run_dir)  # later stages read only these
     write_json_atomic(run_dir / "data_report.json", report.to_json())
     model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
     trainer = build_trainer(model, tokenizer, recipe, datasets, run_dir, [MetricsFile(run_dir / "metrics.jsonl")])

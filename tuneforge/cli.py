@@ -15,7 +15,8 @@ from pathlib import Path
 
 import click
 
-from tuneforge.cli_options import runs_dir_option
+from tuneforge.bench.cli import bench
+from tuneforge.cli_options import refuse_options, runs_dir_option
 from tuneforge.errors import EXIT_USER_ERROR, StopRequested, UserError
 
 RESUME_HELP = "auto: continue this recipe's newest unfinished run; none: new run; or a run/checkpoint folder."
@@ -29,7 +30,22 @@ STOP_IS_SUCCESS = {"serve", "chat", "predict"}
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
-class FriendlyGroup(click.Group):
+class TaskGroup(click.Group):
+    """A group that also holds the registered tasks' commands for it (tuneforge.tasks)."""
+
+    def task_commands(self) -> dict:
+        from tuneforge.tasks import task_commands
+
+        return task_commands(None if self.name == "main" else self.name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.task_commands()})
+
+    def get_command(self, ctx: click.Context, name: str):
+        return super().get_command(ctx, name) or self.task_commands().get(name)
+
+
+class FriendlyGroup(TaskGroup):
     """Turns UserError into a short message and exit code 2, and SIGTERM/SIGHUP into Ctrl-C."""
 
     def invoke(self, ctx: click.Context):
@@ -129,36 +145,9 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
     # JSON strings are YAML scalars, so a URL or model name reaches the recipe verbatim.
     judge = {"base_url": judge_url, "model": judge_model}
     overrides = [f"eval.domain.judge.{key}={json.dumps(value)}" for key, value in judge.items() if value is not None]
-    click.echo(str(evaluate_run(pick_run(run, runs_dir), overrides)))
+    from tuneforge.targets import resolve_run
 
-
-@main.command(name="ab-tally")
-@click.argument("run")
-@runs_dir_option
-@click.option("--sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The filled-in sheet (default: RUN/eval/ab_sheet.csv).")
-def ab_tally(run: str, runs_dir: Path, sheet: Path | None) -> None:
-    """Count a filled-in blind A/B sheet of the style evaluation through its key (RUN/eval/ab_key.csv):
-    how often readers found the tuned or the base model's text more like the author."""
-    import json
-
-    from tuneforge.eval.style import tally_ab
-
-    eval_dir = pick_run(run, runs_dir) / "eval"
-    sheet, key = sheet or eval_dir / "ab_sheet.csv", eval_dir / "ab_key.csv"
-    for path in (sheet, key):
-        if not path.is_file():
-            raise UserError(f"{path}: not found", fix="run `tuneforge eval RUN` on a style run first")
-    tally = tally_ab(sheet, key)
-    answered = tally["tuned"] + tally["base"] + tally["tie"]
-    click.echo(json.dumps({**tally, "tuned_share_of_answered": round(tally["tuned"] / answered, 3) if answered else None}))
-
-
-def pick_run(run: str, runs_dir: Path) -> Path:
-    """A run folder as given, or a recipe name standing for its newest complete run."""
-    from tuneforge.runs import latest_complete_run
-
-    return Path(run) if Path(run).is_dir() or "/" in run else latest_complete_run(runs_dir, run)
+    click.echo(str(evaluate_run(resolve_run(run, runs_dir), overrides)))
 
 
 @main.command(name="export")
@@ -173,8 +162,9 @@ def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) ->
     Output: RUN/export/."""
     from tuneforge.export.artifacts import export_run
     from tuneforge.runs import load_run
+    from tuneforge.targets import resolve_run
 
-    run_dir = pick_run(run, runs_dir)
+    run_dir = resolve_run(run, runs_dir)
     recipe, _ = load_run(run_dir)
     chosen_formats = formats.split(",") if formats else list(recipe.export.formats)
     chosen_quants = quants.split(",") if quants else list(recipe.export.quants)
@@ -200,11 +190,14 @@ def recipes_list() -> None:
 @recipes.command(name="show")
 @click.argument("recipe")
 @override_option
-def recipes_show(recipe: str, overrides: tuple[str, ...]) -> None:
+@click.option("--explain", is_flag=True, help="One line per key: its value, type, default and what it does.")
+def recipes_show(recipe: str, overrides: tuple[str, ...], explain: bool) -> None:
     """Print RECIPE with every default filled in."""
+    from tuneforge.recipe import explain as explain_keys
     from tuneforge.recipe import load_recipe, recipe_to_yaml
 
-    click.echo(recipe_to_yaml(load_recipe(recipe, list(overrides))[0]), nl=False)
+    loaded = load_recipe(recipe, list(overrides))[0]
+    click.echo("\n".join(explain_keys(loaded)) if explain else recipe_to_yaml(loaded).rstrip("\n"))
 
 
 @recipes.command(name="validate")
@@ -225,7 +218,7 @@ def recipes_validate(recipes_: tuple[str, ...]) -> None:
         raise UserError(f"{len(failures)} recipe(s) failed validation:", failures)
 
 
-@main.group()
+@main.group(cls=TaskGroup)
 def data() -> None:
     """Inspect a recipe's data."""
 
@@ -314,7 +307,8 @@ def with_sampling(command):
                    "falls back to, with a warning, where llama-server could not be built.")
 @click.option("--timeout", type=click.FloatRange(1), default=None, help="Seconds to wait for the server to answer.")
 @runs_dir_option
-def serve(target: str, backend: str | None, quant: str | None, adapter: bool, host: str | None, port: int | None,
+@click.pass_context
+def serve(ctx: click.Context, target: str, backend: str | None, quant: str | None, adapter: bool, host: str | None, port: int | None,
           api_key: str | None, tensor_parallel_size: int, llamacpp_server: str, timeout: float | None,
           runs_dir: Path) -> None:
     """Serve TARGET's export (a run folder, its export/ folder, or a recipe name) behind an
@@ -323,7 +317,10 @@ def serve(target: str, backend: str | None, quant: str | None, adapter: bool, ho
     from tuneforge.serve.server import Server, curl_example, plan_launch
 
     export = find_export(target, runs_dir)
-    launch = plan_launch(export, backend or export.recipe.serve.backend, quant=quant, adapter=adapter, host=host,
+    backend = backend or export.recipe.serve.backend
+    refuse_options(ctx, ["tensor_parallel_size"] if backend == "llamacpp" else ["quant", "llamacpp_server"],
+                   f"by the {backend} backend")
+    launch = plan_launch(export, backend, quant=quant, adapter=adapter, host=host,
                          port=port, api_key=api_key, tensor_parallel_size=tensor_parallel_size,
                          llamacpp_server=llamacpp_server)
     # A stop can land anywhere (while starting, while printing, while serving): the with-block stops
@@ -369,51 +366,6 @@ def chat(target: str, system: str | None, messages: tuple[str, ...], model: str 
                      hide_think=strip_think, max_tokens=max_tokens, temperature=temperature)
 
 
-def classification_run(target: str, runs_dir: Path) -> Path | None:
-    """The run folder when TARGET names a run of a classification recipe; None otherwise."""
-    if target.startswith(("http://", "https://")):
-        return None
-    from tuneforge.runs import load_run
-
-    run_dir = pick_run(target, runs_dir)
-    run_dir = run_dir.parent if run_dir.name == "export" else run_dir
-    return run_dir if load_run(run_dir)[0].data.classification is not None else None
-
-
-@main.command()
-@click.argument("target")
-@click.argument("texts", nargs=-1)
-@click.option("--demo", is_flag=True, help="Classify a few held-out test texts and show them beside their labels.")
-@runs_dir_option
-def classify(target: str, texts: tuple[str, ...], demo: bool, runs_dir: Path) -> None:
-    """Label TEXTS with a classification run (folder or recipe name), each with its confidence.
-    Without TEXTS: an interactive prompt (`exit` or `quit` leaves). Batch files: `tuneforge predict`."""
-    from tuneforge.classify import Predictor, demo_items, describe
-
-    run_dir = classification_run(target, runs_dir)
-    if run_dir is None:
-        raise UserError(f"{target}: not a run of a classification recipe", fix="pass a run of e.g. the sentiment recipe")
-    predictor = Predictor(run_dir)
-    if demo:
-        for text, truth in demo_items(predictor.recipe):
-            click.echo(f"{describe(predictor.predict(text))}  (labelled {truth})  {text}")
-        return
-    for text in texts or prompted_lines("text"):
-        click.echo(describe(predictor.predict(text)))
-
-
-def prompted_lines(label: str):
-    """Lines typed at a prompt until `exit`, `quit` or end of input."""
-    while True:
-        try:
-            line = click.prompt(label, prompt_suffix="> ")
-        except (EOFError, click.Abort):
-            return
-        if line.strip().lower() in ("exit", "quit"):
-            return
-        yield line
-
-
 @main.command()
 @click.argument("target")
 @click.option("--input", "input_path", type=click.Path(path_type=Path), required=True, help="JSONL of requests.")
@@ -427,7 +379,8 @@ def prompted_lines(label: str):
 @think_option
 @with_sampling
 @runs_dir_option
-def predict(target: str, input_path: Path, output_path: Path, concurrency: int, system: str | None, model: str | None,
+@click.pass_context
+def predict(ctx: click.Context, target: str, input_path: Path, output_path: Path, concurrency: int, system: str | None, model: str | None,
             retries: int, api_key: str | None, strip_think: bool, max_tokens: int, temperature: float,
             runs_dir: Path) -> None:
     """Answer every request in --input with TARGET (a URL, run/export folder or recipe name);
@@ -439,11 +392,12 @@ def predict(target: str, input_path: Path, output_path: Path, concurrency: int, 
     from tuneforge.serve.predict import predict as run_predict
     from tuneforge.serve.predict import read_requests
 
-    classifier = classification_run(target, runs_dir)
-    if classifier is not None:  # a classification run: labels and confidences from the model itself
-        from tuneforge.classify import predict_file
-
-        click.echo(json.dumps(predict_file(classifier, input_path, output_path)))
+    in_process = in_process_prediction(target, runs_dir)
+    if in_process is not None:  # e.g. a classification run: labels and confidences from the model itself
+        task, run_dir = in_process
+        refuse_options(ctx, ["concurrency", "system", "model", "retries", "api_key", "strip_think", "max_tokens",
+                             "temperature"], f"by a {task.name} run (its answers come from the model in-process)")
+        click.echo(json.dumps(task.predict_file(run_dir, input_path, output_path)))
         return
     read_requests(input_path, None)  # fail on bad input before any server starts
     with connect(target, runs_dir=runs_dir, api_key=api_key, model=model, max_retries=retries) as endpoint:
@@ -453,14 +407,17 @@ def predict(target: str, input_path: Path, output_path: Path, concurrency: int, 
     click.echo(json.dumps(summary))
 
 
-from tuneforge.bench.cli import bench  # noqa: E402 (the `tuneforge bench` group lives with the benchmarks)
+def in_process_prediction(target: str, runs_dir: Path):
+    """(task, run folder) when TARGET is a run whose task predicts in-process; None otherwise."""
+    from tuneforge.runs import load_run
+    from tuneforge.targets import is_url, resolve_run
+    from tuneforge.tasks import in_process_predictor
+
+    if is_url(target):
+        return None
+    run_dir = resolve_run(target, runs_dir)
+    task = in_process_predictor(load_run(run_dir)[0])
+    return None if task is None else (task, run_dir)
+
 
 main.add_command(bench)
-
-from tuneforge.data.build_style import build_style_command  # noqa: E402 (the style recipe's `tuneforge data build-style`)
-
-data.add_command(build_style_command)
-
-from tuneforge.translate_cli import translate  # noqa: E402 (the translation recipe's `tuneforge translate`)
-
-main.add_command(translate)

@@ -1,4 +1,4 @@
-"""click options shared by the command modules (tuneforge.cli and tuneforge.bench.cli)."""
+"""click options and helpers shared by the command modules (tuneforge.cli, the tasks' commands, bench)."""
 
 from __future__ import annotations
 
@@ -8,3 +8,25 @@ import click
 
 runs_dir_option = click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
                                help="Where run folders live (runs/<recipe>/<run-id>).")
+
+
+def prompted_lines(label: str):
+    """Lines typed at a prompt until `exit`, `quit` or end of input."""
+    while True:
+        try:
+            line = click.prompt(label, prompt_suffix="> ")
+        except (EOFError, click.Abort):
+            return
+        if line.strip().lower() in ("exit", "quit"):
+            return
+        yield line
+
+
+def refuse_options(ctx: click.Context, names: list[str], reason: str) -> None:
+    """A UsageError (exit 2) naming every option the user set that this invocation would ignore."""
+    from click.core import ParameterSource
+
+    given = [param.opts[0] for param in ctx.command.params
+             if param.name in names and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT]
+    if given:
+        raise click.UsageError(f"{', '.join(given)}: not used {reason}", ctx=ctx)

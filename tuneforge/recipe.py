@@ -1,24 +1,28 @@
 """The recipe: one YAML file, validated by a strict pydantic v2 schema.
 
 Defaults live only in this schema (nowhere else reads a key with a fallback). Unknown keys,
-wrong types and impossible values are all reported together with their key path.
-Relative paths inside a recipe are resolved against the recipe file's folder.
+wrong types, impossible values and the tasks' cross-section checks are all reported together,
+each with its key path. Relative paths inside a recipe are resolved against the recipe file's
+folder. The core sections live here; each task's `data` format and `eval.<task>` section live in
+its package under tuneforge/tasks/, and `recipe_model()` puts them together.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator,
+                      model_validator)
 
 from tuneforge.errors import ProblemCollector, UserError
 
 EMBEDDED_DEFAULT = "embedded:smollm2-135m-instruct"
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
-# Quantization names llama.cpp's quantizer accepts (the export issue turns them into files).
+# Quantization names llama.cpp's quantizer accepts (tuneforge export turns them into files).
 GGUF_QUANTS = ["f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q5_k_s", "q5_0",
                "q4_k_m", "q4_k_s", "q4_0", "q3_k_m", "q2_k"]
 EXPORT_FORMATS = ["merged", "gguf", "ollama", "vllm", "lora", "lora-gguf"]
@@ -30,10 +34,11 @@ PositiveInt = Annotated[int, Field(gt=0)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # Each field's docstring (the string under it) becomes its description: `recipes show --explain`.
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
 
 
-def _resolve_existing_file(value: Path, info: ValidationInfo, folders_allowed: bool = False) -> Path:
+def resolve_existing_file(value: Path, info: ValidationInfo, folders_allowed: bool = False) -> Path:
     """Resolve a recipe-relative path and insist that the file (or, where allowed, folder) exists."""
     base_dir = Path((info.context or {}).get("base_dir", "."))
     path = value if value.is_absolute() else (base_dir / value)
@@ -44,147 +49,93 @@ def _resolve_existing_file(value: Path, info: ValidationInfo, folders_allowed: b
 
 
 class ModelSection(Section):
+    """The base model and how it is loaded."""
+
     base: str = EMBEDDED_DEFAULT
+    """A hub id (cached, or the machine online), a local folder, or embedded:smollm2-135m-instruct."""
     max_seq_length: PositiveInt = 2048
-    # auto: 4-bit on a GPU; full precision on a CPU, where bitsandbytes' 4-bit matmuls are
-    # emulated and measured 2.3-2.6x slower per step for SmolLM2 (BENCHMARKS.md).
+    """Longest training sample in tokens; longer ones follow data.filter.overlength."""
     load_in_4bit: Literal["auto"] | bool = "auto"
+    """auto: 4-bit on a GPU; full precision on a CPU, where bitsandbytes' 4-bit matmuls are emulated and
+    measured 2.3-2.6x slower per step for SmolLM2 (BENCHMARKS.md)."""
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    """Compute dtype; auto: bfloat16 where the GPU supports it, else float16 on a GPU, float32 on a CPU."""
     trust_remote_code: bool = False
+    """Run the model repository's own Python code (only for models that need it)."""
 
 
 class LoraSection(Section):
+    """The LoRA adapter (PEFT, through Unsloth's get_peft_model)."""
+
     r: PositiveInt = 16
+    """Rank of the update matrices."""
     alpha: PositiveInt = 32
+    """Scale of the update (alpha / r, or alpha / sqrt(r) with use_rslora)."""
     dropout: Fraction = 0.0
+    """Dropout on the adapter's input."""
     target_modules: list[str] = Field(default_factory=lambda: list(ALL_LINEAR), min_length=1)
+    """The linear layers that get an adapter."""
     bias: Literal["none", "all", "lora_only"] = "none"
+    """Which biases train."""
     use_rslora: bool = False
+    """Rank-stabilized scaling (alpha / sqrt(r))."""
 
 
 class SplitSection(Section):
+    """The seeded train/val/test split (whole groups, e.g. one article's samples, stay together)."""
+
     val: Annotated[float, Field(ge=0.0, le=0.5)] = 0.1
+    """Share of the samples held out for validation (held-out loss, style perplexity)."""
     test: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0
+    """Share held out for the task's test metrics."""
     seed: int = 42
+    """Seed of the shuffle before the split."""
 
 
 class FilterSection(Section):
+    """The quality filter; every dropped sample is counted in the data report."""
+
     min_response_chars: Annotated[int, Field(ge=0)] = 1
+    """Drop samples with an assistant turn shorter than this."""
     max_response_chars: PositiveInt | None = None
+    """Drop samples with an assistant turn longer than this; None: no limit."""
     overlength: Literal["drop", "truncate"] = "drop"
-
-
-FOLDER_FORMATS = ("markdown", "parallel")  # formats whose `train` entries may be folders (read by a SOURCE_READERS entry)
-
-
-class ClassificationData(Section):
-    """`format: classification`: {"text", "label"} records (ChnSentiCorp layout) become prompts whose
-    answer is the label's name. An integer label indexes `labels`; a string must be one of them."""
-
-    labels: list[str] = Field(min_length=2)
-    text_key: str = "text"
-    label_key: str = "label"
-    instruction: str = "Classify the sentiment of the text. Answer with one word: {labels}."
-
-    @field_validator("labels", mode="after")
-    @classmethod
-    def _distinct(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value) or not all(label.strip() for label in value):
-            raise ValueError("labels must be distinct, non-empty names")
-        return value
-
-
-STYLE_TEMPLATES = ("rewrite", "continue", "summarize_expand")
-# The writing tasks' instructions ({title}: the article's title from meta.json, else its first heading).
-STYLE_INSTRUCTIONS = {
-    "rewrite": "Rewrite this passage from my article \"{title}\" in my own style.",
-    "continue": "Continue my article \"{title}\" in my own style.",
-    "summarize_expand": "Expand these notes from my article \"{title}\" into a full passage in my own style.",
-}
-
-
-class MarkdownData(Section):
-    """`format: markdown`: a folder of Markdown articles, each with a meta.json beside it, cleaned and cut
-    into chunks of chunk_min_tokens..chunk_max_tokens tokens, each chunk becoming one sample per template
-    (tuneforge/data/markdown.py cleans and chunks, tuneforge/data/style_tasks.py builds the tasks)."""
-
-    chunk_min_tokens: PositiveInt = 300
-    chunk_max_tokens: PositiveInt = 800
-    tokenizer: str | None = None  # None: model.base (chunks are measured in the base model's tokens)
-    templates: list[Literal[STYLE_TEMPLATES]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: list(STYLE_TEMPLATES), min_length=1)
-    instructions: dict[str, str] = Field(default_factory=dict)  # per template; unset ones keep the default
-    require_meta: bool = True  # false: an article without meta.json is read as if it had an empty one
-    skip_drafts: bool = True  # articles whose meta.json says "draft": true are skipped (and counted)
-
-    @field_validator("instructions", mode="before")
-    @classmethod
-    def _over_defaults(cls, value: Any) -> Any:
-        return {**STYLE_INSTRUCTIONS, **value} if isinstance(value, dict) else value
-
-    @field_validator("instructions", mode="after")
-    @classmethod
-    def _known_templates(cls, value: dict[str, str]) -> dict[str, str]:
-        import string
-
-        for name, text in value.items():
-            if name not in STYLE_TEMPLATES:
-                raise ValueError(f"unknown template {name!r}; the templates are {', '.join(STYLE_TEMPLATES)}")
-            fields = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
-            if not text.strip() or fields - {"title"}:
-                raise ValueError(f"instructions.{name} must be non-empty text whose only placeholder is {{title}}")
-        return value
-
-    @model_validator(mode="after")
-    def _room_for_chunks(self) -> MarkdownData:
-        if self.chunk_max_tokens < 2 * self.chunk_min_tokens:
-            raise ValueError("chunk_max_tokens must be at least twice chunk_min_tokens (so a short tail "
-                             "can always be balanced with the chunk before it)")
-        return self
-
-
-class ParallelData(Section):
-    """`format: parallel`: folders of Moses-style files (corpus.en + corpus.zh_tw + ...), paired by stem;
-    every aligned line becomes one sample per direction (tuneforge/data/parallel.py)."""
-
-    languages: list[str] | None = None  # codes to read (en, ja, zh, zh_tw, zh_hant); None: every language found
-    directions: list[str] | None = None  # SOURCE-TARGET, e.g. [en-zh_TW, zh_TW-en]; None: both ways, every pair
-
-    @field_validator("languages", mode="after")
-    @classmethod
-    def _language_tags(cls, value: list[str] | None) -> list[str] | None:
-        from tuneforge.data.parallel import language_tag
-
-        return None if value is None else list(dict.fromkeys(language_tag(code) for code in value))
-
-    @field_validator("directions", mode="after")
-    @classmethod
-    def _directions(cls, value: list[str] | None) -> list[str] | None:
-        from tuneforge.data.parallel import parse_direction
-
-        return None if value is None else ["-".join(parse_direction(text)) for text in value]
-
-    @model_validator(mode="after")
-    def _directions_in_languages(self) -> ParallelData:
-        if self.languages and self.directions:
-            outside = [d for d in self.directions if not set(d.split("-", 1)) <= set(self.languages)]
-            if outside:
-                raise ValueError(f"directions {outside} use languages outside languages {self.languages}")
-        return self
+    """Samples longer than model.max_seq_length: drop them, or cut them to fit."""
 
 
 class DataSection(Section):
-    format: Literal["chat", "sharegpt", "alpaca", "classification", "markdown", "parallel"]
+    """The training data. Its `format` picks the section's class (the task that reads it); settings
+    of another format are unknown keys here."""
+
+    FOLDERS: ClassVar[bool] = False  # True where `train` entries may be folders (markdown, parallel)
+    format: str
+    """The data layout: chat, sharegpt, alpaca, classification, markdown, parallel (or a registered task's)."""
     train: list[Path] = Field(min_length=1)
+    """Data files (or folders, for markdown and parallel), relative to the recipe."""
     system_prompt: str | None = None
+    """Put first in every sample that has no system turn of its own."""
     subset: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """Train on this share of the training split (the validation and test splits stay whole)."""
     split: SplitSection = Field(default_factory=SplitSection)
+    """How the samples are split."""
     filter: FilterSection = Field(default_factory=FilterSection)
+    """Which samples are dropped."""
     assistant_only_loss: bool = True
+    """Learn only the assistant turns (the other tokens are masked out of the loss)."""
     packing: bool = False
-    classification: ClassificationData | None = None  # required by format: classification
-    markdown: MarkdownData | None = None  # format: markdown (its defaults when left out)
-    parallel: ParallelData | None = None  # format: parallel (its defaults when left out)
+    """Pack several samples into one sequence (where Unsloth supports it: FlashAttention on a GPU)."""
+
+    @classmethod
+    def formats(cls) -> tuple[str, ...]:
+        """The `format` values this class reads (its Literal)."""
+        return cls.model_fields["format"].annotation.__args__
+
+    def read(self, path: Path, problems: ProblemCollector) -> list:
+        """Samples (tuneforge.data.formats.Sample) of one `train` entry; bad records go to `problems`."""
+        raise NotImplementedError
+
+    def complete(self, recipe) -> None:
+        """Fill settings whose default depends on other sections (called once the recipe validated)."""
 
     @field_validator("train", mode="before")
     @classmethod
@@ -194,188 +145,154 @@ class DataSection(Section):
     @field_validator("train", mode="after")
     @classmethod
     def _files_exist(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
-        folders_allowed = info.data.get("format") in FOLDER_FORMATS
-        return [_resolve_existing_file(path, info, folders_allowed) for path in value]
-
-    @model_validator(mode="after")
-    def _classification_needs_labels(self) -> DataSection:
-        if (self.format == "classification") != (self.classification is not None):
-            raise ValueError("data.classification (labels, ...) goes with format: classification, and only with it")
-        return self
-
-    @model_validator(mode="after")
-    def _markdown_settings(self) -> DataSection:
-        if self.markdown is not None and self.format != "markdown":
-            raise ValueError("data.markdown goes with format: markdown, and only with it")
-        if self.format == "markdown" and self.markdown is None:
-            self.markdown = MarkdownData()
-        return self
-
-    @model_validator(mode="after")
-    def _parallel_settings(self) -> DataSection:
-        if self.parallel is not None and self.format != "parallel":
-            raise ValueError("data.parallel goes with format: parallel, and only with it")
-        if self.format == "parallel" and self.parallel is None:
-            self.parallel = ParallelData()
-        return self
+        return [resolve_existing_file(path, info, cls.FOLDERS) for path in value]
 
 
 class TrainSection(Section):
+    """The optimizer and schedule (TRL's SFTTrainer through Unsloth)."""
+
     epochs: Annotated[float, Field(gt=0)] = 1.0
+    """Passes over the training split (max_steps wins when set)."""
     max_steps: PositiveInt | None = None
+    """Stop after this many optimizer steps; None: epochs decide."""
     batch_size: PositiveInt = 2
+    """Samples per device per forward pass."""
     grad_accum: PositiveInt = 4
+    """Forward passes per optimizer step (effective batch = batch_size x grad_accum)."""
     lr: Annotated[float, Field(gt=0, lt=1)] = 2e-4
+    """Peak learning rate."""
     lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "linear"
+    """Learning-rate schedule after warm-up."""
     warmup_ratio: Fraction = 0.03
+    """Share of the steps spent warming up."""
     weight_decay: Annotated[float, Field(ge=0)] = 0.0
+    """AdamW weight decay."""
     max_grad_norm: Annotated[float, Field(gt=0)] = 1.0
+    """Gradient clipping."""
     optim: Literal[tuple(OPTIMIZERS)] = "auto"  # type: ignore[valid-type]
+    """auto: paged 8-bit AdamW on a GPU, AdamW on a CPU (bitsandbytes' 8-bit optimizers need a GPU)."""
     precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto"
-    # auto: Unsloth's offloaded checkpointing on a GPU; off on a CPU (it costs ~40% more compute there
-    # and host memory is rarely the limit). "unsloth" or true forces it, false turns it off.
+    """Mixed precision; auto: bf16 where the GPU supports it, fp16 on older GPUs, fp32 on a CPU."""
     gradient_checkpointing: Literal["auto", "unsloth"] | bool = "auto"
+    """auto: Unsloth's offloaded checkpointing on a GPU; off on a CPU (it costs ~40% more compute there and
+    host memory is rarely the limit). "unsloth" or true forces it, false turns it off."""
     seed: int = 3407
+    """Seed of the model's initialization of LoRA and of the data order."""
     logging_steps: PositiveInt = 10
+    """Log the training loss every this many steps (metrics.jsonl)."""
     eval_steps: PositiveInt | None = 100
+    """Measure the held-out loss every this many steps; None: only before and after."""
     save_steps: PositiveInt = 100
+    """Write a checkpoint every this many steps (resume continues from the newest)."""
     save_total_limit: PositiveInt = 3
-
-
-class PersonaEval(Section):
-    """Does the tuned model adopt a persona on prompts it never saw?"""
-
-    prompts: Path
-    system_prompt: str | None = None  # None: data.system_prompt
-    name_markers: list[str] = Field(min_length=1)
-    style_markers: list[str] = Field(default_factory=list)
-    max_new_tokens: PositiveInt = 64
-
-    @field_validator("prompts", mode="after")
-    @classmethod
-    def _prompts_exist(cls, value: Path, info: ValidationInfo) -> Path:
-        return _resolve_existing_file(value, info)
-
-
-class ClassificationEval(Section):
-    """Label metrics on the test split, base vs tuned, confidence and robustness (format: classification)."""
-
-    max_samples: PositiveInt | None = None
-    batch_size: PositiveInt = 16
-    low_confidence: Fraction = 0.6  # predictions below this are listed in confidence_analysis.json
-
-
-class DomainJudge(Section):
-    """An LLM judge behind any OpenAI-compatible API (or `tuneforge eval RUN --judge-url URL`)."""
-
-    # http(s)://host:port/v1, or a run/export folder (or recipe name) that llama.cpp serves for the evaluation
-    base_url: str = Field(min_length=1)
-    model: str | None = None  # None: the first model the endpoint lists
-    api_key_env: str | None = None  # name of the environment variable that holds the key
-    retries: Annotated[int, Field(ge=0, le=10)] = 2  # extra attempts after a reply that is not valid score JSON
-    # auto: llamacpp_schema for a run/export folder (llama-cpp-python's schema-constrained JSON mode),
-    # json_object for a URL; json_schema: OpenAI structured outputs (OpenAI, vLLM); text: no constraint.
-    response_format: Literal["auto", "json_schema", "json_object", "llamacpp_schema", "text"] = "auto"
-    max_tokens: PositiveInt = 384
-    timeout_s: Annotated[float, Field(gt=0)] = 120.0
-    judge_base: bool = True  # also judge the base model's answers (twice the judge calls)
-
-
-class DomainEval(Section):
-    """Reference metrics (ROUGE-L, BLEU) on the test split, base vs tuned, and an optional LLM judge."""
-
-    max_samples: PositiveInt | None = None
-    max_new_tokens: PositiveInt = 256
-    batch_size: PositiveInt = 8
-    bleu_tokenize: Literal["auto", "13a", "zh", "intl", "char"] = "auto"  # auto: zh when references hold CJK
-    judge: DomainJudge | None = None  # None: the judge is skipped (with a logged note)
-
-
-class StyleEval(Section):
-    """Perplexity (validation split), style indicators of continuations vs the author's corpus, base vs
-    tuned, and a blind A/B sheet (format: markdown with the continue template)."""
-
-    max_samples: PositiveInt | None = 24  # continuation prompts from the validation split
-    max_new_tokens: PositiveInt = 160
-    batch_size: PositiveInt = 8
-    temperature: Annotated[float, Field(ge=0)] = 0.0  # 0: greedy, the same text on every run
-    top_p: Annotated[float, Field(gt=0, le=1)] = 0.95  # with temperature > 0
-    repetition_penalty: Annotated[float, Field(ge=1)] = 1.15  # small models loop without one
-    seed: int = 0  # sampling and the A/B order
-    top_words: PositiveInt = 30  # words compared between generated text and the author's corpus
-    ttr_window: PositiveInt = 50  # type-token ratio over moving windows of this many words
-
-
-class TranslationEval(Section):
-    """sacrebleu BLEU (n-gram precisions, brevity penalty, length ratio) and chrF per direction on the
-    test split, base vs tuned (format: parallel)."""
-
-    max_samples: PositiveInt | None = None  # per direction; None: the whole test split
-    max_new_tokens: PositiveInt = 128
-    batch_size: PositiveInt = 16
+    """Checkpoints kept (older ones are deleted)."""
 
 
 class EvalSection(Section):
+    """What `tuneforge eval` measures: the held-out loss, plus one section per task evaluation."""
+
     held_out_loss: bool = True
-    persona: PersonaEval | None = None
-    classification: ClassificationEval | None = None
-    domain: DomainEval | None = None
-    style: StyleEval | None = None
-    translation: TranslationEval | None = None
+    """Loss on the validation split's assistant tokens before and after training."""
 
 
 class ExportSection(Section):
-    """Read by `tuneforge export` (export issue); validated here so typos fail early."""
+    """Read by `tuneforge export`; validated here so typos fail early."""
 
     formats: list[Literal[tuple(EXPORT_FORMATS)]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["merged", "gguf"], min_length=1)
+    """What to export: merged, gguf, ollama, vllm, lora, lora-gguf."""
     quants: list[Literal[tuple(GGUF_QUANTS)]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["q8_0"], min_length=1)
+    """GGUF types to write (the first is what serve picks by default)."""
 
 
 class ServeSection(Section):
     """Read by `tuneforge serve`, `chat` and `predict`; validated here so typos fail early."""
 
     backend: Literal["llamacpp", "vllm"] = "llamacpp"
-    host: str = "127.0.0.1"  # loopback: reachable from this machine only
+    """The serving engine."""
+    host: str = "127.0.0.1"
+    """Address to bind; loopback: reachable from this machine only."""
     port: Annotated[int, Field(gt=0, lt=65536)] = 8000
-    n_ctx: PositiveInt = 2048  # context per request (llama.cpp: per slot), prompt and reply together
-    parallel: PositiveInt = 8  # llama.cpp's slots decoded together by continuous batching; KV memory grows with n_ctx × parallel
+    """Port to bind."""
+    n_ctx: PositiveInt = 2048
+    """Context per request (llama.cpp: per slot), prompt and reply together."""
+    parallel: PositiveInt = 8
+    """llama.cpp's slots decoded together by continuous batching; KV memory grows with n_ctx x parallel."""
 
 
-class Recipe(Section):
+class RecipeBase(Section):
+    """A whole recipe. Its `data` and `eval` fields come from the registered tasks (recipe_model)."""
+
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    """The recipe's name: runs go to runs/<name>/ (lowercase letters, digits, - and _)."""
     description: str = ""
+    """One line for `tuneforge recipes list`."""
     model: ModelSection = Field(default_factory=ModelSection)
+    """The base model."""
     lora: LoraSection = Field(default_factory=LoraSection)
-    data: DataSection
-    train: TrainSection = Field(default_factory=TrainSection)
-    eval: EvalSection = Field(default_factory=EvalSection)
-    export: ExportSection = Field(default_factory=ExportSection)
-    serve: ServeSection = Field(default_factory=ServeSection)
+    """The adapter."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Recipe":
-        if self.data.split.val + self.data.split.test >= 0.9:
-            raise ValueError("data.split.val + data.split.test must leave at least 10% for training")
-        if self.eval.held_out_loss and self.data.split.val == 0:
-            raise ValueError("eval.held_out_loss needs a validation split: set data.split.val > 0")
+    def _complete(self) -> RecipeBase:
+        self.data.complete(self)
         return self
 
-    @model_validator(mode="after")
-    def _style_settings(self) -> "Recipe":
-        markdown = self.data.markdown
-        if markdown is not None and markdown.tokenizer is None:
-            markdown.tokenizer = self.model.base  # written out, so the resolved recipe says what measured chunks
-        if self.eval.style is not None and (markdown is None or "continue" not in markdown.templates):
-            raise ValueError("eval.style needs data.format: markdown with the 'continue' template (its prompts)")
-        return self
 
-    @model_validator(mode="after")
-    def _translation_settings(self) -> "Recipe":
-        if self.eval.translation is not None and self.data.format != "parallel":
-            raise ValueError("eval.translation needs data.format: parallel (its test split is sentence pairs)")
-        return self
+Recipe = RecipeBase  # the type name code annotates with; instances come from recipe_model()
+
+
+@functools.lru_cache(maxsize=None)
+def _recipe_model_for(version: int) -> type[RecipeBase]:
+    from tuneforge.tasks import formats_of, registered
+
+    tasks, owners = registered(), {}
+    for task in tasks:
+        for fmt in formats_of(task):
+            if fmt in owners:
+                raise ValueError(f"format {fmt!r} is claimed by tasks {owners[fmt]!r} and {task.name!r}")
+            owners[fmt] = task.name
+    sections = tuple(section for task in tasks for section in task.data_sections())
+    data_type = Annotated[Union[sections], Field(discriminator="format")]  # noqa: UP007 (a runtime tuple)
+    evals = {task.name: (task.eval_section() | None, Field(None, description=task.eval_section().__doc__))
+             for task in tasks if task.eval_section() is not None}
+    eval_model = create_model("EvalSection", __base__=EvalSection, **evals)
+    # Added here in the order a recipe is read (and written to recipe.resolved.yaml).
+    return create_model("Recipe", __base__=RecipeBase,
+                        data=(data_type, Field(description="The training data; `format` picks its layout.")),
+                        train=(TrainSection, Field(default_factory=TrainSection, description="The schedule.")),
+                        eval=(eval_model, Field(default_factory=eval_model, description=EvalSection.__doc__)),
+                        export=(ExportSection, Field(default_factory=ExportSection, description="Exported artifacts.")),
+                        serve=(ServeSection, Field(default_factory=ServeSection, description="Serving defaults.")))
+
+
+def recipe_model() -> type[RecipeBase]:
+    """The Recipe schema of the tasks registered now (rebuilt when one is added)."""
+    from tuneforge.tasks import registry_version
+
+    return _recipe_model_for(registry_version())
+
+
+def data_formats() -> dict[str, type[DataSection]]:
+    """Every `data.format` value and the section class that reads it."""
+    from tuneforge.tasks import registered
+
+    return {fmt: section for task in registered() for section in task.data_sections() for fmt in section.formats()}
+
+
+def recipe_problems(recipe: RecipeBase) -> list[str]:
+    """Checks that span sections: the core's, then every task's (all reported together)."""
+    from tuneforge.tasks import registered
+
+    split, problems = recipe.data.split, []
+    if split.val + split.test >= 0.9:
+        problems.append("data.split: val + test must leave at least 10% for training")
+    if recipe.eval.held_out_loss and split.val == 0:
+        problems.append("eval.held_out_loss: needs a validation split; set data.split.val > 0 "
+                        "or eval.held_out_loss: false")
+    for task in registered():
+        problems += task.check(recipe)
+    return problems
 
 
 # ---------------------------------------------------------------- loading
@@ -462,27 +379,55 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     return raw
 
 
+def _error_location(loc: tuple) -> tuple:
+    """The key path of an error, without the `format` tag that pydantic's discriminated union puts
+    after "data" (data.classification.labels, not data.classification.classification.labels)."""
+    if len(loc) > 1 and loc[0] == "data" and loc[1] in data_formats():
+        return (loc[0], *loc[2:])
+    return loc
+
+
 def _format_error(error: dict) -> str:
-    location = ".".join(str(part) for part in error["loc"]) or "(recipe)"
+    loc = _error_location(tuple(error["loc"]))
+    location = ".".join(str(part) for part in loc) or "(recipe)"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return f"{location}: unknown key (check the spelling; `tuneforge recipes show` lists the valid keys)"
+        return f"{location}: unknown key{_belongs_elsewhere(error['loc'])} (check the spelling; " \
+               "`tuneforge recipes show NAME --explain` lists the valid keys)"
     if error["type"] == "missing":
         return f"{location}: required key is missing"
-    return f"{location}: {message} (got {error.get('input')!r})"
+    if error["type"] == "union_tag_invalid":
+        return f"{location}.format: {error['ctx']['tag']!r} is not a data format; use one of: {', '.join(data_formats())}"
+    if error["type"] == "union_tag_not_found":
+        return f"{location}.format: required key is missing (one of: {', '.join(data_formats())})"
+    shown = error.get("input")
+    # A section-level problem would otherwise dump the whole section; its message names the keys.
+    return f"{location}: {message}" if isinstance(shown, (dict, list)) else f"{location}: {message} (got {shown!r})"
+
+
+def _belongs_elsewhere(loc: tuple) -> str:
+    """', which goes with format: X' for a data key of another format."""
+    if len(loc) != 3 or loc[0] != "data":
+        return ""
+    owners = [fmt for fmt, section in data_formats().items() if loc[2] in section.model_fields]
+    return f" for format: {loc[1]} (it goes with format: {', '.join(owners)})" if owners else ""
 
 
 def validate_recipe(raw: Any, source: Path) -> Recipe:
+    """The validated recipe, or one UserError that lists every problem with its key path."""
     if not isinstance(raw, dict):
         raise UserError(f"{source}: a recipe must be a YAML mapping of sections, got {type(raw).__name__}")
+    problems = ProblemCollector(f"invalid recipe {source}")
     try:
-        return Recipe.model_validate(raw, context={"base_dir": source.parent})
+        recipe = recipe_model().model_validate(raw, context={"base_dir": source.parent})
     except ValidationError as exc:
-        problems = ProblemCollector(f"invalid recipe {source}")
         for error in exc.errors():
             problems.add(_format_error(error))
-        problems.raise_if_any(fix="edit the recipe or the -o override named above")
-        raise  # unreachable: there is always at least one error
+    else:
+        for problem in recipe_problems(recipe):
+            problems.add(problem)
+    problems.raise_if_any(fix="edit the recipe or the -o override named above")
+    return recipe
 
 
 def load_recipe(ref: str | Path, overrides: list[str] | None = None) -> tuple[Recipe, Path]:
@@ -496,3 +441,42 @@ def load_recipe(ref: str | Path, overrides: list[str] | None = None) -> tuple[Re
 
 def recipe_to_yaml(recipe: Recipe) -> str:
     return yaml.safe_dump(recipe.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def explain(model: BaseModel, prefix: str = "") -> list[str]:
+    """One line per key of a validated recipe (or section): key path, type, default, value and doc."""
+    lines = []
+    for name, field in type(model).model_fields.items():
+        value, key = getattr(model, name), f"{prefix}{name}"
+        doc = " ".join((field.description or "").split())
+        if isinstance(value, BaseModel):
+            lines.append(f"{key}:  {doc}")
+            lines += explain(value, f"{key}.")
+            continue
+        default = "required" if field.is_required() else f"default {_shown(field.get_default(call_default_factory=True))}"
+        lines.append(f"{key} = {_shown(value)}  [{_type_name(field.annotation)}; {default}]  {doc}")
+    return lines
+
+
+def _shown(value: Any) -> str:
+    return yaml.safe_dump(value if not isinstance(value, Path) else str(value), default_flow_style=True,
+                          width=10**6, allow_unicode=True).strip().removesuffix("...").strip() \
+        if not isinstance(value, list) or all(not isinstance(v, Path) for v in value) \
+        else "[" + ", ".join(map(str, value)) + "]"
+
+
+def _type_name(annotation: Any) -> str:
+    """A readable type: `int | null`, `one of: a, b`, `list[Path]` (constraints are in the doc and the errors)."""
+    import types
+    import typing
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_name(arg) for arg in args)
+    if origin is Literal:
+        return "one of: " + ", ".join(map(str, args))
+    if origin in (list, dict):
+        return f"{origin.__name__}[{', '.join(map(_type_name, args))}]"
+    return "null" if annotation is type(None) else getattr(annotation, "__name__", str(annotation))

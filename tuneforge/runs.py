@@ -121,3 +121,22 @@ def load_run(run_dir: Path):
         raise UserError(f"{run_dir} is not a complete run (status: {manifest.get('status')})",
                         fix=f"finish it with `tuneforge train {manifest.get('recipe_source')} --resume {run_dir}`")
     return validate_recipe(read_yaml(run_dir / RESOLVED_RECIPE), run_dir / RESOLVED_RECIPE), manifest
+
+
+class RunFolder:
+    """A complete run as later stages see it: its folder, recipe, manifest and own data splits."""
+
+    def __init__(self, path: Path, recipe=None, manifest: dict | None = None):
+        self.path = Path(path)
+        if recipe is None or manifest is None:
+            recipe, manifest = load_run(self.path)
+        self.recipe, self.manifest = recipe, manifest
+        self._splits: dict | None = None
+
+    def split(self, name: str) -> list:
+        """The samples of one split exactly as training used them (tuneforge.data.splits)."""
+        if self._splits is None:
+            from tuneforge.data.splits import run_splits
+
+            self._splits = run_splits(self.path, self.recipe, self.manifest)
+        return self._splits[name]

@@ -22,8 +22,8 @@ ITEMS = [
 
 
 def test_a_real_llamacpp_judge_returns_validated_scores(embedded_export):
-    from tuneforge.eval.domain import open_judge
-    from tuneforge.eval.judge import JudgeScore, summarize
+    from tuneforge.tasks.domain.evaluate import open_judge
+    from tuneforge.tasks.domain.judge import JudgeScore, summarize
     from tuneforge.recipe import DomainJudge
 
     config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=200, judge_base=False)
@@ -40,8 +40,8 @@ def test_a_real_llamacpp_judge_returns_validated_scores(embedded_export):
 
 
 def test_an_unconstrained_real_judge_is_scored_or_counted_never_raised(embedded_export):
-    from tuneforge.eval.domain import open_judge
-    from tuneforge.eval.judge import summarize
+    from tuneforge.tasks.domain.evaluate import open_judge
+    from tuneforge.tasks.domain.judge import summarize
     from tuneforge.recipe import DomainJudge
 
     config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=120, retries=1, response_format="text")

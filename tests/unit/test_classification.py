@@ -74,7 +74,7 @@ def test_the_schema_pairs_format_and_labels(tmp_path):
 
 
 def test_predictor_probabilities_are_real_and_switchable(classification_run):
-    from tuneforge.classify import Predictor
+    from tuneforge.tasks.classification.predict import Predictor
 
     predictor = Predictor(classification_run, batch_size=3)
     texts = ["房间干净整洁，服务热情。", "质量很差，用两天就坏了。", "还可以", "价格实惠"]
@@ -137,7 +137,7 @@ def test_classify_refuses_a_run_that_is_not_classification(tiny_trained_run):
 
 
 def test_perturbations_change_the_text_deterministically():
-    from tuneforge.eval.classification import PERTURBATIONS
+    from tuneforge.tasks.classification.evaluate import PERTURBATIONS
 
     text = "房间非常干净，服务很热情。"
     for name, perturb in PERTURBATIONS.items():

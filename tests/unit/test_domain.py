@@ -15,8 +15,8 @@ from helpers import write_recipe
 
 from tuneforge.cli import main
 from tuneforge.errors import UserError
-from tuneforge.eval.domain import CJKTokenizer, bleu_tokenizer, corpus_bleu, rouge_l, sentence_bleu
-from tuneforge.eval.judge import CRITERIA, Judge, JudgeScore, parse_verdict, summarize
+from tuneforge.eval.metrics import CJKTokenizer, bleu_tokenizer, corpus_bleu, rouge_l, sentence_bleu
+from tuneforge.tasks.domain.judge import CRITERIA, Judge, JudgeScore, parse_verdict, summarize
 from tuneforge.recipe import load_recipe
 
 DOMAIN = Path(__file__).resolve().parents[2] / "recipes" / "domain"
@@ -224,7 +224,7 @@ def test_a_judge_that_never_answers_in_json_is_counted_not_raised():
 
 
 def test_a_missing_api_key_variable_is_a_user_error(monkeypatch):
-    from tuneforge.eval.judge import judge_api_key
+    from tuneforge.tasks.domain.judge import judge_api_key
     from tuneforge.recipe import DomainJudge
 
     monkeypatch.delenv("TF_TEST_JUDGE_KEY", raising=False)
@@ -236,7 +236,7 @@ def test_a_missing_api_key_variable_is_a_user_error(monkeypatch):
 
 
 def test_the_schema_constrains_scores_to_one_to_five():
-    from tuneforge.eval.judge import response_format
+    from tuneforge.tasks.domain.judge import response_format
 
     schema = response_format("auto", served_here=True)["schema"]
     assert schema["properties"]["overall"]["enum"] == [1, 2, 3, 4, 5]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from helpers import write_recipe
 
 from tuneforge.cli import main
-from tuneforge.data.markdown import Chunk, Chunker, FolderReport, clean_markdown, split_sentences
+from tuneforge.tasks.style.markdown import Chunk, Chunker, FolderReport, clean_markdown, split_sentences
 from tuneforge.errors import UserError
 from tuneforge.recipe import load_recipe
 
@@ -87,7 +87,7 @@ def test_sentences_split_at_end_punctuation_only():
 # ---------------------------------------------------------------- chunking (the real tokenizer)
 
 def article_of(text: str, name: str = "a.md"):
-    from tuneforge.data.markdown import Article
+    from tuneforge.tasks.style.markdown import Article
 
     return Article(Path(name), {}, "T", clean_markdown(text))
 
@@ -105,7 +105,7 @@ def test_chunks_stay_within_bounds_and_lose_no_sentence(tokenizer):
 
 
 def test_the_sample_corpus_chunks_within_300_to_800_tokens(tokenizer):
-    from tuneforge.data.markdown import read_articles
+    from tuneforge.tasks.style.markdown import read_articles
     from tuneforge.errors import ProblemCollector
     from tuneforge.recipe import MarkdownData
 
@@ -132,14 +132,14 @@ def style_data():
 
 
 def test_three_templates_from_one_chunk():
-    from tuneforge.data.style_tasks import StyleBuild, chunk_samples
+    from tuneforge.tasks.style.samples import StyleBuild, chunk_samples
 
     data = style_data()
     article = article_of("# Head\n\nShort. Punchy — always! Then more.\n\nSecond one. Again...\n\n- A list item")
     article.title = "My Title"
     chunk = Chunk(article, [p.text for p in article.paragraphs], 1, 30)
     samples = chunk_samples(chunk, data, StyleBuild())
-    by_task = {s.task: s for s in samples}
+    by_task = {s.meta["task"]: s for s in samples}
     assert list(by_task) == ["rewrite", "continue", "summarize_expand"]
     assert all(s.messages[0] == {"role": "system", "content": data.system_prompt} for s in samples)
     assert all(s.group == "a.md" and s.source == "a.md:1" for s in samples)
@@ -155,11 +155,11 @@ def test_three_templates_from_one_chunk():
 
 
 def test_a_one_sentence_chunk_has_no_continuation():
-    from tuneforge.data.style_tasks import StyleBuild, chunk_samples
+    from tuneforge.tasks.style.samples import StyleBuild, chunk_samples
 
     build = StyleBuild()
     chunk = Chunk(article_of("Just one sentence here."), ["Just one sentence here."], 1, 5)
-    assert [s.task for s in chunk_samples(chunk, style_data(), build)] == ["rewrite", "summarize_expand"]
+    assert [s.meta["task"] for s in chunk_samples(chunk, style_data(), build)] == ["rewrite", "summarize_expand"]
     assert build.skipped == {"continue": 1}
 
 
@@ -257,7 +257,7 @@ def test_build_style_refuses_an_empty_or_missing_folder(tmp_path, tiny_llama_dir
 # ---------------------------------------------------------------- indicators
 
 def test_indicators_match_hand_counts():
-    from tuneforge.eval.style import moving_ttr, style_indicators, words
+    from tuneforge.tasks.style.evaluate import moving_ttr, style_indicators, words
 
     assert words("Don't stop — ever. Top-10 lists!") == ["don't", "stop", "ever", "top", "10", "lists"]
     result = style_indicators(["The cat and the dog. The end — fast!", "Wait... no? Yes"], ttr_window=50)
@@ -278,7 +278,7 @@ def test_indicators_match_hand_counts():
 
 
 def test_chinese_indicators_use_jieba():
-    from tuneforge.eval.style import style_indicators, words
+    from tuneforge.tasks.style.evaluate import style_indicators, words
 
     assert words("我们去公园。天气很好！") == ["我们", "去", "公园", "天气", "很", "好"]
     result = style_indicators(["我们去公园。天气很好！"], ttr_window=50)
@@ -289,7 +289,7 @@ def test_chinese_indicators_use_jieba():
 
 
 def test_style_distance_is_zero_for_the_author_and_hand_computed_otherwise():
-    from tuneforge.eval.style import Indicators, style_distance, style_indicators
+    from tuneforge.tasks.style.evaluate import Indicators, style_distance, style_indicators
 
     author = style_indicators(["Short one. Another short one here!"], ttr_window=50)
     assert all(v == pytest.approx(0) for v in style_distance(author, author, 10).values())
@@ -310,7 +310,7 @@ def test_style_distance_is_zero_for_the_author_and_hand_computed_otherwise():
 # ---------------------------------------------------------------- A/B sheet
 
 def test_ab_sheet_hides_the_models_and_the_key_recovers_them(tmp_path):
-    from tuneforge.eval.style import tally_ab, write_ab_sheet
+    from tuneforge.tasks.style.evaluate import tally_ab, write_ab_sheet
 
     rows = [{"prompt": f"start {i} | with pipe\nand line", "base": f"base text {i}", "tuned": f"tuned text {i}"}
             for i in range(8)]
@@ -351,7 +351,7 @@ def test_ab_tally_command_counts_a_filled_sheet_and_rejects_a_foreign_one(tmp_pa
     from click.testing import CliRunner
 
     from tuneforge.cli import main
-    from tuneforge.eval.style import write_ab_sheet
+    from tuneforge.tasks.style.evaluate import write_ab_sheet
 
     run = tmp_path / "run"
     rows = [{"prompt": f"p{i}", "base": f"base {i}", "tuned": f"tuned {i}"} for i in range(4)]

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from helpers import write_recipe
 
 from tuneforge.cli import main
-from tuneforge.data.parallel import language_tag, parse_direction, parse_prompt
+from tuneforge.tasks.translation.data import language_tag, parse_direction, parse_prompt
 from tuneforge.errors import UserError
-from tuneforge.eval.translation import bleu_tokenizer, corpus_metrics
+from tuneforge.tasks.translation.evaluate import bleu_tokenizer, corpus_metrics
 from tuneforge.recipe import load_recipe
 
 RECIPE_DIR = Path(__file__).resolve().parents[2] / "recipes" / "translation"
@@ -229,7 +229,7 @@ def test_evaluation_scores_every_direction_base_and_tuned(translation_run):
 def test_translate_uses_the_training_prompt_with_the_adapter(translation_run):
     from tuneforge.eval.generate import AdapterGenerator
     from tuneforge.runs import read_manifest
-    from tuneforge.translate import Translator
+    from tuneforge.tasks.translation.translate import Translator
 
     translator = Translator(translation_run, max_new_tokens=5)
     prompt = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "<zh_TW> <en>\n我喜歡蘋果。"}]
@@ -240,7 +240,7 @@ def test_translate_uses_the_training_prompt_with_the_adapter(translation_run):
 
 
 def test_translate_command_one_text_interactive_and_bad_codes(translation_run):
-    from tuneforge.translate import Translator
+    from tuneforge.tasks.translation.translate import Translator
 
     translator = Translator(translation_run, max_new_tokens=4)
     expected = [translator.translate("zh_tw", "en", text) for text in ("我喜歡蘋果。", "早安。", "謝謝。")]

@@ -52,13 +52,13 @@ def bench_data(samples: int, seq: int = 1024) -> list[dict]:
     from tuneforge.bench.train import write_data
     from tuneforge.data.prepare import prepare_datasets
     from tuneforge.models import resolve_model
-    from tuneforge.recipe import DataSection
+    from tuneforge.tasks.conversation.schema import ConversationSection
 
     tokenizer = AutoTokenizer.from_pretrained(str(resolve_model("embedded:smollm2-135m-instruct").path))
     with temporary_cache() as cache:
         data_file = write_data(cache / "sharegpt.jsonl", samples, seq)
-        data = DataSection(format="sharegpt", train=[data_file], split={"val": 0.0},
-                           filter={"overlength": "truncate"})
+        data = ConversationSection(format="sharegpt", train=[data_file], split={"val": 0.0},
+                                   filter={"overlength": "truncate"})
         cold, (datasets, _) = timed(lambda: prepare_datasets(data, tokenizer, seq))
         warm, _ = timed(lambda: prepare_datasets(data, tokenizer, seq))
         texts = raw_texts(data_file, tokenizer)

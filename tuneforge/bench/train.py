@@ -135,15 +135,16 @@ def write_data(path: Path, count: int, seq: int, seed: int = 0) -> Path:
 
 def bench_recipe(config: Config, model_dir: Path, data_file: Path):
     """The in-memory recipe both paths train from (the baseline reads its settings from it too)."""
-    from tuneforge.recipe import DataSection, EvalSection, LoraSection, ModelSection, Recipe, TrainSection
+    from tuneforge.recipe import LoraSection, ModelSection, TrainSection, recipe_model
+    from tuneforge.tasks.conversation.schema import ConversationSection
 
-    data = DataSection(format="sharegpt", train=[data_file], split={"val": 0.0}, packing=config.packing,
-                       filter={"overlength": "truncate"})
-    return Recipe(name="bench", model=ModelSection(base=str(model_dir), max_seq_length=config.seq),
+    data = ConversationSection(format="sharegpt", train=[data_file], split={"val": 0.0}, packing=config.packing,
+                               filter={"overlength": "truncate"})
+    return recipe_model()(name="bench", model=ModelSection(base=str(model_dir), max_seq_length=config.seq),
                   lora=LoraSection(r=32, alpha=32), data=data,
                   train=TrainSection(max_steps=config.steps, batch_size=2, grad_accum=4, logging_steps=1,
                                      eval_steps=None, save_steps=10 ** 6, warmup_ratio=0.0),
-                  eval=EvalSection(held_out_loss=False))
+                  eval={"held_out_loss": False})
 
 
 # ---------------------------------------------------------------- one configuration (child process)

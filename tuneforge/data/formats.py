@@ -1,15 +1,17 @@
-"""Readers that turn each supported file format into chat messages.
+"""The sample every reader produces, and the record readers that tasks share.
 
-Every reader yields `Sample(messages, source)` where source is "file:line", and reports
-malformed records to a ProblemCollector instead of stopping at the first one.
-New formats (parallel corpora, markdown, classification) register in FORMATS.
+Every reader returns `Sample(messages, source)` where source is "file:line", and reports
+malformed records to a ProblemCollector instead of stopping at the first one. The chat,
+ShareGPT and Alpaca layouts are here (the conversation task's formats); JSON/JSONL reading is
+shared by every record-based format. A task's own format is its data section's `read`
+(tuneforge/tasks/<task>/schema.py).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ class Sample:
     messages: list[dict[str, str]]
     source: str  # file:line, for error messages and the data report
     group: str | None = None  # samples of one group (e.g. the tasks cut from one article) share a split
+    meta: dict = field(default_factory=dict)  # what the task's metrics need: a label, a reference, a template
 
 
 class RecordError(ValueError):
@@ -134,17 +137,7 @@ def from_alpaca(record: dict, system_prompt: str | None) -> list[dict[str, str]]
 
 
 Reader = Callable[[dict, "str | None"], list[dict[str, str]]]
-FORMATS: dict[str, Reader] = {"chat": from_chat, "sharegpt": from_sharegpt, "alpaca": from_alpaca}
-
-# Formats read a whole file or folder at a time (parallel corpora, Markdown folders), not a
-# record per line: format → "module:function", called as function(path, data_section, problems)
-# and returning Samples whose `source` names file:line. Their paths may be folders (FOLDER_FORMATS).
-SOURCE_READERS: dict[str, str] = {
-    "classification": "tuneforge.data.classification:read_classification",
-    "markdown": "tuneforge.data.style_tasks:read_markdown_folder",
-    "parallel": "tuneforge.data.parallel:read_parallel",
-}
-
+CONVERSATION_READERS: dict[str, Reader] = {"chat": from_chat, "sharegpt": from_sharegpt, "alpaca": from_alpaca}
 
 def check_turn_order(messages: list[dict[str, str]]) -> None:
     """System first (optional), then user/assistant alternating, ending on an assistant turn."""
@@ -162,7 +155,7 @@ def check_turn_order(messages: list[dict[str, str]]) -> None:
 
 def load_samples(paths: list[Path], fmt: str, system_prompt: str | None,
                  problems: ProblemCollector) -> list[Sample]:
-    reader = FORMATS[fmt]
+    reader = CONVERSATION_READERS[fmt]
     samples = []
     for path in paths:
         for source, record in read_records(path, problems):

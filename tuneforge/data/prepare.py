@@ -2,13 +2,13 @@
 
 The tokenized result is cached (Arrow, via `datasets`) under a key made of the data files'
 content, the data section, the tokenizer and the sequence length, so a re-run skips the work
-and any change to those rebuilds it.
+and any change to those rebuilds it. The cache also keeps the split samples themselves
+(splits/<split>.jsonl, tuneforge.data.splits), which training copies into the run folder.
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import itertools
 import json
 import logging
@@ -18,15 +18,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tuneforge.data.formats import SOURCE_READERS, Sample, load_samples
+from tuneforge.data.formats import Sample
+from tuneforge.data.splits import SPLITS, write_split_files
 from tuneforge.data.tokenize import dataset_features, encode_samples, tokenizer_fingerprint
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.models import cache_root, sha256_path
 from tuneforge.recipe import DataSection
 
 log = logging.getLogger(__name__)
-CACHE_VERSION = 1  # bump when the tokenized layout changes
-SPLITS = ("train", "val", "test")
+CACHE_VERSION = 2  # bump when the cached layout changes (2: the split samples are kept too)
 
 
 @dataclass
@@ -37,6 +37,7 @@ class DataReport:
     truncated: Counter = field(default_factory=Counter)  # split -> count of samples cut to fit (kept)
     splits: dict[str, int] = field(default_factory=dict)
     tokens: dict[str, int] = field(default_factory=dict)
+    split_files: Path | None = None  # the folder of the split samples' JSONL files (not part of the report)
 
     def to_json(self) -> dict:
         return {"files": self.files, "loaded": self.loaded, "filtered": dict(self.filtered),
@@ -47,12 +48,7 @@ class DataReport:
 def read_conversations(data: DataSection, report: DataReport) -> list[Sample]:
     """Load every file, reporting all malformed records together (exit 2 if any)."""
     problems = ProblemCollector("the training data has malformed records")
-    if data.format in SOURCE_READERS:
-        module, function = SOURCE_READERS[data.format].split(":")
-        read = getattr(importlib.import_module(module), function)
-        samples = [sample for path in data.train for sample in read(path, data, problems)]
-    else:
-        samples = load_samples(data.train, data.format, data.system_prompt, problems)
+    samples = [sample for path in data.train for sample in data.read(path, problems)]
     problems.raise_if_any(fix=f"correct those lines; the expected layout is the '{data.format}' format "
                               f"(see README: Data formats)")
     if not samples:
@@ -144,29 +140,41 @@ def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataRep
 
 
 def prepare_datasets(data: DataSection, tokenizer, max_seq_length: int):
-    """Return ({split: datasets.Dataset}, DataReport), from the cache when nothing changed."""
+    """Return ({split: datasets.Dataset}, DataReport), from the cache when nothing changed. The
+    report's split_files names the folder of the split samples (copied into the run by training)."""
     report = DataReport(files={str(p): sha256_path(p) for p in data.train})
     folder = cache_root() / "datasets" / cache_key(data, tokenizer, max_seq_length, report)
     if (folder / "report.json").is_file():
         log.info("tokenized data from cache %s", folder)
-        return {split: _load_split(folder / split) for split in SPLITS}, _load_report(folder / "report.json")
+        report = _load_report(folder / "report.json")
+        report.split_files = folder / "splits"
+        return {split: _load_split(folder / split) for split in SPLITS}, report
     splits = split_samples(filter_samples(read_conversations(data, report), data, report), data)
-    datasets = {name: encode_samples(samples, tokenizer, data, max_seq_length, report, name)
-                for name, samples in splits.items()}
+    datasets = encode_splits(splits, tokenizer, data, max_seq_length, report)
     if len(datasets["train"]) == 0:
         raise UserError("every training sample was dropped while tokenizing", [json.dumps(report.to_json())],
                         fix="raise model.max_seq_length or set data.filter.overlength: truncate")
-    _write_cache(folder, datasets, report)
+    _write_cache(folder, datasets, report, splits)
+    report.split_files = folder / "splits"
     return datasets, report
 
 
-def _write_cache(folder: Path, datasets: dict, report: DataReport) -> None:
+def encode_splits(splits: dict[str, list[Sample]], tokenizer, data: DataSection, max_seq_length: int,
+                  report: DataReport | None = None) -> dict:
+    """{split: datasets.Dataset} of split samples (a run's own, or freshly carved)."""
+    report = report or DataReport()
+    return {name: encode_samples(samples, tokenizer, data, max_seq_length, report, name)
+            for name, samples in splits.items()}
+
+
+def _write_cache(folder: Path, datasets: dict, report: DataReport, splits: dict[str, list[Sample]]) -> None:
     staging = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     for name, dataset in datasets.items():
         if len(dataset):  # datasets cannot load an empty split back from disk; absent means empty
             dataset.save_to_disk(str(staging / name))
+    write_split_files(staging / "splits", splits)
     (staging / "report.json").write_text(json.dumps(report.to_json(), indent=2))
     shutil.rmtree(folder, ignore_errors=True)
     staging.rename(folder)

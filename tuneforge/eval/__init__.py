@@ -1,34 +1,31 @@
-"""`tuneforge eval RUN`: the recipe's own task metrics, written to RUN/eval/ as JSON, Markdown and PNG."""
+"""`tuneforge eval RUN`: the recipe's own task metrics, written to RUN/eval/ as JSON, Markdown and PNG.
+
+The evaluations themselves belong to the tasks (tuneforge/tasks/<task>/evaluate.py); this package
+holds what they share: the base-vs-tuned loop and the held-out split (kit.py), the reference
+metrics (metrics.py) and batched generation with the run's adapter (generate.py).
+"""
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import shutil
 from pathlib import Path
 
-from tuneforge.runs import load_run, write_json_atomic
+from tuneforge.runs import RunFolder, load_run, write_json_atomic
 
 log = logging.getLogger(__name__)
-
-# recipe.eval.<name> → "module:function"; each is called as function(run_dir, recipe, manifest,
-# out_dir) and returns (results for results.json, a Markdown section). Files (PNG, CSV) go to out_dir.
-TASK_EVALUATORS = {
-    "persona": "tuneforge.eval.persona:evaluate_persona",
-    "classification": "tuneforge.eval.classification:evaluate_classification",
-    "domain": "tuneforge.eval.domain:evaluate_domain",
-    "style": "tuneforge.eval.style:evaluate_style",
-    "translation": "tuneforge.eval.translation:evaluate_translation",
-}
 
 
 def evaluate_run(run_dir: Path, overrides: list[str] | None = None) -> Path:
     """Runs every evaluation the recipe asks for; returns the eval folder. `overrides` (dotted
     KEY=VALUE, as for train) change the run's recipe for this evaluation only, e.g. the judge."""
+    from tuneforge.tasks import registered
+
     recipe, manifest = load_run(run_dir)
     if overrides:
         recipe = override_run_recipe(recipe, overrides, run_dir)
+    run = RunFolder(run_dir, recipe, manifest)
     staging = run_dir / ".eval.tmp"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
@@ -37,11 +34,9 @@ def evaluate_run(run_dir: Path, overrides: list[str] | None = None) -> Path:
                      "held_out_loss": {"before": metrics.get("held_out_loss_before"),
                                        "after": metrics.get("held_out_loss_after")}}
     sections = [held_out_loss_markdown(results["held_out_loss"])]
-    for name, target in TASK_EVALUATORS.items():
-        if getattr(recipe.eval, name) is not None:
-            module, function = target.split(":")
-            evaluate = getattr(importlib.import_module(module), function)
-            results[name], markdown = evaluate(run_dir, recipe, manifest, staging)
+    for task in registered():
+        if task.evaluates(recipe):
+            results[task.name], markdown = task.evaluate(run, staging)
             sections.append(markdown)
     write_json_atomic(staging / "results.json", results)
     (staging / "report.md").write_text(f"# Evaluation of {run_dir}\n\n" + "\n\n".join(sections) + "\n")

@@ -2,7 +2,7 @@
 
 Writes DIR/sft_train.jsonl, DIR/sft_val.jsonl (and sft_test.jsonl when the recipe has a test split),
 one {"system", "input", "output", "task", "source"} object per line, and DIR/dataset_stats.json.
-It runs the code training runs (`format: markdown` through SOURCE_READERS, then the same filter and
+It runs the code training runs (`format: markdown` through its data section's reader, then the same filter and
 the same article-grouped split), so the files hold exactly the samples a run of that recipe trains
 and validates on. Chunk sizes, templates and meta handling come from the recipe's data.markdown
 (`-o data.markdown.chunk_max_tokens=600` and friends change them).
@@ -39,9 +39,9 @@ def load_style_recipe(folder: Path, recipe_ref: str, overrides: list[str]):
 def build_style(folder: Path, out: Path, recipe_ref: str = "style", overrides: list[str] | None = None) -> dict:
     """Build the dataset files; returns the stats (also written to dataset_stats.json)."""
     from tuneforge.data.prepare import DataReport, filter_samples, split_samples
-    from tuneforge.data.style_tasks import build_style_samples
+    from tuneforge.tasks.style.samples import build_style_samples
 
-    from tuneforge.data.markdown import load_tokenizer
+    from tuneforge.tasks.style.markdown import load_tokenizer
 
     recipe = load_style_recipe(folder, recipe_ref, list(overrides or []))
     started = time.perf_counter()
@@ -73,7 +73,7 @@ def seed_record(sample) -> dict:
     """The seed project's sample layout, plus the template and where the chunk starts."""
     by_role = {message["role"]: message["content"] for message in sample.messages}
     return {"system": by_role.get("system", ""), "input": by_role["user"], "output": by_role["assistant"],
-            "task": sample.task, "source": sample.source}
+            "task": sample.meta["task"], "source": sample.source}
 
 
 def number_summary(values: list[int]) -> dict:
@@ -82,14 +82,14 @@ def number_summary(values: list[int]) -> dict:
 
 def sample_lengths(recipe, samples) -> dict:
     """Token length per template as training encodes it (chat template included)."""
-    from tuneforge.data.markdown import load_tokenizer
+    from tuneforge.tasks.style.markdown import load_tokenizer
     from tuneforge.data.tokenize import encode_conversation
 
     tokenizer = load_tokenizer(recipe.data.markdown.tokenizer)
     lengths: dict[str, list[int]] = {}
     for sample in samples:
         ids, _ = encode_conversation(tokenizer, sample.messages, recipe.data.assistant_only_loss)
-        lengths.setdefault(sample.task, []).append(len(ids))
+        lengths.setdefault(sample.meta["task"], []).append(len(ids))
     limit = recipe.model.max_seq_length
     return {task: {**number_summary(values), "over_max_seq_length": sum(v > limit for v in values)}
             for task, values in lengths.items()}
@@ -104,7 +104,7 @@ def dataset_stats(recipe, folder: Path, build, report, splits: dict, seconds: fl
                      "too_short": build.report.too_short},
         "chunks": {"count": len(build.chunks), "bounds": [config.chunk_min_tokens, config.chunk_max_tokens],
                    "tokens": number_summary(chunk_tokens), "outside_bounds": build.report.chunks_outside_bounds},
-        "samples": {"built": len(build.samples), "by_task": dict(Counter(s.task for s in build.samples)),
+        "samples": {"built": len(build.samples), "by_task": dict(Counter(s.meta["task"] for s in build.samples)),
                     "chunks_without_sample": build.skipped, "filtered": dict(report.filtered),
                     "splits": {name: len(split) for name, split in splits.items()},
                     "split_by": "article (all tasks of one article share a split)"},

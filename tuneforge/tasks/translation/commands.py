@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from tuneforge.cli_options import runs_dir_option
+from tuneforge.cli_options import prompted_lines, runs_dir_option
 
 
 @click.command()
@@ -21,10 +21,10 @@ def translate(target: str, texts: tuple[str, ...], source_lang: str, target_lang
               base_only: bool, runs_dir: Path) -> None:
     """Translate TEXTS from --src to --tgt with TARGET (a run folder, or a recipe name for its newest
     complete run). Without TEXTS: an interactive prompt, one text per line (`exit` or `quit` leaves)."""
-    from tuneforge.cli import pick_run, prompted_lines
-    from tuneforge.translate import Translator, language_pair
+    from tuneforge.targets import resolve_run
+    from tuneforge.tasks.translation.translate import Translator, language_pair
 
-    language_pair(source_lang, target_lang)  # a wrong code fails before the model loads
-    translator = Translator(pick_run(target, runs_dir), max_new_tokens=max_new_tokens)
+    language_pair(source_lang, target_lang, ("--src", "--tgt"))  # a wrong code fails before the model loads
+    translator = Translator(resolve_run(target, runs_dir), max_new_tokens=max_new_tokens)
     for text in texts or prompted_lines(source_lang):
         click.echo(translator.translate(source_lang, target_lang, text, use_adapter=not base_only))

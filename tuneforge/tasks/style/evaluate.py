@@ -10,7 +10,7 @@ Writes to the eval folder:
   ab_key.csv                 which of A and B is the tuned model, per row (keep it away from the judge)
 
 Indicators (`style_indicators`), computed over all words of a set of texts:
-  sentence length  words per sentence (sentences as cut by tuneforge.data.markdown.split_sentences);
+  sentence length  words per sentence (sentences as cut by tuneforge.tasks.style.markdown.split_sentences);
                    mean, median, standard deviation and a histogram
   punctuation      marks per 100 words, by kind (ASCII and full-width: ，。！？；：、 count too;
                    "..." counts as an ellipsis and "--" or "——" as a dash)
@@ -41,9 +41,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tuneforge.data.markdown import has_cjk, split_sentences
 from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.eval.kit import for_each_variant, held_out
 from tuneforge.runs import write_json_atomic, write_text_atomic
+from tuneforge.tasks.style.markdown import has_cjk, split_sentences
 
 log = logging.getLogger(__name__)
 PUNCTUATION = {"comma": ",，、", "period": ".。", "exclamation": "!！", "question": "?？", "semicolon": ";；",
@@ -253,9 +254,16 @@ def perplexity(model, dataset, pad_id: int, batch_size: int, use_adapter: bool) 
     return {"perplexity": math.exp(total / count), "mean_nll": total / count, "tokens": count, "samples": len(dataset)}
 
 
-def author_corpus(recipe) -> list[str]:
-    from tuneforge.data.markdown import FolderReport, read_articles
+def author_corpus(run) -> list[str]:
+    """The author's whole articles, the reference of the style indicators. They are read from the
+    source folders, so only while those are unchanged since training (sha256 in the manifest)."""
+    from tuneforge.data.splits import changed_sources
+    from tuneforge.tasks.style.markdown import FolderReport, read_articles
 
+    recipe, changed = run.recipe, changed_sources(run.recipe, run.manifest)
+    if changed:
+        raise UserError("eval.style compares with the author's articles, which changed since training", changed,
+                        fix="restore the articles as they were trained on, or train again")
     problems = ProblemCollector("the author's articles cannot be read")
     articles = [a for path in recipe.data.train for a in read_articles(path, recipe.data.markdown, problems,
                                                                       FolderReport())]
@@ -263,11 +271,9 @@ def author_corpus(recipe) -> list[str]:
     return [article.text for article in articles]
 
 
-def validation_continuations(recipe, limit: int | None) -> list:
-    from tuneforge.data.prepare import split_as_trained
-
-    splits = split_as_trained(recipe.data)
-    samples = [s for s in splits["val"] if getattr(s, "task", "") == "continue"][:limit]
+def validation_continuations(run, limit: int | None) -> list:
+    """The 'continue' samples of the run's own validation split (whole held-out articles)."""
+    samples = [s for s in held_out(run, "eval.style", split="val") if s.meta.get("task") == "continue"][:limit]
     if not samples:
         raise UserError("eval.style found no 'continue' samples in the validation split",
                         fix="raise data.split.val (the split holds whole articles)")
@@ -285,30 +291,31 @@ def generate_both(generator, samples: list, config) -> dict[str, list[str]]:
     import torch
 
     conversations = [sample.messages[:-1] for sample in samples]
-    texts = {}
-    for variant in ("base", "tuned"):
+
+    def continue_all(tuned: bool) -> list[str]:
         torch.manual_seed(config.seed)  # the same sampling noise for both (when sampling)
-        texts[variant] = generator.generate(conversations, config.max_new_tokens, use_adapter=variant == "tuned",
-                                            batch_size=config.batch_size, **decoding(config))
-    return texts
+        return generator.generate(conversations, config.max_new_tokens, use_adapter=tuned,
+                                  batch_size=config.batch_size, **decoding(config))
+
+    return for_each_variant(continue_all, f"continuing {len(samples)} validation prompts")
 
 
-def evaluate_style(run_dir: Path, recipe, manifest: dict, out_dir: Path) -> tuple[dict, str]:
-    from tuneforge.data.prepare import prepare_datasets
+def evaluate_style(run, out_dir: Path) -> tuple[dict, str]:
+    from tuneforge.data.prepare import encode_splits
     from tuneforge.eval.generate import AdapterGenerator
 
-    config = recipe.eval.style
-    generator = AdapterGenerator(run_dir, manifest, recipe.model.trust_remote_code)
-    datasets, _ = prepare_datasets(recipe.data, generator.tokenizer, recipe.model.max_seq_length)
+    recipe, config = run.recipe, run.recipe.eval.style
+    author = author_corpus(run)  # refuses changed articles before any model loads
+    generator = AdapterGenerator(run.path, run.manifest, recipe.model.trust_remote_code)
+    val = encode_splits({"val": held_out(run, "eval.style", split="val")}, generator.tokenizer, recipe.data,
+                        recipe.model.max_seq_length)["val"]
     pad_id = generator.tokenizer.pad_token_id if generator.tokenizer.pad_token_id is not None else 0
-    log.info("perplexity of base and tuned on %d validation samples", len(datasets["val"]))
-    ppl = {variant: perplexity(generator.model, datasets["val"], pad_id, config.batch_size, variant == "tuned")
-           for variant in ("base", "tuned")}
-    samples = validation_continuations(recipe, config.max_samples)
-    log.info("continuing %d validation prompts with base and tuned", len(samples))
+    ppl = for_each_variant(lambda tuned: perplexity(generator.model, val, pad_id, config.batch_size, tuned),
+                           f"perplexity on {len(val)} validation samples")
+    samples = validation_continuations(run, config.max_samples)
     texts = generate_both(generator, samples, config)
     texts["reference"] = [sample.messages[-1]["content"] for sample in samples]
-    indicators = {"author": style_indicators(author_corpus(recipe), config.ttr_window)}
+    indicators = {"author": style_indicators(author, config.ttr_window)}
     for name in ("reference", "base", "tuned"):
         indicators[name] = style_indicators(texts[name], config.ttr_window)
     distance = {name: style_distance(indicators[name], indicators["author"], config.top_words)

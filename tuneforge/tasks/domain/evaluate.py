@@ -4,7 +4,7 @@ Base and tuned model answer every test question (same system prompt, greedy). Th
   - reference metrics against the test split's answers: ROUGE-L F1 (rouge-score, with a tokenizer
     that makes each CJK character a token, so Chinese is scored too) and BLEU (sacrebleu: corpus
     score with n-gram precisions, brevity penalty and lengths; sentence BLEU per item);
-  - an LLM judge (tuneforge.eval.judge) when eval.domain.judge or `--judge-url` names one; without
+  - an LLM judge (tuneforge.tasks.domain.judge) when eval.domain.judge or `--judge-url` names one; without
     it the judge is skipped with a logged note.
 Writes evaluation_results.json (averages and per-item details) and domain.png to the eval folder.
 """
@@ -12,21 +12,15 @@ Writes evaluation_results.json (averages and per-item details) and domain.png to
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuneforge.errors import UserError
+from tuneforge.eval.kit import VARIANTS, for_each_variant, held_out
+from tuneforge.eval.metrics import bleu_tokenizer, corpus_bleu, rouge_l, sentence_bleu
 from tuneforge.runs import write_json_atomic
 
 log = logging.getLogger(__name__)
-VARIANTS = ("base", "tuned")
-# Han (with extensions A and compatibility), kana, Hangul: one token per character.
-CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af"
-TOKEN = re.compile(f"[{CJK}]|[^\\W_{CJK}]+")
-HAS_CJK = re.compile(f"[{CJK}]")
 NO_JUDGE = "no judge configured (set eval.domain.judge in the recipe or pass --judge-url); LLM-as-judge skipped"
 
 
@@ -38,81 +32,30 @@ class Item:
     source: str  # file:line
 
 
-class CJKTokenizer:
-    """rouge-score's tokenizer interface: lowercase words, and each CJK character as its own word
-    (rouge-score's default keeps only [a-z0-9], which leaves Chinese text with no tokens at all)."""
-
-    def tokenize(self, text: str) -> list[str]:
-        return TOKEN.findall(text.lower())
-
-
-def rouge_l(hypotheses: list[str], references: list[str]) -> list[float]:
-    """ROUGE-L F1 of each hypothesis against its reference."""
-    from rouge_score.rouge_scorer import RougeScorer
-
-    scorer = RougeScorer(["rougeL"], tokenizer=CJKTokenizer())
-    return [scorer.score(ref, hyp)["rougeL"].fmeasure for hyp, ref in zip(hypotheses, references)]
-
-
-def bleu_tokenizer(setting: str, references: list[str]) -> str:
-    if setting != "auto":
-        return setting
-    return "zh" if any(HAS_CJK.search(ref) for ref in references) else "13a"
-
-
-@functools.lru_cache(maxsize=None)
-def bleu_metric(tokenize: str, sentence: bool = False):
-    """sacrebleu's BLEU, built once per setting (a tokenizer such as ja-mecab loads a dictionary).
-    Sentence scores use effective order, so that short answers are not zeroed."""
-    from sacrebleu.metrics import BLEU
-
-    return BLEU(tokenize=tokenize, effective_order=sentence)
-
-
-def corpus_bleu(hypotheses: list[str], references: list[str], tokenize: str) -> dict:
-    score = bleu_metric(tokenize).corpus_score(hypotheses, [references])
-    return {"score": score.score, "precisions": score.precisions, "brevity_penalty": score.bp,
-            "hypothesis_length": score.sys_len, "reference_length": score.ref_len, "length_ratio": score.ratio,
-            "tokenize": tokenize}
-
-
-def sentence_bleu(hypotheses: list[str], references: list[str], tokenize: str) -> list[float]:
-    metric = bleu_metric(tokenize, sentence=True)
-    return [metric.sentence_score(hyp, [ref]).score for hyp, ref in zip(hypotheses, references)]
-
-
 def reference_metrics(hypotheses: list[str], references: list[str], tokenize: str) -> dict:
     rouge = rouge_l(hypotheses, references)
     return {"rouge_l": sum(rouge) / len(rouge), "bleu": corpus_bleu(hypotheses, references, tokenize),
             "per_item": {"rouge_l": rouge, "bleu": sentence_bleu(hypotheses, references, tokenize)}}
 
 
-def test_items(recipe, limit: int | None) -> list[Item]:
-    """The test split exactly as training carved it (same filter, same seed)."""
-    from tuneforge.data.prepare import split_as_trained
-
-    splits = split_as_trained(recipe.data)
-    if not splits["test"]:
-        raise UserError("eval.domain needs a test split", fix="set data.split.test, e.g. 0.1")
+def test_items(run, limit: int | None) -> list[Item]:
+    """The run's own test split (the samples training held out)."""
     items = []
-    for sample in splits["test"][:limit]:
+    for sample in held_out(run, "eval.domain")[:limit]:
         prompt = sample.messages[:-1]
         question = next(m["content"] for m in reversed(prompt) if m["role"] == "user")
         items.append(Item(prompt, question, sample.messages[-1]["content"], sample.source))
     return items
 
 
-def generate_answers(run_dir: Path, recipe, manifest: dict, items: list[Item]) -> dict[str, list[str]]:
+def generate_answers(run, items: list[Item]) -> dict[str, list[str]]:
     from tuneforge.eval.generate import AdapterGenerator
 
-    config = recipe.eval.domain
-    generator = AdapterGenerator(run_dir, manifest, recipe.model.trust_remote_code)
-    answers = {}
-    for variant in VARIANTS:
-        log.info("answering %d test questions with the %s model", len(items), variant)
-        answers[variant] = generator.generate([item.prompt for item in items], config.max_new_tokens,
-                                              use_adapter=variant == "tuned", batch_size=config.batch_size)
-    return answers
+    config = run.recipe.eval.domain
+    generator = AdapterGenerator(run.path, run.manifest, run.recipe.model.trust_remote_code)
+    return for_each_variant(lambda tuned: generator.generate([item.prompt for item in items], config.max_new_tokens,
+                                                             use_adapter=tuned, batch_size=config.batch_size),
+                            f"answering {len(items)} test questions")
 
 
 @contextlib.contextmanager
@@ -122,10 +65,11 @@ def open_judge(config, runs_dir: Path):
         log.info(NO_JUDGE)
         yield None
         return
-    from tuneforge.eval.judge import Judge, judge_api_key
     from tuneforge.serve.client import connect
+    from tuneforge.targets import is_url
+    from tuneforge.tasks.domain.judge import Judge, judge_api_key
 
-    served_here = not config.base_url.startswith(("http://", "https://"))
+    served_here = not is_url(config.base_url)
     with connect(config.base_url, runs_dir=runs_dir, api_key=judge_api_key(config), model=config.model,
                  max_retries=2) as endpoint:
         log.info("judge: model %r at %s", endpoint.model, endpoint.client.base_url)
@@ -134,7 +78,7 @@ def open_judge(config, runs_dir: Path):
 
 def run_judge(judge, items: list[Item], answers: dict[str, list[str]]) -> tuple[dict, dict]:
     """(summary for results, per-variant verdict lists as JSON)."""
-    from tuneforge.eval.judge import describe_format, score_all, summarize
+    from tuneforge.tasks.domain.judge import describe_format, score_all, summarize
 
     variants = VARIANTS if judge.config.judge_base else ("tuned",)
     verdicts = {variant: score_all(judge, [(item.question, item.reference, answer)
@@ -146,13 +90,13 @@ def run_judge(judge, items: list[Item], answers: dict[str, list[str]]) -> tuple[
     return summary, {variant: [v.to_json() for v in found] for variant, found in verdicts.items()}
 
 
-def evaluate_domain(run_dir: Path, recipe, manifest: dict, out_dir: Path) -> tuple[dict, str]:
-    config = recipe.eval.domain
-    items = test_items(recipe, config.max_samples)
+def evaluate_domain(run, out_dir: Path) -> tuple[dict, str]:
+    config, manifest = run.recipe.eval.domain, run.manifest
+    items = test_items(run, config.max_samples)
     references = [item.reference for item in items]
     tokenize = bleu_tokenizer(config.bleu_tokenize, references)
-    with open_judge(config.judge, run_dir.parent.parent) as judge:
-        answers = generate_answers(run_dir, recipe, manifest, items)
+    with open_judge(config.judge, run.path.parent.parent) as judge:
+        answers = generate_answers(run, items)
         metrics = {variant: reference_metrics(answers[variant], references, tokenize) for variant in VARIANTS}
         judged, verdicts = run_judge(judge, items, answers) if judge else ({"skipped": NO_JUDGE}, {})
     results = {"test_items": len(items), "data_filter": data_filter_counts(manifest),
@@ -211,7 +155,7 @@ def filter_markdown(counts: dict) -> str:
 def judge_markdown(judged: dict) -> str:
     if "skipped" in judged:
         return f"### LLM judge\n\n{judged['skipped'][0].upper()}{judged['skipped'][1:]}."
-    from tuneforge.eval.judge import CRITERIA
+    from tuneforge.tasks.domain.judge import CRITERIA
 
     variants = [v for v in VARIANTS if v in judged]
     rows = "\n".join(f"| {name} | " + " | ".join(mean_cell(judged[v]["means"][name]) for v in variants) + " |"

@@ -13,17 +13,15 @@ and tuned hypotheses with sentence-level scores) and translation.png to the eval
 from __future__ import annotations
 
 import json
-import logging
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuneforge.errors import UserError
-from tuneforge.eval.domain import VARIANTS, corpus_bleu, sentence_bleu
+from tuneforge.eval.kit import VARIANTS, for_each_variant, held_out
+from tuneforge.eval.metrics import corpus_bleu, corpus_chrf, sentence_bleu, sentence_chrf
 from tuneforge.runs import write_json_atomic, write_text_atomic
 
-log = logging.getLogger(__name__)
 BLEU_TOKENIZERS = {"en": "13a", "zh_TW": "zh", "ja": "ja-mecab"}  # by target language tag
 
 
@@ -46,32 +44,21 @@ def bleu_tokenizer(target_lang: str) -> str:
 
 def corpus_metrics(hypotheses: list[str], references: list[str], target_lang: str) -> dict:
     """Corpus BLEU (with its parts) and chrF of one direction."""
-    from sacrebleu.metrics import CHRF
-
     bleu = corpus_bleu(hypotheses, references, bleu_tokenizer(target_lang))
-    return {"bleu": bleu.pop("score"), **bleu, "chrf": CHRF().corpus_score(hypotheses, [references]).score,
-            "samples": len(hypotheses)}
+    return {"bleu": bleu.pop("score"), **bleu, "chrf": corpus_chrf(hypotheses, references), "samples": len(hypotheses)}
 
 
 def sentence_metrics(hypothesis: str, reference: str, target_lang: str) -> dict:
-    from sacrebleu.metrics import CHRF
-
     (bleu,) = sentence_bleu([hypothesis], [reference], bleu_tokenizer(target_lang))
-    return {"bleu": round(bleu, 2),
-            "chrf": round(CHRF().sentence_score(hypothesis, [reference]).score, 2)}
+    return {"bleu": round(bleu, 2), "chrf": round(sentence_chrf(hypothesis, reference), 2)}
 
 
-def held_out_pairs(recipe, limit: int | None) -> dict[str, list[HeldOutPair]]:
-    """The test split exactly as training carved it (same seed, whole sentence groups), by direction,
-    at most `limit` per direction."""
-    from tuneforge.data.parallel import parse_prompt
-    from tuneforge.data.prepare import split_as_trained
+def held_out_pairs(run, limit: int | None) -> dict[str, list[HeldOutPair]]:
+    """The run's own test split (whole sentence groups), by direction, at most `limit` per direction."""
+    from tuneforge.tasks.translation.data import parse_prompt
 
-    splits = split_as_trained(recipe.data)
-    if not splits["test"]:
-        raise UserError("eval.translation needs a test split", fix="set data.split.test, e.g. 0.1")
     by_direction: dict[str, list[HeldOutPair]] = defaultdict(list)
-    for sample in splits["test"]:
+    for sample in held_out(run, "eval.translation"):
         source_lang, target_lang, text = parse_prompt(sample.messages[-2]["content"])
         pair = HeldOutPair(source_lang, target_lang, text, sample.messages[-1]["content"], sample.source)
         if limit is None or len(by_direction[pair.direction]) < limit:
@@ -79,24 +66,21 @@ def held_out_pairs(recipe, limit: int | None) -> dict[str, list[HeldOutPair]]:
     return dict(sorted(by_direction.items()))
 
 
-def translate_all(run_dir: Path, recipe, manifest: dict, pairs: list[HeldOutPair]) -> dict[str, list[str]]:
-    from tuneforge.translate import Translator
+def translate_all(run, pairs: list[HeldOutPair]) -> dict[str, list[str]]:
+    from tuneforge.tasks.translation.translate import Translator
 
-    config = recipe.eval.translation
-    translator = Translator(run_dir, recipe=recipe, manifest=manifest, max_new_tokens=config.max_new_tokens)
+    config = run.recipe.eval.translation
+    translator = Translator(run.path, recipe=run.recipe, manifest=run.manifest, max_new_tokens=config.max_new_tokens)
     requests = [(pair.source_lang, pair.target_lang, pair.source) for pair in pairs]
-    hypotheses = {}
-    for variant in VARIANTS:
-        log.info("translating %d test sentences with the %s model", len(pairs), variant)
-        hypotheses[variant] = translator.translate_batch(requests, use_adapter=variant == "tuned",
-                                                         batch_size=config.batch_size)
-    return hypotheses
+    return for_each_variant(lambda tuned: translator.translate_batch(requests, use_adapter=tuned,
+                                                                     batch_size=config.batch_size),
+                            f"translating {len(pairs)} test sentences")
 
 
-def evaluate_translation(run_dir: Path, recipe, manifest: dict, out_dir: Path) -> tuple[dict, str]:
-    by_direction = held_out_pairs(recipe, recipe.eval.translation.max_samples)
+def evaluate_translation(run, out_dir: Path) -> tuple[dict, str]:
+    by_direction = held_out_pairs(run, run.recipe.eval.translation.max_samples)
     pairs = [pair for group in by_direction.values() for pair in group]
-    hypotheses = translate_all(run_dir, recipe, manifest, pairs)
+    hypotheses = translate_all(run, pairs)
     results: dict = {"directions": {}, "test_sentences": len(pairs)}
     start = 0
     for direction, group in by_direction.items():

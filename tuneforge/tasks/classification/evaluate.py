@@ -16,7 +16,7 @@ import logging
 import random
 from pathlib import Path
 
-from tuneforge.errors import UserError
+from tuneforge.eval.kit import for_each_variant, held_out
 from tuneforge.runs import write_json_atomic
 
 log = logging.getLogger(__name__)
@@ -50,16 +50,12 @@ def change_punctuation(text: str, rng: random.Random) -> str:
 PERTURBATIONS = {"synonym_swap": synonym_swap, "typo_insertion": insert_typo, "punctuation_change": change_punctuation}
 
 
-def test_items(recipe, limit: int | None) -> list[tuple[str, str]]:
-    from tuneforge.data.classification import text_and_label
-    from tuneforge.data.prepare import split_as_trained
+def test_items(run, limit: int | None) -> list[tuple[str, str]]:
+    """(text, label) of the run's own test split (its validation split when it has no test split)."""
+    from tuneforge.tasks.classification.data import text_and_label
 
-    splits = split_as_trained(recipe.data)
-    samples = splits["test"] or splits["val"]
-    if not samples:
-        raise UserError("the classification eval needs a test (or validation) split",
-                        fix="set data.split.test, e.g. 0.2")
-    return [text_and_label(recipe.data, sample) for sample in samples[:limit]]
+    samples = held_out(run, "eval.classification", fallback="val")
+    return [text_and_label(run.recipe.data, sample) for sample in samples[:limit]]
 
 
 def label_metrics(labels: list[str], truth: list[str], predictions: list[dict]) -> dict:
@@ -111,19 +107,17 @@ def gain(base: float, tuned: float) -> dict:
             "relative_gain": (tuned - base) / base if base else None}
 
 
-def evaluate_classification(run_dir: Path, recipe, manifest: dict, out_dir: Path) -> tuple[dict, str]:
-    from tuneforge.classify import Predictor
+def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
+    from tuneforge.tasks.classification.predict import Predictor
 
-    config = recipe.eval.classification
-    items = test_items(recipe, config.max_samples)
+    config, manifest = run.recipe.eval.classification, run.manifest
+    items = test_items(run, config.max_samples)
     texts, truth = [text for text, _ in items], [label for _, label in items]
-    tuned = Predictor(run_dir, batch_size=config.batch_size)
+    tuned = Predictor(run.path, batch_size=config.batch_size)
     labels = tuned.labels
-    log.info("classifying %d test texts with the tuned and the base model", len(items))
-    tuned_predictions = tuned.predict_batch(texts)
-    tuned.use_adapter = False
-    base_predictions = tuned.predict_batch(texts)
-    tuned.use_adapter = True
+    predictions = for_each_variant(lambda adapter: tuned.predict_batch(texts, use_adapter=adapter),
+                                   f"classifying {len(items)} test texts")
+    tuned_predictions, base_predictions = predictions["tuned"], predictions["base"]
     metrics = label_metrics(labels, truth, tuned_predictions)
     base_metrics = label_metrics(labels, truth, base_predictions)
     files = {
@@ -154,12 +148,9 @@ def write_predictions(path: Path, items, tuned: list[dict], base: list[dict]) ->
 
 
 def plot_confusion(path: Path, labels: list[str], matrix: list[list[int]]) -> None:
-    import matplotlib
+    from tuneforge.plots import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(4, 3.5))
+    figure, axes = pyplot().subplots(figsize=(4, 3.5))
     axes.imshow(matrix, cmap="Blues")
     for row, values in enumerate(matrix):
         for column, value in enumerate(values):
@@ -169,26 +160,19 @@ def plot_confusion(path: Path, labels: list[str], matrix: list[list[int]]) -> No
     axes.set_xlabel("predicted")
     axes.set_ylabel("true")
     axes.set_title("Confusion matrix (tuned, test split)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def plot_confidence(path: Path, analysis: dict) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from tuneforge.plots import pyplot, save_figure
 
     bins = analysis["histogram"]
-    figure, axes = plt.subplots(figsize=(5, 3))
+    figure, axes = pyplot().subplots(figsize=(5, 3))
     axes.bar([b["from"] for b in bins], [b["count"] for b in bins], width=0.1, align="edge", edgecolor="white")
     axes.set_xlabel("confidence of the predicted label")
     axes.set_ylabel("test texts")
     axes.set_title(f"Confidence (mean {analysis['mean_confidence']:.2f})")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 def markdown(metrics: dict, base: dict, files: dict) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.eval.generate import AdapterGenerator
-from tuneforge.recipe import PersonaEval, Recipe
+from tuneforge.eval.kit import VARIANTS, for_each_variant
 
 
 def read_prompts(path: Path) -> list[str]:
@@ -34,7 +34,7 @@ def contains_any(text: str, markers: list[str]) -> bool:
     return any(marker.lower() in lowered for marker in markers)
 
 
-def score_replies(replies: list[str], config: PersonaEval) -> dict:
+def score_replies(replies: list[str], config) -> dict:
     name = [contains_any(r, config.name_markers) for r in replies]
     style = [contains_any(r, config.style_markers) if config.style_markers else True for r in replies]
     both = [n and s for n, s in zip(name, style)]
@@ -43,22 +43,24 @@ def score_replies(replies: list[str], config: PersonaEval) -> dict:
             "persona_share": sum(both) / count, "replies": count}
 
 
-def probe_conditions(config: PersonaEval, recipe: Recipe) -> dict[str, str | None]:
+def probe_conditions(config, recipe) -> dict[str, str | None]:
     """With the persona's system prompt (how it is deployed) and without any (is it learned?)."""
     system = config.system_prompt or recipe.data.system_prompt
     return {"with_system_prompt": system, "without_system_prompt": None} if system else {"without_system_prompt": None}
 
 
-def evaluate_persona(run_dir: Path, recipe: Recipe, manifest: dict, out_dir: Path) -> tuple[dict, str]:
+def evaluate_persona(run, out_dir: Path) -> tuple[dict, str]:
+    recipe = run.recipe
     config = recipe.eval.persona
     prompts = read_prompts(config.prompts)
-    generator = AdapterGenerator(run_dir, manifest, recipe.model.trust_remote_code)
+    generator = AdapterGenerator(run.path, run.manifest, recipe.model.trust_remote_code)
     result = {}
     for condition, system in probe_conditions(config, recipe).items():
         conversations = [([{"role": "system", "content": system}] if system else [])
                          + [{"role": "user", "content": prompt}] for prompt in prompts]
-        replies = {variant: generator.generate(conversations, config.max_new_tokens, use_adapter=variant == "tuned")
-                   for variant in ("base", "tuned")}
+        replies = for_each_variant(lambda tuned: generator.generate(conversations, config.max_new_tokens,
+                                                                    use_adapter=tuned),
+                                   f"answering {len(prompts)} unseen prompts {condition.replace('_', ' ')}")
         result[condition] = {variant: score_replies(texts, config) for variant, texts in replies.items()}
         result[condition]["samples"] = [{"prompt": p, "base": b, "tuned": t}
                                         for p, b, t in zip(prompts, replies["base"], replies["tuned"])]
@@ -69,7 +71,7 @@ def evaluate_persona(run_dir: Path, recipe: Recipe, manifest: dict, out_dir: Pat
 def persona_markdown(result: dict) -> str:
     rows = [f"| {condition.replace('_', ' ')} | {variant} | {scores[variant]['name_share']:.0%} | "
             f"{scores[variant]['style_share']:.0%} | {scores[variant]['persona_share']:.0%} |"
-            for condition, scores in result.items() for variant in ("base", "tuned")]
+            for condition, scores in result.items() for variant in VARIANTS]
     first = next(iter(result.values()))["samples"][:4]
     examples = [f"- **{s['prompt']}**\n  - base: {s['base'][:200]!r}\n  - tuned: {s['tuned'][:200]!r}" for s in first]
     return ("## Persona on unseen prompts\n\n| condition | model | name | manner | both |\n|---|---|---|---|---|\n"
@@ -82,7 +84,7 @@ def plot_shares(result: dict, output: Path) -> None:
     plt = pyplot()
     keys = [("name_share", "name"), ("style_share", "manner"), ("persona_share", "both")]
     bars = [(f"{variant}\n{condition.split('_')[0]} system", result[condition][variant])
-            for condition in result for variant in ("base", "tuned")]
+            for condition in result for variant in VARIANTS]
     figure, axes = plt.subplots(figsize=(7, 3.8))
     width = 0.8 / len(keys)
     for index, (key, label) in enumerate(keys):

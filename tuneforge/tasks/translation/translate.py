@@ -1,6 +1,6 @@
 """Translation with a run of a `format: parallel` recipe: the base model plus the run's adapter, in-process.
 
-    from tuneforge.translate import Translator
+    from tuneforge.tasks.translation.translate import Translator
     translator = Translator("runs/translation/<run-id>")
     translator.translate("zh_tw", "en", "我喜歡蘋果。")          # "I like apples."
     translator.translate_batch([("en", "ja", "It is cold today."), ...])
@@ -17,19 +17,21 @@ from pathlib import Path
 from tuneforge.errors import UserError
 
 
-def language_pair(source_lang: str, target_lang: str) -> tuple[str, str]:
-    """Both codes as tags; a UserError naming the valid codes for an unknown one."""
-    from tuneforge.data.parallel import LANGUAGE_CODES, language_tag
+def language_pair(source_lang: str, target_lang: str,
+                  names: tuple[str, str] = ("source language", "target language")) -> tuple[str, str]:
+    """Both codes as tags; a UserError naming the valid codes for an unknown one. `names` are what
+    the caller calls the two (the CLI: its --src and --tgt)."""
+    from tuneforge.tasks.translation.data import LANGUAGE_CODES, language_tag
 
     tags = []
-    for option, code in (("--src", source_lang), ("--tgt", target_lang)):
+    for name, code in zip(names, (source_lang, target_lang)):
         try:
             tags.append(language_tag(code))
         except ValueError:
-            raise UserError(f"{option} {code!r}: unknown language code",
+            raise UserError(f"{name} {code!r}: unknown language code",
                             fix=f"use one of: {', '.join(LANGUAGE_CODES)}") from None
     if tags[0] == tags[1]:
-        raise UserError(f"--src {source_lang} and --tgt {target_lang} are the same language ({tags[0]})",
+        raise UserError(f"{names[0]} {source_lang} and {names[1]} {target_lang} are the same language ({tags[0]})",
                         fix="pick two different languages")
     return tags[0], tags[1]
 
@@ -42,7 +44,7 @@ class Translator:
         self.run_dir = Path(run_dir)
         if recipe is None or manifest is None:
             recipe, manifest = load_run(self.run_dir)
-        if recipe.data.format != "parallel":
+        if recipe.data.format != "parallel":  # the prompt is the parallel format's
             raise UserError(f"{self.run_dir}: recipe {recipe.name!r} is not a translation recipe "
                             f"(data.format is {recipe.data.format})", fix="use a run of e.g. the translation recipe")
         self.recipe, self.max_new_tokens = recipe, max_new_tokens
@@ -54,7 +56,7 @@ class Translator:
     def translate_batch(self, requests: list[tuple[str, str, str]], *, use_adapter: bool = True,
                         batch_size: int = 16) -> list[str]:
         """Translations of (source language, target language, text) requests, in order."""
-        from tuneforge.data.parallel import translation_messages
+        from tuneforge.tasks.translation.data import translation_messages
         from tuneforge.serve.client import strip_think
 
         conversations = []

@@ -154,7 +154,7 @@ def corpus_samples(corpus: Corpus, directions: list[tuple[str, str]], system_pro
 
 
 def read_parallel(path: Path, data, problems: ProblemCollector) -> list[Sample]:
-    """SOURCE_READERS entry for `format: parallel`: one data.train folder → samples."""
+    """The `format: parallel` reader: one data.train folder → samples."""
     if not path.is_dir():
         problems.add(f"{path}: format parallel reads folders of <stem>.<lang> files; name the folder in data.train")
         return []

@@ -1,6 +1,6 @@
 """Label prediction with real confidences for runs of `format: classification` recipes.
 
-    from tuneforge.classify import Predictor
+    from tuneforge.tasks.classification.predict import Predictor
     predictor = Predictor("runs/sentiment/<run-id>")
     predictor.predict("房间很干净，服务也热情。")   # {"label": "positive", "confidence": 0.97, "probabilities": {...}}
     predictor.predict_batch(texts)
@@ -22,11 +22,11 @@ class Predictor:
         import torch
 
         from tuneforge.models import load_with_adapter
-        from tuneforge.runs import load_run
+        from tuneforge.runs import RunFolder
 
-        self.run_dir = Path(run_dir)
-        self.recipe, manifest = load_run(self.run_dir)
-        if self.recipe.data.classification is None:
+        self.run = RunFolder(run_dir)
+        self.run_dir, self.recipe, manifest = self.run.path, self.run.recipe, self.run.manifest
+        if self.recipe.data.format != "classification":
             raise UserError(f"{self.run_dir}: recipe {self.recipe.name!r} is not a classification recipe",
                             fix="use a run of a recipe with data.format: classification")
         self.labels = self.recipe.data.classification.labels
@@ -37,7 +37,7 @@ class Predictor:
         self.label_ids = [self.tokenizer(label, add_special_tokens=False)["input_ids"] for label in self.labels]
 
     def prompt_ids(self, text: str) -> list[int]:
-        from tuneforge.data.classification import prompt_messages
+        from tuneforge.tasks.classification.data import prompt_messages
 
         rendered = self.tokenizer.apply_chat_template(prompt_messages(self.recipe.data, text), tokenize=False,
                                                       add_generation_prompt=True)
@@ -46,13 +46,15 @@ class Predictor:
     def predict(self, text: str) -> dict:
         return self.predict_batch([text])[0]
 
-    def predict_batch(self, texts: list[str]) -> list[dict]:
+    def predict_batch(self, texts: list[str], use_adapter: bool | None = None) -> list[dict]:
+        """Predictions in order; `use_adapter` (default: the predictor's setting) False scores with the base model."""
+        adapter = self.use_adapter if use_adapter is None else use_adapter
         results = []
         for start in range(0, len(texts), self.batch_size):
-            results += self._score([self.prompt_ids(text) for text in texts[start:start + self.batch_size]])
+            results += self._score([self.prompt_ids(text) for text in texts[start:start + self.batch_size]], adapter)
         return results
 
-    def _score(self, prompts: list[list[int]]) -> list[dict]:
+    def _score(self, prompts: list[list[int]], use_adapter: bool) -> list[dict]:
         """One forward pass over every (prompt, label) pair; label log-probs → probabilities."""
         import contextlib
 
@@ -63,7 +65,7 @@ class Predictor:
         pad = self.tokenizer.pad_token_id
         input_ids = torch.tensor([p + label + [pad] * (width - len(p) - len(label)) for p, label in pairs])
         mask = torch.tensor([[1] * (len(p) + len(label)) + [0] * (width - len(p) - len(label)) for p, label in pairs])
-        adapter_off = contextlib.nullcontext() if self.use_adapter else self.model.disable_adapter()
+        adapter_off = contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
         with torch.inference_mode(), adapter_off:
             log_probs = torch.log_softmax(self.model(input_ids=input_ids, attention_mask=mask).logits.float(), dim=-1)
         scores = torch.tensor([sum(log_probs[row, len(p) + i - 1, token].item() for i, token in enumerate(label))
@@ -81,11 +83,11 @@ def describe(result: dict) -> str:
     return f"{result['label']} ({result['confidence']:.1%})"
 
 
-def demo_items(recipe, count: int = 6) -> list[tuple[str, str]]:
-    """(text, label) from the recipe's held-out test split, the same items the evaluation uses."""
-    from tuneforge.eval.classification import test_items
+def demo_items(run, count: int = 6) -> list[tuple[str, str]]:
+    """(text, label) from the run's held-out test split, the same items the evaluation uses."""
+    from tuneforge.tasks.classification.evaluate import test_items
 
-    return test_items(recipe, count)
+    return test_items(run, count)
 
 
 def read_texts(path: Path, text_key: str = "text") -> list[tuple[str, str]]:

@@ -1,7 +1,7 @@
 """`format: classification`: {"text", "label"} JSONL (the ChnSentiCorp layout) → chat samples.
 
 Each record becomes: [system prompt], user = the instruction and the text, assistant = the
-label's name. Training is plain label generation; prediction (tuneforge.classify) reads the
+label's name. Training is plain label generation; prediction (predict.py) reads the
 probability of each label's tokens after the same prompt, so every answer has a confidence.
 """
 
@@ -48,11 +48,10 @@ def read_classification(path: Path, data, problems: ProblemCollector) -> list[Sa
                          f"0-{len(config.labels) - 1} or one of {config.labels}")
         else:
             messages = [*prompt_messages(data, text.strip()), {"role": "assistant", "content": label}]
-            samples.append(Sample(messages, where))
+            samples.append(Sample(messages, where, meta={"text": text.strip(), "label": label}))
     return samples
 
 
 def text_and_label(data, sample: Sample) -> tuple[str, str]:
-    """The record's text and label back from a sample built by read_classification."""
-    prefix = classification_prompt(data.classification, "")
-    return sample.messages[-2]["content"][len(prefix):], sample.messages[-1]["content"]
+    """The record's text and label, as read_classification kept them for the metrics."""
+    return sample.meta["text"], sample.meta["label"]

@@ -1,6 +1,6 @@
 """Writing-style tasks from Markdown chunks (`format: markdown`): rewrite, continue, summarize→expand.
 
-Every chunk (tuneforge/data/markdown.py) gives one sample per template in data.markdown.templates.
+Every chunk (tuneforge/tasks/style/markdown.py) gives one sample per template in data.markdown.templates.
 The user turn is the template's instruction ({title} filled in), a blank line and the task's text;
 the assistant turn is the author's own words. No language model is involved:
 
@@ -15,7 +15,7 @@ the assistant turn is the author's own words. No language model is involved:
                     output: the whole chunk.
 
 Samples carry their article as `group`, so an article's tasks all land in one split (the validation
-split holds whole unseen articles), and their template as `task`.
+split holds whole unseen articles), and their template as meta["task"].
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuneforge.data.formats import Sample
-from tuneforge.data.markdown import (Chunk, Chunker, FolderReport, glue, has_cjk, load_tokenizer, read_articles,
+from tuneforge.tasks.style.markdown import (Chunk, Chunker, FolderReport, glue, has_cjk, load_tokenizer, read_articles,
                                      split_sentences)
 from tuneforge.errors import ProblemCollector
 
@@ -46,13 +46,8 @@ _FLATTEN = [  # (pattern, replacement), applied in order
 
 
 @dataclass
-class StyleSample(Sample):
-    task: str = ""  # the template that made it
-
-
-@dataclass
 class StyleBuild:
-    samples: list[StyleSample] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)  # meta["task"]: the template that made it
     chunks: list[Chunk] = field(default_factory=list)
     report: FolderReport = field(default_factory=FolderReport)
     skipped: dict[str, int] = field(default_factory=dict)  # template → chunks it could not use
@@ -108,7 +103,7 @@ def task_texts(template: str, chunk: Chunk) -> tuple[str, str] | None:
     return extractive_summary(chunk.paragraphs), chunk.text
 
 
-def chunk_samples(chunk: Chunk, data, build: StyleBuild) -> list[StyleSample]:
+def chunk_samples(chunk: Chunk, data, build: StyleBuild) -> list[Sample]:
     config, samples = data.markdown, []
     system = [{"role": "system", "content": data.system_prompt}] if data.system_prompt else []
     for template in config.templates:
@@ -118,8 +113,8 @@ def chunk_samples(chunk: Chunk, data, build: StyleBuild) -> list[StyleSample]:
             continue
         prompt = f"{config.instructions[template].format(title=chunk.article.title)}\n\n{texts[0]}"
         messages = [*system, {"role": "user", "content": prompt}, {"role": "assistant", "content": texts[1]}]
-        samples.append(StyleSample(messages, f"{chunk.article.path}:{chunk.line}", str(chunk.article.path),
-                                   task=template))
+        samples.append(Sample(messages, f"{chunk.article.path}:{chunk.line}", str(chunk.article.path),
+                              meta={"task": template}))
     return samples
 
 
@@ -139,7 +134,7 @@ def build_style_samples(folder: Path, data, problems: ProblemCollector) -> Style
 
 
 def read_markdown_folder(path: Path, data, problems: ProblemCollector) -> list[Sample]:
-    """SOURCE_READERS entry for `format: markdown` (training and `tuneforge data build-style` share it)."""
+    """The `format: markdown` reader (training and `tuneforge data build-style` share it)."""
     build = build_style_samples(path, data, problems)
     report = build.report
     log.info("%s: %d articles → %d chunks → %d samples (%s)", path, report.articles, len(build.chunks),

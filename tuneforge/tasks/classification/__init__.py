@@ -1,0 +1,51 @@
+"""The classification task: texts labelled with one of a fixed set of labels (sentiment, intent).
+
+Owns `format: classification` and `eval.classification` (schema.py), the record reader
+(data.py), the label predictor with real confidences (predict.py), the evaluation with its
+metrics, robustness, baseline and plots (evaluate.py), and `tuneforge classify` (commands.py).
+`tuneforge predict` on a classification run scores labels in-process through predict.py.
+"""
+
+from __future__ import annotations
+
+from tuneforge.tasks import Task
+
+
+class ClassificationTask(Task):
+    name = "classification"
+
+    def data_sections(self):
+        from tuneforge.tasks.classification.schema import ClassificationSection
+
+        return (ClassificationSection,)
+
+    def eval_section(self):
+        from tuneforge.tasks.classification.schema import ClassificationEval
+
+        return ClassificationEval
+
+    def check(self, recipe):
+        problems = []
+        if recipe.eval.classification is not None and recipe.data.format != "classification":
+            problems.append("eval.classification: needs data.format: classification")
+        elif recipe.eval.classification is not None and not (recipe.data.split.test or recipe.data.split.val):
+            problems.append("eval.classification: needs a test (or validation) split; set data.split.test, e.g. 0.2")
+        return problems
+
+    def evaluate(self, run, out_dir):
+        from tuneforge.tasks.classification.evaluate import evaluate_classification
+
+        return evaluate_classification(run, out_dir)
+
+    def commands(self):
+        from tuneforge.tasks.classification.commands import classify
+
+        return [(None, classify)]
+
+    def predicts_in_process(self, recipe):
+        return recipe.data.format == "classification"
+
+    def predict_file(self, run_dir, input_path, output_path):
+        from tuneforge.tasks.classification.predict import predict_file
+
+        return predict_file(run_dir, input_path, output_path)

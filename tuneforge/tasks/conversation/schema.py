@@ -1,0 +1,22 @@
+"""Recipe schema of the conversation task: `format: chat | sharegpt | alpaca`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from tuneforge.errors import ProblemCollector
+from tuneforge.recipe import DataSection
+
+
+class ConversationSection(DataSection):
+    """Conversations in one of the usual layouts (README: Data formats)."""
+
+    format: Literal["chat", "sharegpt", "alpaca"]
+    """chat: {"messages": [{role, content}]}; sharegpt: {"conversations": [{from, value}]};
+    alpaca: {"instruction", "input", "output"}."""
+
+    def read(self, path: Path, problems: ProblemCollector) -> list:
+        from tuneforge.data.formats import load_samples
+
+        return load_samples([path], self.format, self.system_prompt, problems)

@@ -1,0 +1,43 @@
+"""The translation task: sentence pairs from Moses-style parallel files, every direction.
+
+Owns `format: parallel` and `eval.translation` (schema.py), the corpus reader and the prompt
+(data.py), the in-process Translator (translate.py), BLEU/chrF per direction with plots
+(evaluate.py), and `tuneforge translate` (commands.py).
+"""
+
+from __future__ import annotations
+
+from tuneforge.tasks import Task
+
+
+class TranslationTask(Task):
+    name = "translation"
+
+    def data_sections(self):
+        from tuneforge.tasks.translation.schema import ParallelSection
+
+        return (ParallelSection,)
+
+    def eval_section(self):
+        from tuneforge.tasks.translation.schema import TranslationEval
+
+        return TranslationEval
+
+    def check(self, recipe):
+        if recipe.eval.translation is None:
+            return []
+        if recipe.data.format != "parallel":
+            return ["eval.translation: needs data.format: parallel (its test split is sentence pairs)"]
+        if recipe.data.split.test == 0:
+            return ["eval.translation: needs a test split; set data.split.test, e.g. 0.1"]
+        return []
+
+    def evaluate(self, run, out_dir):
+        from tuneforge.tasks.translation.evaluate import evaluate_translation
+
+        return evaluate_translation(run, out_dir)
+
+    def commands(self):
+        from tuneforge.tasks.translation.commands import translate
+
+        return [(None, translate)]
