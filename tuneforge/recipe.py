@@ -280,6 +280,11 @@ def data_formats() -> dict[str, type[DataSection]]:
     return {fmt: section for task in registered() for section in task.data_sections() for fmt in section.formats()}
 
 
+def validate_data_section(raw: dict, base_dir: Path = Path(".")) -> DataSection:
+    """A `data` section alone, validated by its format's class (for code that builds one in memory)."""
+    return data_formats()[raw["format"]].model_validate(raw, context={"base_dir": base_dir})
+
+
 def recipe_problems(recipe: RecipeBase) -> list[str]:
     """Checks that span sections: the core's, then every task's (all reported together)."""
     from tuneforge.tasks import registered

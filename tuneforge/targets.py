@@ -44,7 +44,7 @@ def resolve_target(text: str, runs_dir: Path, *, urls: bool = False) -> Target:
         run_dir = path.parent if (path / EXPORT_MANIFEST).is_file() and not (path / MANIFEST).is_file() else path
         return Target(text, run_dir=run_dir)
     if "/" in text or path.exists():
-        raise UserError(f"{text}: no such run or export folder",
+        raise UserError(f"{text}: not a tuneforge run or export folder (no such folder)",
                         fix="pass a folder made by `tuneforge train` (runs/<recipe>/<run-id>) or a recipe name")
     return Target(text, run_dir=latest_complete_run(runs_dir, text))
 

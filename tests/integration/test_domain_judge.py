@@ -24,7 +24,7 @@ ITEMS = [
 def test_a_real_llamacpp_judge_returns_validated_scores(embedded_export):
     from tuneforge.tasks.domain.evaluate import open_judge
     from tuneforge.tasks.domain.judge import JudgeScore, summarize
-    from tuneforge.recipe import DomainJudge
+    from tuneforge.tasks.domain.schema import DomainJudge
 
     config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=200, judge_base=False)
     with open_judge(config, Path("runs")) as judge:
@@ -42,7 +42,7 @@ def test_a_real_llamacpp_judge_returns_validated_scores(embedded_export):
 def test_an_unconstrained_real_judge_is_scored_or_counted_never_raised(embedded_export):
     from tuneforge.tasks.domain.evaluate import open_judge
     from tuneforge.tasks.domain.judge import summarize
-    from tuneforge.recipe import DomainJudge
+    from tuneforge.tasks.domain.schema import DomainJudge
 
     config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=120, retries=1, response_format="text")
     with open_judge(config, Path("runs")) as judge:

@@ -8,7 +8,7 @@ from helpers import sharegpt_records, write_jsonl
 from tuneforge.data.formats import load_samples
 from tuneforge.data.prepare import DataReport, filter_samples, read_conversations, split_samples
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.recipe import DataSection
+from tuneforge.recipe import validate_data_section
 
 
 def load(path, fmt, system=None):
@@ -18,7 +18,7 @@ def load(path, fmt, system=None):
 
 
 def section(path, fmt="sharegpt", **extra):
-    return DataSection.model_validate({"format": fmt, "train": [str(path)], **extra})
+    return validate_data_section({"format": fmt, "train": [str(path)], **extra})
 
 
 def test_chat_format(tmp_path):

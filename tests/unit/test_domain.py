@@ -177,7 +177,7 @@ class FakeJudgeServer:
 def judge_for(server: FakeJudgeServer, **config) -> Judge:
     import openai
 
-    from tuneforge.recipe import DomainJudge
+    from tuneforge.tasks.domain.schema import DomainJudge
     from tuneforge.serve.client import Endpoint
 
     settings = DomainJudge(base_url=server.url, **config)
@@ -225,7 +225,7 @@ def test_a_judge_that_never_answers_in_json_is_counted_not_raised():
 
 def test_a_missing_api_key_variable_is_a_user_error(monkeypatch):
     from tuneforge.tasks.domain.judge import judge_api_key
-    from tuneforge.recipe import DomainJudge
+    from tuneforge.tasks.domain.schema import DomainJudge
 
     monkeypatch.delenv("TF_TEST_JUDGE_KEY", raising=False)
     config = DomainJudge(base_url="http://127.0.0.1:9/v1", api_key_env="TF_TEST_JUDGE_KEY")

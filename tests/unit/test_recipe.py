@@ -31,9 +31,7 @@ def test_recipes_are_found_recursively():
 def test_every_shipped_recipe_validates(path: Path):
     recipe, source = load_recipe(path)
     assert source == path.resolve()
-    from tuneforge.recipe import FOLDER_FORMATS
-
-    assert all(p.is_file() or (recipe.data.format in FOLDER_FORMATS and p.is_dir()) for p in recipe.data.train)
+    assert all(p.is_file() or (recipe.data.FOLDERS and p.is_dir()) for p in recipe.data.train)
 
 
 @pytest.mark.parametrize("path", all_recipe_files(), ids=lambda p: p.stem)

@@ -107,7 +107,7 @@ def test_chunks_stay_within_bounds_and_lose_no_sentence(tokenizer):
 def test_the_sample_corpus_chunks_within_300_to_800_tokens(tokenizer):
     from tuneforge.tasks.style.markdown import read_articles
     from tuneforge.errors import ProblemCollector
-    from tuneforge.recipe import MarkdownData
+    from tuneforge.tasks.style.schema import MarkdownData
 
     report, problems = FolderReport(), ProblemCollector("x")
     articles = read_articles(ARTICLES, MarkdownData(), problems, report)
@@ -380,7 +380,10 @@ def test_ab_tally_command_counts_a_filled_sheet_and_rejects_a_foreign_one(tmp_pa
     result = CliRunner().invoke(main, ["ab-tally", str(run), "--sheet", str(filled)])
     assert result.exit_code == 2 and "filled.csv:2: id '999' is not in" in result.output
     result = CliRunner().invoke(main, ["ab-tally", str(tmp_path / "nothing-here")])
-    assert result.exit_code == 2 and "ab_sheet.csv: not found" in result.output
+    assert result.exit_code == 2 and "nothing-here: not a tuneforge run" in result.output
+    (run / "eval" / "ab_key.csv").unlink()
+    result = CliRunner().invoke(main, ["ab-tally", str(run)])
+    assert result.exit_code == 2 and "ab_key.csv: not found" in result.output
 
 
 # ---------------------------------------------------------------- end to end

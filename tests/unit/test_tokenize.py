@@ -8,7 +8,7 @@ from helpers import sharegpt_records, write_jsonl
 from tuneforge.data.prepare import prepare_datasets
 from tuneforge.data.tokenize import IGNORE_INDEX, encode_conversation, masked_labels
 from tuneforge.errors import UserError
-from tuneforge.recipe import DataSection
+from tuneforge.recipe import validate_data_section
 
 CONVERSATION = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Capital of France?"},
                 {"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And of Spain?"},
@@ -57,7 +57,7 @@ def test_labels_use_the_ignore_index():
 
 
 def data_section(path, **extra):
-    return DataSection.model_validate({"format": "sharegpt", "train": [str(path)], "split": {"val": 0.2}, **extra})
+    return validate_data_section({"format": "sharegpt", "train": [str(path)], "split": {"val": 0.2}, **extra})
 
 
 def test_prepare_masks_labels_and_reports_tokens(tokenizer, tmp_path, monkeypatch):

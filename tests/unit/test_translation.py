@@ -142,9 +142,9 @@ def test_the_schema_checks_languages_directions_and_pairing(tmp_path):
         load_recipe(path, ["data.parallel.languages=[en, fr]"])
     with pytest.raises(UserError, match="outside languages"):
         load_recipe(path, ["data.parallel.languages=[en, ja]", "data.parallel.directions=[en-zh_tw]"])
-    with pytest.raises(UserError, match="data.parallel goes with format: parallel"):
+    with pytest.raises(UserError, match=r"data.parallel: unknown key for format: sharegpt \(it goes with format: parallel\)"):
         load_recipe(path, ["data.format=sharegpt", f"data.train={folder / 'c.en'}", "data.parallel.languages=[en]"])
-    with pytest.raises(UserError, match="eval.translation needs data.format: parallel"):
+    with pytest.raises(UserError, match="eval.translation: needs data.format: parallel"):
         load_recipe("quickstart", ["eval.translation.max_samples=2"])
 
 

@@ -27,7 +27,7 @@ class Predictor:
         self.run = RunFolder(run_dir)
         self.run_dir, self.recipe, manifest = self.run.path, self.run.recipe, self.run.manifest
         if self.recipe.data.format != "classification":
-            raise UserError(f"{self.run_dir}: recipe {self.recipe.name!r} is not a classification recipe",
+            raise UserError(f"{self.run_dir}: not a run of a classification recipe (recipe {self.recipe.name!r})",
                             fix="use a run of a recipe with data.format: classification")
         self.labels = self.recipe.data.classification.labels
         self.model, self.tokenizer = load_with_adapter(self.run_dir, manifest, torch.float32,
