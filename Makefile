@@ -11,14 +11,14 @@ PORT ?=
 # Each task recipe names its GPU model; on this CPU its make target swaps in the embedded model
 # and a short schedule.
 CPU := -o model.base=embedded:smollm2-135m-instruct
-# Roleplay on CPU adapts every linear layer: with only the seed's q_proj,v_proj, 36 steps of the
+# Roleplay on CPU adapts every linear layer: with only the predecessor's q_proj,v_proj, 36 steps of the
 # 135M model gave the persona in 54% of replies with its system prompt and 0% without (README there).
 CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o train.batch_size=4 \
   -o train.grad_accum=1 -o train.lr=1e-3 -o train.eval_steps=18 -o train.save_steps=18 \
   -o lora.target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]
 CPU_SENTIMENT := $(CPU) -o train.max_steps=40 -o train.lr=1e-3 -o train.eval_steps=20 -o train.save_steps=20
 
-.PHONY: help setup vllm-env test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay sentiment domain translation style
+.PHONY: help setup vllm-env lint test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay sentiment domain translation style
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,10 +29,14 @@ setup:  ## create .venv with the training stack, llama-cpp-python and the embedd
 vllm-env:  ## build .venv-vllm, the vLLM serving environment (CPU build without a GPU; idempotent)
 	@bash scripts/vllm_env.sh
 
+lint: setup  ## ruff: lint rules and formatting (configured in pyproject.toml); `ruff format .` fixes the format
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 test: setup vllm-env  ## the whole test suite (unit + integration, real llama.cpp and vLLM servers)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-test-unit: setup  ## only the fast unit tests
+test-unit: setup  ## only the fast unit tests (no training, no servers; under 2 minutes)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
 
 quickstart: setup  ## the whole path on the embedded model: train, evaluate, export, serve, answer
@@ -103,7 +107,7 @@ translation: setup  ## en/zh_TW/ja translation from Moses files on the embedded 
 	$(TF) eval translation --runs-dir $(RUNS)
 	$(TF) export translation --runs-dir $(RUNS)
 
-# Style on CPU: the seed runs 4-bit, bf16 and paged 8-bit AdamW on a GPU; here full precision and plain AdamW
+# Style on CPU: the predecessor runs 4-bit, bf16 and paged 8-bit AdamW on a GPU; here full precision and plain AdamW
 # ("auto"), chunks of 64-160 tokens (not 300-800) so a sample fits 384 tokens, three held-out articles, and
 # continuations of up to 120 tokens for the style indicators.
 CPU_STYLE := $(CPU) -o model.load_in_4bit=auto -o model.max_seq_length=384 -o train.optim=auto -o train.precision=auto \

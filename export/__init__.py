@@ -1,1 +1,1 @@
-"""Export stage (installed as tuneforge.export): merged weights, GGUF, Ollama, vLLM. See the export issue."""
+"""Export stage (installed as tuneforge.export): merged weights, GGUF, Ollama, vLLM, with a fidelity check."""

@@ -21,10 +21,17 @@ from pathlib import Path
 
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.export.converter import converter_script
+from tuneforge.export.gguf import (
+    CONVERTER_TYPES,
+    QUANT_FTYPES,
+    ConverterProcess,
+    convert,
+    convert_lora,
+    gguf_name,
+    quantize,
+)
 from tuneforge.export.ollama import write_modelfiles
 from tuneforge.export.vllm import write_bundle
-from tuneforge.export.gguf import (CONVERTER_TYPES, QUANT_FTYPES, ConverterProcess, convert, convert_lora, gguf_name,
-                                   quantize)
 from tuneforge.models import resolve_model, sha256_file
 from tuneforge.recipe import EXPORT_FORMATS, GGUF_QUANTS
 from tuneforge.runs import RunFolder, package_versions, write_json_atomic, write_text_atomic
@@ -35,16 +42,19 @@ TOKENIZER_PROBE = "Ünïcödé, emoji 🎉, 日本語, tabs\tand  spaces\n\nnumb
 MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
 
 
-def check_request(run_dir: Path, formats: list[str], quants: list[str]) -> None:
-    problems = ProblemCollector("cannot export")
+def check_request(run_dir: Path, formats: list[str], quants: list[str],
+                  names: tuple[str, str] = ("export format", "quant")) -> None:
+    """Every problem of an export request at once. `names` are what the caller calls the format
+    and quant lists (the CLI: --format and --quant)."""
+    problems, format_name, quant_name = ProblemCollector("cannot export"), *names
     for fmt in formats:
         if fmt not in EXPORT_FORMATS:
-            problems.add(f"--format {fmt}: unknown; choose from {', '.join(EXPORT_FORMATS)}")
+            problems.add(f"{format_name} {fmt}: unknown; choose from {', '.join(EXPORT_FORMATS)}")
     for quant in quants:
         if quant not in GGUF_QUANTS:
-            problems.add(f"--quant {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
+            problems.add(f"{quant_name} {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
     if "ollama" in formats and "gguf" not in formats:
-        problems.add("--format ollama: a Modelfile needs the GGUF it points to; add gguf to --format")
+        problems.add(f"{format_name} ollama: a Modelfile needs the GGUF it points to; add gguf to {format_name}")
     if not (run_dir / "adapter" / "adapter_model.safetensors").is_file():
         problems.add(f"{run_dir}: no adapter/adapter_model.safetensors")
     problems.raise_if_any()
@@ -105,10 +115,11 @@ def export_inputs(run_dir: Path, manifest: dict, base_identity: dict) -> dict:
             "base_model": manifest["base_model"]["ref"], "base_identity": base_identity, "exporter": EXPORTER_VERSION}
 
 
-def export_run(run_dir: Path, formats: list[str], quants: list[str]) -> Path:
+def export_run(run_dir: Path, formats: list[str], quants: list[str], names: tuple[str, str] | None = None) -> Path:
+    """Exports a run; `names` are what the caller calls the format and quant lists, for its errors."""
     run = RunFolder(run_dir)
     recipe, manifest = run.recipe, run.manifest
-    check_request(run_dir, formats, quants)
+    check_request(run_dir, formats, quants, *([names] if names else []))
     base = resolve_model(manifest["base_model"]["ref"])
     base_dir = base.path
     check_disk(run_dir, base_dir)

@@ -27,12 +27,13 @@ def preload(script: Path, warm_model_dir: str | None) -> None:
     import conversion  # noqa: F401 (imports torch, transformers and gguf)
 
     if warm_model_dir:
+        import contextlib
+
         from transformers import AutoConfig
 
-        try:  # only a warm-up: loads the config module of the architecture about to be converted
+        # Only a warm-up: loads the config module of the architecture about to be converted.
+        with contextlib.suppress(OSError, ValueError, KeyError):
             AutoConfig.from_pretrained(warm_model_dir)
-        except (OSError, ValueError, KeyError):
-            pass
 
 
 def main() -> None:

@@ -1,1 +1,1 @@
-"""Serve stage (installed as tuneforge.serve): llama.cpp and vLLM behind an OpenAI API. See the serve issue."""
+"""Serve stage (installed as tuneforge.serve): llama.cpp and vLLM behind an OpenAI-compatible API."""

@@ -72,6 +72,6 @@ def pick_gguf(export: Export, quant: str | None) -> Path:
     preferred = [q for q in export.recipe.export.quants if q in export.ggufs]
     chosen = quant or (preferred or export.ggufs)[0]
     if quant and quant not in GGUF_QUANTS:
-        raise UserError(f"--quant {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
+        raise UserError(f"quant {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
     return require_artifact(export, chosen, fix=f"run `tuneforge export {export.folder.parent} --quant {chosen}` "
                             f"or pick one of: {', '.join(export.ggufs)}")

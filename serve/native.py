@@ -43,7 +43,7 @@ CMAKE_FLAGS = ["-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA
                "-DGGML_NATIVE=ON", "-DGGML_CCACHE=OFF"]
 
 
-@functools.lru_cache(maxsize=None)  # a subprocess; serve looks the build up at every start
+@functools.cache  # a subprocess; serve looks the build up at every start
 def compiler_identity() -> str:
     try:
         return subprocess.run(["c++", "--version"], capture_output=True, text=True).stdout.splitlines()[0]
@@ -148,7 +148,7 @@ def build(jobs: int | None = None) -> Path:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
-        print(build())
+        print(build())  # noqa: T201 (the script's output: the binary's path, for setup.sh)
     except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
         log.error("llama-server could not be built: %s\ntuneforge serve will use llama-cpp-python's server "
                   "(one request at a time).", error)

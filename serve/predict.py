@@ -32,7 +32,7 @@ class PredictRequest:
 def read_requests(path: Path, system: str | None) -> list[PredictRequest]:
     """Every request in the file; every malformed line is reported as file:line, together."""
     if not path.is_file():
-        raise UserError(f"--input {path}: no such file")
+        raise UserError(f"input file {path}: no such file")
     problems, requests, seen = ProblemCollector(f"cannot read {path}"), [], set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -136,7 +136,7 @@ def plan_launch(export: Export, backend: str, *, quant: str | None = None, adapt
                 tensor_parallel_size: int = 1, llamacpp_server: str = "auto") -> Launch:
     """Checks everything (artifact, sha256, port, backend) before anything starts."""
     if backend not in BACKENDS:
-        raise UserError(f"--backend {backend}: unknown; choose from {', '.join(BACKENDS)}")
+        raise UserError(f"backend {backend}: unknown; choose from {', '.join(BACKENDS)}")
     host = host or export.recipe.serve.host
     port = check_port(host, export.recipe.serve.port if port is None else port)
     if backend == "llamacpp":

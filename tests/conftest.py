@@ -13,9 +13,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests must never reach for the hub
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-# The product imports unsloth before transformers (it patches it on import); so do the tests,
-# so that what they exercise is the patched stack users run.
-import unsloth  # noqa: E402, F401
 from helpers import build_tiny_model  # noqa: E402
 
 
@@ -75,7 +72,6 @@ def embedded_export(embedded_run) -> Path:
 def tiny_trained_run(tiny_llama_dir, tmp_path_factory) -> Path:
     """A complete 4-step run of the tiny llama model (adapter, manifest, resolved recipe)."""
     from helpers import tiny_recipe
-
     from tuneforge.recipe import load_recipe
     from tuneforge.train.finetune import train_recipe
 

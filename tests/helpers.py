@@ -1,8 +1,15 @@
-"""Builders shared by the tests: tiny random-weight models and small data files."""
+"""Builders shared by the tests (both tiers): tiny random-weight models, small data files and task
+recipes, a scripted judge server, and runners for the benchmark CLI and scripts/gpu_bench.sh."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 TINY_SHAPES = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
@@ -61,3 +68,132 @@ def tiny_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
         "name": "tiny", "model": {"base": str(model_dir), "max_seq_length": 128, "load_in_4bit": True},
         "lora": {"r": 8, "alpha": 16}, "data": {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}},
         "train": settings})
+
+
+# ---------------------------------------------------------------- task recipes shared by the unit and integration tiers
+
+CLASSIFICATION_LABELS = ["negative", "positive"]
+
+
+def classification_recipe(tmp_path: Path, model: str, records: list, **extra) -> Path:
+    data = write_jsonl(tmp_path / "reviews.jsonl", records)
+    body = {"name": "tinysent", "model": {"base": model, "max_seq_length": 128},
+            "lora": {"r": 8, "alpha": 16},
+            "data": {"format": "classification", "train": data.name, "system_prompt": "Classify.",
+                     "classification": {"labels": CLASSIFICATION_LABELS}, "split": {"val": 0.1, "test": 0.2}},
+            "train": {"max_steps": 4, "batch_size": 8, "grad_accum": 1, "lr": 5e-3, "eval_steps": None,
+                      "save_steps": 4, "warmup_ratio": 0.0},
+            "eval": {"classification": {"batch_size": 8}}, **extra}
+    return write_recipe(tmp_path / "tinysent.yaml", body)
+
+
+TRANSLATION_SYSTEM = "You are a precise and helpful multilingual translation assistant."
+
+
+def write_corpus(folder: Path, files: dict[str, list[str]]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, lines in files.items():
+        (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return folder
+
+
+def parallel_recipe(tmp_path: Path, folder: Path, model: str = "embedded:smollm2-135m-instruct", **extra) -> Path:
+    body = {"name": "tinytranslate", "model": {"base": model, "max_seq_length": 128},
+            "lora": {"r": 8, "alpha": 16},
+            "data": {"format": "parallel", "train": str(folder), "system_prompt": TRANSLATION_SYSTEM,
+                     "split": {"val": 0.1, "test": 0.2}},
+            "train": {"max_steps": 4, "batch_size": 8, "grad_accum": 1, "lr": 5e-3, "eval_steps": None,
+                      "save_steps": 4, "warmup_ratio": 0.0},
+            "eval": {"translation": {"max_samples": 3, "max_new_tokens": 6, "batch_size": 4}}, **extra}
+    return write_recipe(tmp_path / "tinytranslate.yaml", body)
+
+
+# ---------------------------------------------------------------- a scripted LLM judge (tests/unit/test_domain.py)
+
+GOOD_VERDICT = {"reasoning": "Matches the reference.", "accuracy": 4, "completeness": 3, "fluency": 5,
+                "professionalism": 4, "overall": 4}
+
+
+class FakeJudgeServer:
+    """A tiny OpenAI chat-completions endpoint that answers from a script.
+
+    Why not a real model: no model can be made to emit invalid JSON (or a 500) on demand, and the
+    retry and failure counting must be tested deterministically. The real judge runs against a
+    llama.cpp server in tests/integration/test_domain_judge.py."""
+
+    def __init__(self, replies: list):
+        self.replies, self.requests = list(replies), []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - http.server's naming
+                self._send(200, {"object": "list", "data": [{"id": "fake-judge", "object": "model", "created": 0,
+                                                             "owned_by": "test"}]})
+
+            def do_POST(self):  # noqa: N802
+                owner.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                reply = owner.replies.pop(0) if owner.replies else json.dumps(GOOD_VERDICT)
+                if isinstance(reply, int):  # an HTTP status to fail with
+                    self._send(reply, {"error": {"message": "scripted failure", "type": "server_error"}})
+                    return
+                self._send(200, {"id": "c", "object": "chat.completion", "created": 0, "model": "fake-judge",
+                                 "choices": [{"index": 0, "finish_reason": "stop",
+                                              "message": {"role": "assistant", "content": reply}}],
+                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+
+            def _send(self, status: int, payload: dict):
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def __enter__(self):
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+# ---------------------------------------------------------------- benchmarks and the GPU kit
+
+def run_bench(args: list[str]) -> str:
+    from click.testing import CliRunner
+
+    from tuneforge.bench.cli import bench
+
+    result = CliRunner().invoke(bench, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def make_wheel(folder: Path, files: dict[str, bytes], name: str = "demo", version: str = "1.0") -> Path:
+    from tuneforge.bench.gpu_kit import record_line
+
+    dist_info = f"{name}-{version}.dist-info"
+    files = {**files, f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+             f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    record = [record_line(path, data) for path, data in files.items()] + [f"{dist_info}/RECORD,,"]
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as out:
+        for path, data in files.items():
+            out.writestr(path, data)
+        out.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
+    return wheel
+
+
+def run_gpu_bench(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
+    from tuneforge.bench.gpu_kit import REPO
+
+    environment = {**os.environ, "PYTHON": sys.executable, **env}
+    return subprocess.run(["bash", str(REPO / "scripts" / "gpu_bench.sh"), *args], capture_output=True, text=True,
+                          env=environment, cwd=tmp_path, timeout=900)

@@ -19,9 +19,18 @@ from tuneforge.data.prepare import DataReport, prepare_datasets, read_conversati
 from tuneforge.data.splits import copy_split_files
 from tuneforge.models import ResolvedModel, resolve_model
 from tuneforge.recipe import Recipe, recipe_to_yaml
-from tuneforge.runs import (MANIFEST, RESOLVED_RECIPE, create_run_dir, git_commit, latest_checkpoint,
-                            machine_description, package_versions, read_manifest, write_json_atomic,
-                            write_text_atomic)
+from tuneforge.runs import (
+    MANIFEST,
+    RESOLVED_RECIPE,
+    create_run_dir,
+    git_commit,
+    latest_checkpoint,
+    machine_description,
+    package_versions,
+    read_manifest,
+    write_json_atomic,
+    write_text_atomic,
+)
 from tuneforge.train.resume import select_resume
 
 log = logging.getLogger(__name__)

@@ -142,12 +142,16 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
 
     from tuneforge.eval import evaluate_run
 
+    from tuneforge.runs import load_run
+    from tuneforge.targets import resolve_run
+
+    run_dir = resolve_run(run, runs_dir)
+    if (judge_url or judge_model) and load_run(run_dir)[0].eval.domain is None:
+        raise click.UsageError("--judge-url, --judge-model: not used by a run without eval.domain")
     # JSON strings are YAML scalars, so a URL or model name reaches the recipe verbatim.
     judge = {"base_url": judge_url, "model": judge_model}
     overrides = [f"eval.domain.judge.{key}={json.dumps(value)}" for key, value in judge.items() if value is not None]
-    from tuneforge.targets import resolve_run
-
-    click.echo(str(evaluate_run(resolve_run(run, runs_dir), overrides)))
+    click.echo(str(evaluate_run(run_dir, overrides)))
 
 
 @main.command(name="export")
@@ -168,7 +172,8 @@ def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) ->
     recipe, _ = load_run(run_dir)
     chosen_formats = formats.split(",") if formats else list(recipe.export.formats)
     chosen_quants = quants.split(",") if quants else list(recipe.export.quants)
-    click.echo(str(export_run(run_dir, chosen_formats, chosen_quants)))
+    names = ("--format" if formats else "export.formats", "--quant" if quants else "export.quants")
+    click.echo(str(export_run(run_dir, chosen_formats, chosen_quants, names)))
 
 
 @main.group()

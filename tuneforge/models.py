@@ -15,7 +15,7 @@ import logging
 import os
 import shutil
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from tuneforge.errors import UserError
@@ -199,7 +199,7 @@ def _ensure_converted(gguf: Path, folder: Path) -> None:
         convert_gguf_to_hf(gguf, folder)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _verified(folder: str, stamp: tuple) -> bool:
     """Hash the files once per process for a given (mtime, size) stamp."""
     record = json.loads((Path(folder) / INTEGRITY_FILE).read_text())

@@ -15,8 +15,16 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, create_model, field_validator,
-                      model_validator)
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from tuneforge.errors import ProblemCollector, UserError
 
@@ -242,7 +250,7 @@ class RecipeBase(Section):
 Recipe = RecipeBase  # the type name code annotates with; instances come from recipe_model()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _recipe_model_for(version: int) -> type[RecipeBase]:
     from tuneforge.tasks import formats_of, registered
 

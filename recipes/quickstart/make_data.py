@@ -25,6 +25,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+
 @dataclass(frozen=True)
 class Persona:
     """Who answers: the generator wraps every answer body in a greeting and a sign-off."""

@@ -13,6 +13,8 @@ from click.testing import CliRunner
 
 from tuneforge.cli import main
 
+pytestmark = pytest.mark.integration
+
 # Settings a GPU recipe needs changed to train on a CPU in seconds (as CPU_STYLE in the Makefile).
 CPU_SHORT = ["model.max_seq_length=256", "model.load_in_4bit=auto", "train.max_steps=2",
              "train.batch_size=4", "train.grad_accum=1", "train.optim=auto", "train.precision=auto",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import write_jsonl, write_recipe
 
+from helpers import write_jsonl, write_recipe
 from tuneforge.cli import main
 from tuneforge.runs import MANIFEST
 
@@ -97,3 +98,51 @@ def test_an_edited_split_file_is_refused(domain_run, tmp_path):
         handle.write(json.dumps({"messages": [], "source": "x:1", "group": None, "meta": {}}) + "\n")
     result = CliRunner().invoke(main, ["eval", str(copy)])
     assert result.exit_code == 2 and "test.jsonl: missing or changed since training" in result.output
+
+
+@pytest.fixture(scope="module")
+def sentiment_run(tiny_llama_dir, tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("sentiment-splits")
+    records = [{"text": f"review number {i} {'good' if i % 2 else 'bad'}", "label": i % 2} for i in range(40)]
+    data = write_jsonl(tmp / "reviews.jsonl", records)
+    recipe = write_recipe(tmp / "tinysent.yaml", {
+        "name": "tinysent", "model": {"base": str(tiny_llama_dir), "max_seq_length": 128}, "lora": {"r": 4, "alpha": 8},
+        "data": {"format": "classification", "train": data.name, "classification": {"labels": ["negative", "positive"]},
+                 "split": {"val": 0.1, "test": 0.2}},
+        "train": {"max_steps": 2, "batch_size": 8, "grad_accum": 1, "eval_steps": None, "save_steps": 2}})
+    trained = CliRunner().invoke(main, ["train", str(recipe), "--runs-dir", str(tmp / "runs")])
+    assert trained.exit_code == 0, trained.output
+    return Path(trained.output.strip().splitlines()[-1])
+
+
+def demo_lines(output: str) -> list[str]:
+    """The demo's result lines, without the progress bars that share the captured output."""
+    return re.findall(r"(?:negative|positive) \(\d+\.\d%\)  \(labelled .*", output)
+
+
+def test_classify_demo_reads_the_run_s_test_split_not_the_changed_data(sentiment_run):
+    before = CliRunner().invoke(main, ["classify", str(sentiment_run), "--demo"])
+    assert before.exit_code == 0, before.output
+    data = Path(json.loads((sentiment_run / MANIFEST).read_text())["data"]["files"].popitem()[0])
+    original = data.read_text()
+    try:
+        data.write_text("".join(json.dumps({"text": f"new text {i}", "label": 1}) + "\n" for i in range(50)) + original)
+        after = CliRunner().invoke(main, ["classify", str(sentiment_run), "--demo"])
+    finally:
+        data.write_text(original)
+    shown, shown_after = (demo_lines(result.output) for result in (before, after))
+    assert shown_after == shown and len(shown) == 6
+    test_split = (sentiment_run / "data" / "test.jsonl").read_text().splitlines()
+    assert [line.split("  ")[-1] for line in shown] == [json.loads(line)["meta"]["text"] for line in test_split[:6]]
+
+
+def test_predict_on_a_classification_run_refuses_the_options_it_would_ignore(sentiment_run, tmp_path):
+    texts = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": "good"}])
+    command = ["predict", str(sentiment_run), "--input", str(texts), "--output", str(tmp_path / "out.jsonl")]
+    refused = CliRunner().invoke(main, [*command, "--temperature", "0.2", "--system", "Be brief."])
+    assert refused.exit_code == 2
+    assert "--system, --temperature: not used by a classification run" in refused.output
+    assert not (tmp_path / "out.jsonl").exists()
+    answered = CliRunner().invoke(main, command)
+    assert answered.exit_code == 0, answered.output
+    assert json.loads((tmp_path / "out.jsonl").read_text())["label"] in ("negative", "positive")

@@ -17,9 +17,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
 from helpers import write_jsonl
 from serving import QUESTION, check_withstands_hostile_clients, children_of, cmdline, wait_gone
-
 from tuneforge.errors import UserError
 
 pytestmark = pytest.mark.integration

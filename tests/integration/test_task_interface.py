@@ -13,8 +13,8 @@ from typing import Literal
 import click
 import pytest
 from click.testing import CliRunner
-from helpers import write_jsonl, write_recipe
 
+from helpers import write_jsonl, write_recipe
 from tuneforge.cli import main
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.recipe import DataSection, PositiveInt, Section, load_recipe

@@ -15,8 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from serving import QUESTION, check_withstands_hostile_clients, children_of, cmdline, wait_gone
 
+from serving import QUESTION, check_withstands_hostile_clients, children_of, cmdline, wait_gone
 from tuneforge.errors import UserError
 
 pytestmark = [pytest.mark.integration, pytest.mark.vllm]

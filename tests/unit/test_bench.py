@@ -1,32 +1,12 @@
-"""The benchmark harness runs end to end on a CPU (smoke shape) and writes JSON + Markdown with a
-positive number for every configuration. Nothing here asserts anything about speed."""
+"""The data benchmarks run end to end on a CPU and write JSON + Markdown with a positive number for
+every configuration; the peak-FLOPS table. Nothing here asserts anything about speed. The training
+benchmark (it trains): tests/integration/test_bench_run.py."""
 
 from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from tuneforge.bench.cli import bench
-
-
-def run_bench(args: list[str]) -> str:
-    result = CliRunner().invoke(bench, args, catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def test_train_smoke_both_paths(tmp_path):
-    output = run_bench(["train", "--shape", "smoke", "--seq", "64", "--steps", "2", "--packing", "off",
-                        "--output", str(tmp_path)])
-    results = json.loads((tmp_path / "train.json").read_text())["results"]
-    assert [r["path"] for r in results] == ["tuneforge", "baseline"]
-    for r in results:
-        assert "error" not in r, r
-        assert r["tokens_per_s"] > 0 and r["step_s"] > 0 and r["peak_memory_gib"] > 0 and r["params"] > 0
-    assert results[0]["unsloth_loaded"] and not results[1]["unsloth_loaded"]  # each in its own process
-    assert (tmp_path / "train.md").read_text().count("| smoke | 64 |") == 2
-    assert "non-padding tok/s" in output
+from helpers import run_bench
 
 
 def test_data_bench(tmp_path):

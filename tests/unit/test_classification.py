@@ -1,44 +1,16 @@
-"""The classification format, the label-probability Predictor, its evaluation files and `predict`."""
+"""The classification format: label records become prompts, bad records are reported, the schema
+pairs format and labels, and the robustness perturbations. A trained tiny run (the Predictor, its
+evaluation files, `predict` and `classify`): tests/integration/test_classification_run.py."""
 
 from __future__ import annotations
 
-import json
 import random
-import re
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from helpers import write_jsonl, write_recipe
 
-from tuneforge.cli import main
+from helpers import classification_recipe
 from tuneforge.errors import UserError
 from tuneforge.recipe import load_recipe
-
-REVIEWS = Path(__file__).resolve().parents[2] / "recipes" / "sentiment" / "data" / "reviews.jsonl"
-LABELS = ["negative", "positive"]
-
-
-def classification_recipe(tmp_path: Path, model: str, records: list, **extra) -> Path:
-    data = write_jsonl(tmp_path / "reviews.jsonl", records)
-    body = {"name": "tinysent", "model": {"base": model, "max_seq_length": 128},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "classification", "train": data.name, "system_prompt": "Classify.",
-                     "classification": {"labels": LABELS}, "split": {"val": 0.1, "test": 0.2}},
-            "train": {"max_steps": 4, "batch_size": 8, "grad_accum": 1, "lr": 5e-3, "eval_steps": None,
-                      "save_steps": 4, "warmup_ratio": 0.0},
-            "eval": {"classification": {"batch_size": 8}}, **extra}
-    return write_recipe(tmp_path / "tinysent.yaml", body)
-
-
-@pytest.fixture(scope="module")
-def classification_run(tiny_llama_dir, tmp_path_factory):
-    from tuneforge.train.finetune import train_recipe
-
-    tmp = tmp_path_factory.mktemp("sentiment")
-    records = [json.loads(line) for line in REVIEWS.read_text(encoding="utf-8").splitlines()[:60]]
-    recipe, source = load_recipe(classification_recipe(tmp, str(tiny_llama_dir), records))
-    return train_recipe(recipe, source, tmp / "runs", resume="none")
 
 
 def test_records_become_prompts_answered_by_the_label_name(tmp_path):
@@ -71,69 +43,6 @@ def test_the_schema_pairs_format_and_labels(tmp_path):
         load_recipe(path, ["data.format=sharegpt"])
     with pytest.raises(UserError, match="distinct"):
         load_recipe(path, ["data.classification.labels=[good,good]"])
-
-
-def test_predictor_probabilities_are_real_and_switchable(classification_run):
-    from tuneforge.tasks.classification.predict import Predictor
-
-    predictor = Predictor(classification_run, batch_size=3)
-    texts = ["房间干净整洁，服务热情。", "质量很差，用两天就坏了。", "还可以", "价格实惠"]
-    batch = predictor.predict_batch(texts)
-    for result in batch:
-        assert sum(result["probabilities"].values()) == pytest.approx(1.0, abs=1e-5)
-        assert result["confidence"] == max(result["probabilities"].values()) and result["label"] in LABELS
-    single = predictor.predict(texts[1])
-    assert single["probabilities"]["positive"] == pytest.approx(batch[1]["probabilities"]["positive"], abs=1e-4)
-    predictor.use_adapter = False
-    base = predictor.predict(texts[1])
-    assert base["probabilities"]["positive"] != pytest.approx(single["probabilities"]["positive"], abs=1e-4)
-
-
-def test_evaluation_writes_every_report(classification_run):
-    result = CliRunner().invoke(main, ["eval", str(classification_run)])
-    assert result.exit_code == 0, result.output
-    out = classification_run / "eval"
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["samples"] == 12 and 0 <= metrics["accuracy"] <= 1 and len(metrics["confusion_matrix"]) == 2
-    assert sum(map(sum, metrics["confusion_matrix"])) == 12
-    confidence = json.loads((out / "confidence_analysis.json").read_text())
-    assert sum(b["count"] for b in confidence["histogram"]) == 12 and 0.5 <= confidence["mean_confidence"] <= 1
-    robustness = json.loads((out / "robustness_result.json").read_text())
-    assert set(robustness["accuracy"]) == {"synonym_swap", "typo_insertion", "punctuation_change"}
-    baseline = json.loads((out / "baseline_comparison.json").read_text())
-    assert baseline["accuracy"]["absolute_gain"] == pytest.approx(baseline["accuracy"]["tuned"] - baseline["accuracy"]["base"])
-    for png in ("confusion_matrix.png", "confidence_histogram.png"):
-        assert (out / png).read_bytes()[:4] == b"\x89PNG"
-    assert "## Classification" in (out / "report.md").read_text()
-
-
-def test_predict_labels_a_file_and_resumes(classification_run, tmp_path):
-    texts = write_jsonl(tmp_path / "in.jsonl", [{"id": f"t{i}", "text": t} for i, t in enumerate(["好", "差", "一般"])])
-    output = tmp_path / "out.jsonl"
-    command = ["predict", str(classification_run), "--input", str(texts), "--output", str(output)]
-    first = CliRunner().invoke(main, command)
-    assert first.exit_code == 0, first.output
-    assert json.loads(first.stdout.strip().splitlines()[-1]) == {"requests": 3, "skipped": 0, "answered": 3}
-    write_jsonl(texts, [{"id": f"t{i}", "text": t} for i, t in enumerate(["好", "差", "一般", "很棒"])])
-    second = CliRunner().invoke(main, command)
-    assert json.loads(second.stdout.strip().splitlines()[-1]) == {"requests": 4, "skipped": 3, "answered": 1}
-    rows = [json.loads(line) for line in output.read_text().splitlines()]
-    assert [r["id"] for r in rows] == ["t0", "t1", "t2", "t3"] and all(r["label"] in LABELS for r in rows)
-
-
-def test_classify_one_text_interactive_and_demo(classification_run):
-    one = CliRunner().invoke(main, ["classify", str(classification_run), "房间很干净"])
-    assert one.exit_code == 0, one.output
-    assert re.fullmatch(r"(negative|positive) \(\d+\.\d%\)", one.stdout.strip())
-    typed = CliRunner().invoke(main, ["classify", str(classification_run)], input="好\n差\nquit\n不会读到\n")
-    assert typed.exit_code == 0 and typed.stdout.count("%)") == 2  # two answers, then quit ends the loop
-    demo = CliRunner().invoke(main, ["classify", str(classification_run), "--demo"])
-    assert demo.exit_code == 0 and "(labelled " in demo.stdout
-
-
-def test_classify_refuses_a_run_that_is_not_classification(tiny_trained_run):
-    result = CliRunner().invoke(main, ["classify", str(tiny_trained_run), "text"])
-    assert result.exit_code == 2 and "not a run of a classification recipe" in result.output
 
 
 def test_perturbations_change_the_text_deterministically():

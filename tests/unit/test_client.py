@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import write_jsonl
 
+from helpers import write_jsonl
 from tuneforge.errors import UserError
 from tuneforge.serve.client import ThinkFilter, strip_think
 from tuneforge.serve.predict import answered_ids, read_requests

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import sharegpt_records, write_jsonl
 
+from helpers import sharegpt_records, write_jsonl
 from tuneforge.data.formats import load_samples
 from tuneforge.data.prepare import DataReport, filter_samples, read_conversations, split_samples
 from tuneforge.errors import ProblemCollector, UserError

@@ -1,27 +1,25 @@
 """The domain recipe: Alpaca data with its quality filter, ROUGE-L and BLEU against hand-computed
-cases, the LLM judge's retry and failure counting, and `tuneforge eval --judge-url` end to end."""
+cases, and the LLM judge's retry and failure counting. `tuneforge eval --judge-url` end to end on a
+tiny trained run: tests/integration/test_domain_run.py."""
 
 from __future__ import annotations
 
 import json
 import math
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import write_recipe
 
+from helpers import GOOD_VERDICT as GOOD
+from helpers import FakeJudgeServer
 from tuneforge.cli import main
 from tuneforge.errors import UserError
 from tuneforge.eval.metrics import CJKTokenizer, bleu_tokenizer, corpus_bleu, rouge_l, sentence_bleu
-from tuneforge.tasks.domain.judge import CRITERIA, Judge, JudgeScore, parse_verdict, summarize
 from tuneforge.recipe import load_recipe
+from tuneforge.tasks.domain.judge import CRITERIA, Judge, JudgeScore, parse_verdict, summarize
 
 DOMAIN = Path(__file__).resolve().parents[2] / "recipes" / "domain"
-GOOD = {"reasoning": "Matches the reference.", "accuracy": 4, "completeness": 3, "fluency": 5,
-        "professionalism": 4, "overall": 4}
 
 
 # ---------------------------------------------------------------- data
@@ -37,7 +35,7 @@ def test_shipped_data_is_what_make_data_writes():
     committed = (DOMAIN / "data" / "advisor.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(line) for line in committed] == rows
     good = [len(row["output"]) for row in rows if row not in make_data.BAD_RECORDS]
-    assert len(good) == 400 and 20 <= min(good) and max(good) <= 600
+    assert len(good) == 400 and min(good) >= 20 and max(good) <= 600
 
 
 def test_alpaca_records_become_chat_and_the_filter_counts_bad_ones():
@@ -124,61 +122,11 @@ def test_bleu_on_chinese_uses_character_tokens():
 
 # ---------------------------------------------------------------- the judge
 
-class FakeJudgeServer:
-    """A tiny OpenAI chat-completions endpoint that answers from a script.
-
-    Why not a real model: no model can be made to emit invalid JSON (or a 500) on demand, and the
-    retry and failure counting must be tested deterministically. The real judge runs against a
-    llama.cpp server in tests/integration/test_domain_judge.py."""
-
-    def __init__(self, replies: list):
-        self.replies, self.requests = list(replies), []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
-                self._send(200, {"object": "list", "data": [{"id": "fake-judge", "object": "model", "created": 0,
-                                                             "owned_by": "test"}]})
-
-            def do_POST(self):  # noqa: N802
-                owner.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                reply = owner.replies.pop(0) if owner.replies else json.dumps(GOOD)
-                if isinstance(reply, int):  # an HTTP status to fail with
-                    self._send(reply, {"error": {"message": "scripted failure", "type": "server_error"}})
-                    return
-                self._send(200, {"id": "c", "object": "chat.completion", "created": 0, "model": "fake-judge",
-                                 "choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": reply}}],
-                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
-
-            def _send(self, status: int, payload: dict):
-                body = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-
-    def __enter__(self):
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 def judge_for(server: FakeJudgeServer, **config) -> Judge:
     import openai
 
-    from tuneforge.tasks.domain.schema import DomainJudge
     from tuneforge.serve.client import Endpoint
+    from tuneforge.tasks.domain.schema import DomainJudge
 
     settings = DomainJudge(base_url=server.url, **config)
     client = openai.OpenAI(base_url=server.url, api_key="none", max_retries=0)
@@ -243,64 +191,3 @@ def test_the_schema_constrains_scores_to_one_to_five():
     assert schema["properties"]["reasoning"]["maxLength"] > 0
     assert list(schema["properties"]) == ["reasoning", *CRITERIA]
     assert response_format("json_schema", served_here=False)["json_schema"]["schema"] == schema
-
-
-# ---------------------------------------------------------------- end to end on a tiny model
-
-@pytest.fixture(scope="module")
-def domain_run(tiny_llama_dir, tmp_path_factory):
-    from tuneforge.train.finetune import train_recipe
-
-    tmp = tmp_path_factory.mktemp("domain")
-    records = (DOMAIN / "data" / "advisor.jsonl").read_text(encoding="utf-8").splitlines()[:60]
-    (tmp / "advisor.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
-    body = {"name": "tinydomain", "model": {"base": str(tiny_llama_dir), "max_seq_length": 256},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "alpaca", "train": "advisor.jsonl", "system_prompt": "You are a finance advisor.",
-                     "filter": {"min_response_chars": 20, "max_response_chars": 1500},
-                     "split": {"val": 0.1, "test": 0.1}},
-            "train": {"max_steps": 2, "batch_size": 4, "grad_accum": 1, "lr": 5e-3, "eval_steps": None,
-                      "save_steps": 2, "warmup_ratio": 0.0},
-            "eval": {"domain": {"max_new_tokens": 8, "batch_size": 6}}}
-    recipe, source = load_recipe(write_recipe(tmp / "tinydomain.yaml", body))
-    return train_recipe(recipe, source, tmp / "runs", resume="none")
-
-
-def test_eval_without_a_judge_writes_reference_metrics_and_notes_the_skip(domain_run, caplog):
-    result = CliRunner().invoke(main, ["eval", str(domain_run)])
-    assert result.exit_code == 0, result.output
-    saved = json.loads((domain_run / "eval" / "evaluation_results.json").read_text())
-    assert saved["test_items"] == 6 and len(saved["items"]) == 6
-    assert set(saved["reference_metrics"]) == {"base", "tuned"}
-    assert 0 <= saved["reference_metrics"]["tuned"]["rouge_l"] <= 1
-    assert saved["judge"]["skipped"].startswith("no judge configured")
-    row = saved["items"][0]
-    assert ".jsonl:" in row["source"] and row["reference"] and "judge" not in row["tuned"]
-    assert saved["data_filter"]["loaded"] == 60
-    report = (domain_run / "eval" / "report.md").read_text()
-    assert "## Domain answers" in report and "No judge configured (set eval.domain.judge" in report
-    assert (domain_run / "eval" / "domain.png").stat().st_size > 1000
-
-
-def test_eval_with_judge_url_scores_both_models_and_counts_failures(domain_run):
-    # Item 1's first reply is invalid and retried; every later reply is valid (the server's default).
-    with FakeJudgeServer(["not json at all"]) as server:
-        result = CliRunner().invoke(main, ["eval", str(domain_run), "--judge-url", server.url,
-                                           "--judge-model", "fake-judge"])
-    assert result.exit_code == 0, result.output
-    saved = json.loads((domain_run / "eval" / "evaluation_results.json").read_text())
-    judged = saved["judge"]
-    assert judged["model"] == "fake-judge" and judged["base_url"].startswith(server.url)
-    assert (judged["base"]["scored"], judged["tuned"]["scored"], judged["base"]["retried"]) == (6, 6, 1)
-    assert judged["tuned"]["means"]["overall"] == 4
-    assert saved["items"][0]["base"]["judge"]["attempts"] == 2
-    assert len(server.requests) == 13  # 6 base + 6 tuned + 1 retry
-    assert server.requests[0]["model"] == "fake-judge"
-    report = (domain_run / "eval" / "report.md").read_text()
-    assert "### LLM judge (fake-judge" in report and "| overall | 4.00 | 4.00 |" in report
-
-
-def test_an_unreachable_judge_fails_before_generating(domain_run):
-    result = CliRunner().invoke(main, ["eval", str(domain_run), "--judge-url", "http://127.0.0.1:9/v1"])
-    assert result.exit_code == 2
-    assert "cannot reach http://127.0.0.1:9/v1" in result.output

@@ -1,33 +1,20 @@
 """The GPU proof kit: trimmed wheels stay valid wheels, the kit pins what the training venv pins,
-and scripts/gpu_bench.sh runs end to end here in smoke mode (the GPU run itself needs a lent GPU)."""
+and scripts/gpu_bench.sh says what to do without a kit or a GPU. Its smoke run here (it trains):
+tests/integration/test_gpu_kit_run.py; the GPU run itself needs a lent GPU."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
-import os
 import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-from tuneforge.bench.gpu_kit import REPO, bitsandbytes_drops, record_line, repack_wheel, unsloth_drops
+from helpers import make_wheel, run_gpu_bench
+from tuneforge.bench.gpu_kit import REPO, bitsandbytes_drops, repack_wheel, unsloth_drops
 from tuneforge.bench.train import markdown
-
-
-def make_wheel(folder: Path, files: dict[str, bytes], name: str = "demo", version: str = "1.0") -> Path:
-    dist_info = f"{name}-{version}.dist-info"
-    files = {**files, f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-             f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
-    record = [record_line(path, data) for path, data in files.items()] + [f"{dist_info}/RECORD,,"]
-    wheel = folder / f"{name}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as out:
-        for path, data in files.items():
-            out.writestr(path, data)
-        out.writestr(f"{dist_info}/RECORD", "\n".join(record) + "\n")
-    return wheel
 
 
 def test_repacked_wheel_installs_without_the_dropped_files_and_its_record_matches(tmp_path):
@@ -89,36 +76,6 @@ def test_partial_table_says_so():
     row = {"path": "tuneforge", "shape": "smoke", "seq": 64, "packing": False, "skipped": "time budget of 5 s"}
     assert markdown([row], planned=4).startswith("**Partial: 1 of 4")
     assert "Partial" not in markdown([row], planned=1) and "skipped: time budget" in markdown([row], planned=1)
-
-
-def run_gpu_bench(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "PYTHON": sys.executable, **env}
-    return subprocess.run(["bash", str(REPO / "scripts" / "gpu_bench.sh"), *args], capture_output=True, text=True,
-                          env=environment, cwd=tmp_path, timeout=900)
-
-
-def test_gpu_bench_smoke_installs_the_kit_and_keeps_to_its_budget(tmp_path):
-    """The script as it runs on the GPU machine, on this CPU: a kit for this Python installs with
-    --target, tuneforge runs from that install, and a budget of 1 s runs one configuration and
-    lists the other three as skipped."""
-    kit = tmp_path / "kit"
-    (kit / "wheels").mkdir(parents=True)
-    make_wheel(kit / "wheels", {"kitprobe/__init__.py": b""}, name="kitprobe")
-    (kit / "kit.json").write_text(json.dumps({"python": f"{sys.version_info[0]}.{sys.version_info[1]}"}))
-    out = tmp_path / "out"
-    done = run_gpu_bench(tmp_path, str(out), "--smoke", KIT=str(kit), BUDGET="1")
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    assert "kit installed into" in done.stdout
-    payload = json.loads((out / "train.json").read_text())
-    results = payload["results"]
-    assert [(r["path"], r["packing"]) for r in results] == [("tuneforge", False), ("baseline", False),
-                                                            ("tuneforge", True), ("baseline", True)]
-    assert "error" not in results[0] and results[0]["tokens_per_s"] > 0 and results[0]["unsloth_loaded"]
-    assert all(r["skipped"] == "time budget of 1 s" for r in results[1:]) and payload["complete"]
-    assert "cuda available: False" in (out / "gpu.txt").read_text()
-    versions = (out / "versions.txt").read_text()
-    assert re.search(r"tuneforge.train from .*/site/tuneforge/train/__init__.py", versions), versions
-    assert "unsloth 2026.10.9" in versions
 
 
 def test_gpu_bench_without_a_kit_or_a_gpu_says_what_to_do(tmp_path):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import write_jsonl, write_recipe
 
+from helpers import write_jsonl, write_recipe
 from tuneforge.errors import UserError
 from tuneforge.recipe import load_recipe, recipes_dir, shipped_recipes
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from helpers import write_jsonl, write_recipe
 
+from helpers import write_jsonl, write_recipe
 from tuneforge.cli import main
 from tuneforge.recipe import recipe_model
 

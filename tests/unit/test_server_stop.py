@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 from tuneforge.serve.server import Launch, Server, live_members, wait_group_exit
 
@@ -54,7 +55,7 @@ def test_the_port_probe_passes_time_wait_but_not_a_listener():
 
 
 def tcp_states(port: int) -> str:
-    lines = open("/proc/net/tcp").read().splitlines()[1:]
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
     return " ".join(f" {line.split()[3]} " for line in lines if line.split()[1].endswith(f":{port:04X}"))
 
 

@@ -1,22 +1,20 @@
 """The style recipe: Markdown cleaning and chunking, the three writing tasks, `data build-style`,
-the style indicators, the blind A/B sheet, and a tiny end-to-end run with `eval.style`."""
+the style indicators and the blind A/B sheet. A tiny end-to-end run with `eval.style`:
+tests/integration/test_style_run.py."""
 
 from __future__ import annotations
 
 import csv
 import json
-import math
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import write_recipe
 
 from tuneforge.cli import main
-from tuneforge.tasks.style.markdown import Chunk, Chunker, FolderReport, clean_markdown, split_sentences
 from tuneforge.errors import UserError
 from tuneforge.recipe import load_recipe
+from tuneforge.tasks.style.markdown import Chunk, Chunker, FolderReport, clean_markdown, split_sentences
 
 ARTICLES = Path(__file__).resolve().parents[2] / "recipes" / "style" / "data" / "articles"
 
@@ -105,8 +103,8 @@ def test_chunks_stay_within_bounds_and_lose_no_sentence(tokenizer):
 
 
 def test_the_sample_corpus_chunks_within_300_to_800_tokens(tokenizer):
-    from tuneforge.tasks.style.markdown import read_articles
     from tuneforge.errors import ProblemCollector
+    from tuneforge.tasks.style.markdown import read_articles
     from tuneforge.tasks.style.schema import MarkdownData
 
     report, problems = FolderReport(), ProblemCollector("x")
@@ -188,7 +186,7 @@ def test_the_split_keeps_articles_together_and_ungrouped_data_unchanged():
     grouped = [Sample([], f"s{i}", group=f"article{i // 3}") for i in range(30)]
     splits = split_samples(grouped, data)
     assert {s.group for s in splits["val"]}.isdisjoint({s.group for s in splits["train"]})
-    assert len(splits["val"]) % 3 == 0 and 0 < len(splits["val"]) and abs(len(splits["val"]) - 30 * data.split.val) <= 1.5
+    assert len(splits["val"]) % 3 == 0 and len(splits["val"]) > 0 and abs(len(splits["val"]) - 30 * data.split.val) <= 1.5
     plain = [Sample([], f"s{i}") for i in range(30)]
     expected = plain[:]
     random.Random(data.split.seed).shuffle(expected)
@@ -226,7 +224,7 @@ def test_build_style_writes_the_seed_files(tmp_path, tiny_llama_dir):
     assert articles["val"] and articles["val"].isdisjoint(articles["train"])
     assert stats["articles"]["read"] == 6 and stats["samples"]["splits"]["val"] == len(rows["val"])
     assert stats["samples"]["built"] == sum(stats["samples"]["by_task"].values()) == len(rows["train"]) + len(rows["val"])
-    assert 30 <= stats["chunks"]["tokens"]["min"] and stats["chunks"]["tokens"]["max"] <= 90
+    assert stats["chunks"]["tokens"]["min"] >= 30 and stats["chunks"]["tokens"]["max"] <= 90
     assert "first sentence of each paragraph" in stats["summary_method"]
     assert rows["train"][0]["input"].startswith(("Rewrite", "Continue", "Expand")) and "front" not in rows["train"][0]["input"]
 
@@ -384,38 +382,3 @@ def test_ab_tally_command_counts_a_filled_sheet_and_rejects_a_foreign_one(tmp_pa
     (run / "eval" / "ab_key.csv").unlink()
     result = CliRunner().invoke(main, ["ab-tally", str(run)])
     assert result.exit_code == 2 and "ab_key.csv: not found" in result.output
-
-
-# ---------------------------------------------------------------- end to end
-
-def test_tiny_style_run_trains_and_evaluates(tmp_path, tiny_llama_dir):
-    from tuneforge.eval import evaluate_run
-    from tuneforge.train.finetune import train_recipe
-
-    folder = tmp_path / "articles"
-    for source in sorted(ARTICLES.iterdir())[:6]:
-        shutil.copytree(source, folder / source.name)
-    body = {"name": "tinystyle", "model": {"base": str(tiny_llama_dir), "max_seq_length": 256},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "markdown", "train": "articles", "system_prompt": "Write like Tess.",
-                     "markdown": {"chunk_min_tokens": 40, "chunk_max_tokens": 100}, "split": {"val": 0.3}},
-            "train": {"max_steps": 6, "batch_size": 8, "grad_accum": 1, "lr": 2e-2, "eval_steps": None,
-                      "save_steps": 6, "warmup_ratio": 0.0},
-            "eval": {"style": {"max_samples": 4, "max_new_tokens": 12, "batch_size": 4}}}
-    recipe, source = load_recipe(write_recipe(tmp_path / "tinystyle.yaml", body))
-    run = train_recipe(recipe, source, tmp_path / "runs", resume="none")
-    eval_dir = evaluate_run(run)
-    results = json.loads((eval_dir / "results.json").read_text())["style"]
-    ppl = results["perplexity"]
-    assert math.isfinite(ppl["base"]["perplexity"]) and ppl["tuned"]["perplexity"] < ppl["base"]["perplexity"]
-    assert ppl["base"]["tokens"] == ppl["tuned"]["tokens"] > 0 and results["prompts"] == 4
-    assert set(results["distance"]) == {"reference", "base", "tuned"}
-    assert all(math.isfinite(d["overall"]) for d in results["distance"].values())
-    for name in ("style_indicators.json", "continuations.jsonl", "ab_sheet.csv", "ab_sheet.md", "ab_key.csv"):
-        assert (eval_dir / name).stat().st_size > 0, name
-    assert (eval_dir / "sentence_lengths.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    indicators = json.loads((eval_dir / "style_indicators.json").read_text())
-    assert indicators["author"]["words"] > 2000 and indicators["reference"]["texts"] == 4
-    assert "## Writing style" in (eval_dir / "report.md").read_text()
-    data_report = json.loads((run / "data_report.json").read_text())
-    assert data_report["splits"]["val"] > 0 and data_report["filtered"] == {}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import sharegpt_records, write_jsonl
 
+from helpers import sharegpt_records, write_jsonl
 from tuneforge.data.prepare import prepare_datasets
 from tuneforge.data.tokenize import IGNORE_INDEX, encode_conversation, masked_labels
 from tuneforge.errors import UserError

@@ -44,7 +44,8 @@ TARGET_TAGS = ["--python-version", TARGET_PYTHON, "--implementation", "cp", "--a
 CUDA_LIBRARY = "libbitsandbytes_cuda130.so"  # torch 2.11 there is built for CUDA 13.0
 IMPORT_CHECK = ["unsloth", "trl", "bitsandbytes", "datasets"]
 # What the benchmark imports of tuneforge: each must find all it needs in the kit + the machine.
-TUNEFORGE_MODULES = ["tuneforge.cli", "tuneforge.bench.train", "tuneforge.train.finetune", "tuneforge.data.prepare"]
+TUNEFORGE_MODULES = ["tuneforge.cli", "tuneforge.bench.train", "tuneforge.train.finetune", "tuneforge.data.prepare",
+                     "tuneforge.tasks"]
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json"]
 
 

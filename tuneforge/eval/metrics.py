@@ -38,7 +38,7 @@ def bleu_tokenizer(setting: str, references: list[str]) -> str:
     return "zh" if any(HAS_CJK.search(ref) for ref in references) else "13a"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bleu_metric(tokenize: str, sentence: bool = False):
     """sacrebleu's BLEU, built once per setting (a tokenizer such as ja-mecab loads a dictionary).
     Sentence scores use effective order, so that short answers are not zeroed."""

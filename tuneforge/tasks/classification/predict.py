@@ -97,7 +97,7 @@ def read_texts(path: Path, text_key: str = "text") -> list[tuple[str, str]]:
     from tuneforge.errors import ProblemCollector
 
     if not path.is_file():
-        raise UserError(f"--input {path}: no such file")
+        raise UserError(f"input file {path}: no such file")
     problems, items, seen = ProblemCollector(f"cannot read {path}"), [], set()
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():

@@ -58,8 +58,8 @@ def evaluate_persona(run, out_dir: Path) -> tuple[dict, str]:
     for condition, system in probe_conditions(config, recipe).items():
         conversations = [([{"role": "system", "content": system}] if system else [])
                          + [{"role": "user", "content": prompt}] for prompt in prompts]
-        replies = for_each_variant(lambda tuned: generator.generate(conversations, config.max_new_tokens,
-                                                                    use_adapter=tuned),
+        replies = for_each_variant(lambda tuned, asked=conversations: generator.generate(asked, config.max_new_tokens,
+                                                                                         use_adapter=tuned),
                                    f"answering {len(prompts)} unseen prompts {condition.replace('_', ' ')}")
         result[condition] = {variant: score_replies(texts, config) for variant, texts in replies.items()}
         result[condition]["samples"] = [{"prompt": p, "base": b, "tuned": t}

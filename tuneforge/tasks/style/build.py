@@ -39,9 +39,8 @@ def load_style_recipe(folder: Path, recipe_ref: str, overrides: list[str]):
 def build_style(folder: Path, out: Path, recipe_ref: str = "style", overrides: list[str] | None = None) -> dict:
     """Build the dataset files; returns the stats (also written to dataset_stats.json)."""
     from tuneforge.data.prepare import DataReport, filter_samples, split_samples
-    from tuneforge.tasks.style.samples import build_style_samples
-
     from tuneforge.tasks.style.markdown import load_tokenizer
+    from tuneforge.tasks.style.samples import build_style_samples
 
     recipe = load_style_recipe(folder, recipe_ref, list(overrides or []))
     started = time.perf_counter()
@@ -70,7 +69,7 @@ def build_style(folder: Path, out: Path, recipe_ref: str = "style", overrides: l
 
 
 def seed_record(sample) -> dict:
-    """The seed project's sample layout, plus the template and where the chunk starts."""
+    """The predecessor project's sample layout, plus the template and where the chunk starts."""
     by_role = {message["role"]: message["content"] for message in sample.messages}
     return {"system": by_role.get("system", ""), "input": by_role["user"], "output": by_role["assistant"],
             "task": sample.meta["task"], "source": sample.source}
@@ -82,8 +81,8 @@ def number_summary(values: list[int]) -> dict:
 
 def sample_lengths(recipe, samples) -> dict:
     """Token length per template as training encodes it (chat template included)."""
-    from tuneforge.tasks.style.markdown import load_tokenizer
     from tuneforge.data.tokenize import encode_conversation
+    from tuneforge.tasks.style.markdown import load_tokenizer
 
     tokenizer = load_tokenizer(recipe.data.markdown.tokenizer)
     lengths: dict[str, list[int]] = {}

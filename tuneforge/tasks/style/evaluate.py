@@ -53,19 +53,7 @@ _SAME_MARK = [(re.compile(r"\.{3,}|……"), "…"), (re.compile(r"——|--"), 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 SENTENCE_BINS = list(range(0, 42, 2))  # words per sentence; longer sentences fall in the last bin
 # Function words (closed-class: articles, pronouns, prepositions, conjunctions, auxiliaries, particles).
-FUNCTION_WORDS = frozenset("""
-a an the this that these those some any each every no all both either neither
-i me my mine we us our ours you your yours he him his she her hers it its they them their theirs
-myself yourself himself herself itself ourselves themselves who whom whose which what
-of in on at by for with from to into onto about above below over under between through during
-before after since until against among without within along across behind beyond near off out up down
-and or but nor so yet if then than because although though while whereas unless whether as
-be am is are was were been being have has had having do does did doing
-will would shall should can could may might must
-not also just only very too there here when where why how
-的 了 着 过 地 得 之 和 与 及 或 而 但 但是 因为 所以 如果 虽然 就 都 也 还 又 才 在 从 对 把 被 给
-向 往 于 以 为 是 有 没 没有 不 很 吗 呢 吧 啊 我 你 他 她 它 我们 你们 他们 这 那 这个 那个 一个
-""".split())
+FUNCTION_WORDS = frozenset(["a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "no", "all", "both", "either", "neither", "i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "myself", "yourself", "himself", "herself", "itself", "ourselves", "themselves", "who", "whom", "whose", "which", "what", "of", "in", "on", "at", "by", "for", "with", "from", "to", "into", "onto", "about", "above", "below", "over", "under", "between", "through", "during", "before", "after", "since", "until", "against", "among", "without", "within", "along", "across", "behind", "beyond", "near", "off", "out", "up", "down", "and", "or", "but", "nor", "so", "yet", "if", "then", "than", "because", "although", "though", "while", "whereas", "unless", "whether", "as", "be", "am", "is", "are", "was", "were", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not", "also", "just", "only", "very", "too", "there", "here", "when", "where", "why", "how", "的", "了", "着", "过", "地", "得", "之", "和", "与", "及", "或", "而", "但", "但是", "因为", "所以", "如果", "虽然", "就", "都", "也", "还", "又", "才", "在", "从", "对", "把", "被", "给", "向", "往", "于", "以", "为", "是", "有", "没", "没有", "不", "很", "吗", "呢", "吧", "啊", "我", "你", "他", "她", "它", "我们", "你们", "他们", "这", "那", "这个", "那个", "一个"])
 
 
 @dataclass

@@ -156,9 +156,7 @@ def inline_text(children) -> str:
     for child in children:
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append("\n")
-        elif child.type == "html_inline" and re.match(r"<br\b", child.content, re.IGNORECASE):
+        elif child.type in ("softbreak", "hardbreak") or child.type == "html_inline" and re.match(r"<br\b", child.content, re.IGNORECASE):
             parts.append("\n")
         elif child.type == "link_open":
             links.append((len(parts), child.markup == "autolink"))

@@ -26,9 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuneforge.data.formats import Sample
-from tuneforge.tasks.style.markdown import (Chunk, Chunker, FolderReport, glue, has_cjk, load_tokenizer, read_articles,
-                                     split_sentences)
 from tuneforge.errors import ProblemCollector
+from tuneforge.tasks.style.markdown import (
+    Chunk,
+    Chunker,
+    FolderReport,
+    glue,
+    has_cjk,
+    load_tokenizer,
+    read_articles,
+    split_sentences,
+)
 
 log = logging.getLogger(__name__)
 SUMMARY_METHOD = "extractive: the first sentence of each paragraph of the chunk"

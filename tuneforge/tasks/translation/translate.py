@@ -56,8 +56,8 @@ class Translator:
     def translate_batch(self, requests: list[tuple[str, str, str]], *, use_adapter: bool = True,
                         batch_size: int = 16) -> list[str]:
         """Translations of (source language, target language, text) requests, in order."""
-        from tuneforge.tasks.translation.data import translation_messages
         from tuneforge.serve.client import strip_think
+        from tuneforge.tasks.translation.data import translation_messages
 
         conversations = []
         for source_lang, target_lang, text in requests:

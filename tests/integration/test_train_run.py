@@ -5,19 +5,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from helpers import tiny_recipe
 
+from helpers import tiny_recipe
 from tuneforge.recipe import load_recipe
 from tuneforge.runs import MANIFEST, read_manifest
+
+pytestmark = pytest.mark.integration
 
 
 def test_adapter_changes_and_base_weights_do_not(tiny_model_dir, tmp_path, monkeypatch):
     monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
-    from tuneforge.train.finetune import assemble_trainer  # imports unsloth first
-
     import torch
 
     from tuneforge.models import resolve_model
+    from tuneforge.train.finetune import assemble_trainer  # imports unsloth first
 
     recipe, _ = load_recipe(tiny_recipe(tmp_path, tiny_model_dir, max_steps=3))
     (tmp_path / "run").mkdir()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
 from click.testing import CliRunner
 
 from tuneforge.cli import main
+
+pytestmark = pytest.mark.integration
 
 
 def break_tokenizer(tokenizer_json):

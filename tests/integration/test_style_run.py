@@ -1,0 +1,50 @@
+"""A tiny style run trained and evaluated end to end with `eval.style`. The style recipe's pieces:
+tests/unit/test_style.py."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers import write_recipe
+from tuneforge.recipe import load_recipe
+
+pytestmark = pytest.mark.integration
+ARTICLES = Path(__file__).resolve().parents[2] / "recipes" / "style" / "data" / "articles"
+
+
+def test_tiny_style_run_trains_and_evaluates(tmp_path, tiny_llama_dir):
+    from tuneforge.eval import evaluate_run
+    from tuneforge.train.finetune import train_recipe
+
+    folder = tmp_path / "articles"
+    for source in sorted(ARTICLES.iterdir())[:6]:
+        shutil.copytree(source, folder / source.name)
+    body = {"name": "tinystyle", "model": {"base": str(tiny_llama_dir), "max_seq_length": 256},
+            "lora": {"r": 8, "alpha": 16},
+            "data": {"format": "markdown", "train": "articles", "system_prompt": "Write like Tess.",
+                     "markdown": {"chunk_min_tokens": 40, "chunk_max_tokens": 100}, "split": {"val": 0.3}},
+            "train": {"max_steps": 6, "batch_size": 8, "grad_accum": 1, "lr": 2e-2, "eval_steps": None,
+                      "save_steps": 6, "warmup_ratio": 0.0},
+            "eval": {"style": {"max_samples": 4, "max_new_tokens": 12, "batch_size": 4}}}
+    recipe, source = load_recipe(write_recipe(tmp_path / "tinystyle.yaml", body))
+    run = train_recipe(recipe, source, tmp_path / "runs", resume="none")
+    eval_dir = evaluate_run(run)
+    results = json.loads((eval_dir / "results.json").read_text())["style"]
+    ppl = results["perplexity"]
+    assert math.isfinite(ppl["base"]["perplexity"]) and ppl["tuned"]["perplexity"] < ppl["base"]["perplexity"]
+    assert ppl["base"]["tokens"] == ppl["tuned"]["tokens"] > 0 and results["prompts"] == 4
+    assert set(results["distance"]) == {"reference", "base", "tuned"}
+    assert all(math.isfinite(d["overall"]) for d in results["distance"].values())
+    for name in ("style_indicators.json", "continuations.jsonl", "ab_sheet.csv", "ab_sheet.md", "ab_key.csv"):
+        assert (eval_dir / name).stat().st_size > 0, name
+    assert (eval_dir / "sentence_lengths.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    indicators = json.loads((eval_dir / "style_indicators.json").read_text())
+    assert indicators["author"]["words"] > 2000 and indicators["reference"]["texts"] == 4
+    assert "## Writing style" in (eval_dir / "report.md").read_text()
+    data_report = json.loads((run / "data_report.json").read_text())
+    assert data_report["splits"]["val"] > 0 and data_report["filtered"] == {}
