@@ -42,8 +42,9 @@ TOKENIZER_PROBE = "Ünïcödé, emoji 🎉, 日本語, tabs\tand  spaces\n\nnumb
 MIN_AGREEMENT = {"f32": 0.98, "f16": 0.98, "bf16": 0.9}  # below this a conversion is broken, not lossy
 
 
-def check_request(run_dir: Path, formats: list[str], quants: list[str],
-                  names: tuple[str, str] = ("export format", "quant")) -> None:
+def check_request(
+    run_dir: Path, formats: list[str], quants: list[str], names: tuple[str, str] = ("export format", "quant")
+) -> None:
     """Every problem of an export request at once. `names` are what the caller calls the format
     and quant lists (the CLI: --format and --quant)."""
     problems, format_name, quant_name = ProblemCollector("cannot export"), *names
@@ -68,14 +69,20 @@ def check_disk(run_dir: Path, base_dir: Path) -> None:
     weights = sum(p.stat().st_size for p in base_dir.glob("*.safetensors"))
     free = shutil.disk_usage(run_dir).free
     if free < 3 * weights:
-        raise UserError(f"not enough disk space under {run_dir}: {free / 1e9:.1f} GB free, "
-                        f"about {3 * weights / 1e9:.1f} GB needed", fix="free some space or export elsewhere")
+        raise UserError(
+            f"not enough disk space under {run_dir}: {free / 1e9:.1f} GB free, about {3 * weights / 1e9:.1f} GB needed",
+            fix="free some space or export elsewhere",
+        )
 
 
 def record(path: Path, started: float) -> dict:
     files = _files(path)
-    return {"file": path.name, "bytes": sum(p.stat().st_size for p in files.values()),
-            "sha256": {name: sha256_file(p) for name, p in files.items()}, "seconds": round(time.time() - started, 2)}
+    return {
+        "file": path.name,
+        "bytes": sum(p.stat().st_size for p in files.values()),
+        "sha256": {name: sha256_file(p) for name, p in files.items()},
+        "seconds": round(time.time() - started, 2),
+    }
 
 
 def _files(path: Path) -> dict[str, Path]:
@@ -111,8 +118,12 @@ class ArtifactBook:
 
 def export_inputs(run_dir: Path, manifest: dict, base_identity: dict) -> dict:
     """What the artifacts are made from; any change (adapter, base files, this exporter) redoes them."""
-    return {"adapter_sha256": sha256_file(run_dir / "adapter" / "adapter_model.safetensors"),
-            "base_model": manifest["base_model"]["ref"], "base_identity": base_identity, "exporter": EXPORTER_VERSION}
+    return {
+        "adapter_sha256": sha256_file(run_dir / "adapter" / "adapter_model.safetensors"),
+        "base_model": manifest["base_model"]["ref"],
+        "base_identity": base_identity,
+        "exporter": EXPORTER_VERSION,
+    }
 
 
 def export_run(run_dir: Path, formats: list[str], quants: list[str], names: tuple[str, str] | None = None) -> Path:
@@ -131,8 +142,11 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str], names: tupl
     # Started now, the converter's imports overlap the merge (convert_worker).
     converter = ConverterProcess("convert_hf_to_gguf.py", base_dir) if "gguf" in formats else None
     try:
-        merged = book.make("merged", out / "merged", lambda: merge_adapter(
-            run_dir, manifest, out / "merged", trust_remote_code=recipe.model.trust_remote_code))
+        merged = book.make(
+            "merged",
+            out / "merged",
+            lambda: merge_adapter(run_dir, manifest, out / "merged", trust_remote_code=recipe.model.trust_remote_code),
+        )
         if "gguf" in formats:
             export_gguf(book, merged, recipe.name, quants, converter)
             measure_fidelity(run, merged, out, book.artifacts)
@@ -141,17 +155,36 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str], names: tupl
             converter.close()
     export_adapter(book, run_dir, base_dir, recipe.name, formats)
     if "ollama" in formats:
-        lora = (book.artifacts["base-f16"]["file"], book.artifacts["lora-gguf"]["file"]) if "lora-gguf" in formats else None
-        book.make("ollama", out / "ollama", lambda: write_modelfiles(
-            out / "ollama", merged, recipe, book.artifacts[quants[0]]["file"], lora))
+        lora = (
+            (book.artifacts["base-f16"]["file"], book.artifacts["lora-gguf"]["file"])
+            if "lora-gguf" in formats
+            else None
+        )
+        book.make(
+            "ollama",
+            out / "ollama",
+            lambda: write_modelfiles(out / "ollama", merged, recipe, book.artifacts[quants[0]]["file"], lora),
+        )
     if "vllm" in formats:
-        book.make("vllm", out / "vllm", lambda: write_bundle(out / "vllm", merged, run_dir / "adapter", base_dir,
-                                                             recipe.name, recipe.serve.n_ctx, recipe.lora.r))
+        book.make(
+            "vllm",
+            out / "vllm",
+            lambda: write_bundle(
+                out / "vllm", merged, run_dir / "adapter", base_dir, recipe.name, recipe.serve.n_ctx, recipe.lora.r
+            ),
+        )
     write_report(out, book.artifacts)
-    write_json_atomic(out / "export.json", {
-        "source_run": str(run_dir), "recipe": recipe.name, "inputs": book.inputs,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "packages": package_versions(),
-        "artifacts": book.artifacts})
+    write_json_atomic(
+        out / "export.json",
+        {
+            "source_run": str(run_dir),
+            "recipe": recipe.name,
+            "inputs": book.inputs,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "packages": package_versions(),
+            "artifacts": book.artifacts,
+        },
+    )
     return out
 
 
@@ -193,8 +226,9 @@ def fidelity_rows(run: RunFolder, tokenizer, count: int = 8) -> tuple[list, list
     recipe = run.recipe
     for name in ("val", "train"):
         # A few more samples than needed: tokenizing may drop some (data.filter.overlength: drop).
-        encoded = encode_splits({name: run.split(name)[:count * 8]}, tokenizer, recipe.data,
-                                recipe.model.max_seq_length)[name]
+        encoded = encode_splits(
+            {name: run.split(name)[: count * 8]}, tokenizer, recipe.data, recipe.model.max_seq_length
+        )[name]
         if len(encoded):
             rows = encoded.select(range(min(count, len(encoded))))
             return rows["input_ids"], rows["labels"]
@@ -220,8 +254,11 @@ def measure_fidelity(run: RunFolder, merged: Path, out: Path, artifacts: dict) -
         entry["top1_agreement"] = round(top1_agreement(reference, candidate), 4)
         entry["perplexity"] = round(perplexity(candidate, labels), 4)
         if entry["top1_agreement"] < MIN_AGREEMENT.get(quant, 0.5):
-            raise UserError(f"{entry['file']} disagrees with the merged model on {1 - entry['top1_agreement']:.0%} "
-                            "of next tokens: the conversion is broken", fix="report this with export/export.json")
+            raise UserError(
+                f"{entry['file']} disagrees with the merged model on {1 - entry['top1_agreement']:.0%} "
+                "of next tokens: the conversion is broken",
+                fix="report this with export/export.json",
+            )
 
 
 REPORT_COLUMNS = ("artifact", "file", "MB", "seconds", "top1_agreement", "perplexity")
@@ -230,15 +267,37 @@ REPORT_COLUMNS = ("artifact", "file", "MB", "seconds", "top1_agreement", "perple
 def write_report(out: Path, artifacts: dict) -> None:
     """export/report.json and report.md: size, time to produce and fidelity of every artifact.
     A kept artifact reports the time it took when it was made."""
-    rows = [{"artifact": key, "file": entry["file"], "MB": round(entry["bytes"] / 1e6, 1),
-             "seconds": entry["seconds"], "top1_agreement": entry.get("top1_agreement"),
-             "perplexity": entry.get("perplexity")} for key, entry in artifacts.items()]
+    rows = [
+        {
+            "artifact": key,
+            "file": entry["file"],
+            "MB": round(entry["bytes"] / 1e6, 1),
+            "seconds": entry["seconds"],
+            "top1_agreement": entry.get("top1_agreement"),
+            "perplexity": entry.get("perplexity"),
+        }
+        for key, entry in artifacts.items()
+    ]
     write_json_atomic(out / "report.json", {"reference": "merged", "artifacts": rows})
-    cells = [[("(reference)" if row["artifact"] == "merged" and column == "top1_agreement" else
-               "" if row[column] is None else f"{row[column]:.1%}" if column == "top1_agreement" else str(row[column]))
-              for column in REPORT_COLUMNS] for row in rows]
+    cells = [
+        [
+            (
+                "(reference)"
+                if row["artifact"] == "merged" and column == "top1_agreement"
+                else ""
+                if row[column] is None
+                else f"{row[column]:.1%}"
+                if column == "top1_agreement"
+                else str(row[column])
+            )
+            for column in REPORT_COLUMNS
+        ]
+        for row in rows
+    ]
     table = ["| " + " | ".join(REPORT_COLUMNS) + " |", "|" + "---|" * len(REPORT_COLUMNS)]
     table += ["| " + " | ".join(row) + " |" for row in cells]
-    write_text_atomic(out / "report.md", "# Export fidelity\n\nTop-1 next-token agreement and perplexity are "
-                      "measured on the run's held-out conversations against the merged 16-bit model.\n\n"
-                      + "\n".join(table) + "\n")
+    write_text_atomic(
+        out / "report.md",
+        "# Export fidelity\n\nTop-1 next-token agreement and perplexity are "
+        "measured on the run's held-out conversations against the merged 16-bit model.\n\n" + "\n".join(table) + "\n",
+    )

@@ -37,20 +37,37 @@ def converter_script(name: str = "convert_hf_to_gguf.py") -> Path:
     folder = converter_dir()
     record = folder / RECORD
     if not record.is_file():
-        raise UserError(f"llama.cpp's converter is not in {folder}",
-                        fix="run `make setup` (it fetches llama-cpp-python's sdist through pip once)")
+        raise UserError(
+            f"llama.cpp's converter is not in {folder}",
+            fix="run `make setup` (it fetches llama-cpp-python's sdist through pip once)",
+        )
     expected = json.loads(record.read_text())["files"]
     if sha256_file(folder / name) != expected[name]:
-        raise UserError(f"{folder / name} does not match its recorded sha256",
-                        fix=f"delete {folder} and run `make setup` again")
+        raise UserError(
+            f"{folder / name} does not match its recorded sha256", fix=f"delete {folder} and run `make setup` again"
+        )
     return folder / name
 
 
 def download_sdist(folder: Path) -> Path:
     """llama-cpp-python's pinned sdist, through pip (its HTTP cache makes a second download cheap).
     Its vendor/llama.cpp is the one source of the converter and of the native server."""
-    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                    f"llama-cpp-python=={LLAMA_CPP_PYTHON}", "-d", str(folder)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            f"llama-cpp-python=={LLAMA_CPP_PYTHON}",
+            "-d",
+            str(folder),
+        ],
+        check=True,
+    )
     (sdist,) = Path(folder).glob("llama_cpp_python-*.tar.gz")
     return sdist
 

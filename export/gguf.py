@@ -21,8 +21,18 @@ from tuneforge.export.converter import converter_script
 
 CONVERTER_TYPES = {"f32", "f16", "bf16"}
 # llama.cpp ftype constant names for the quantizer
-QUANT_FTYPES = {"q8_0": "Q8_0", "q6_k": "Q6_K", "q5_k_m": "Q5_K_M", "q5_k_s": "Q5_K_S", "q5_0": "Q5_0",
-                "q4_k_m": "Q4_K_M", "q4_k_s": "Q4_K_S", "q4_0": "Q4_0", "q3_k_m": "Q3_K_M", "q2_k": "Q2_K"}
+QUANT_FTYPES = {
+    "q8_0": "Q8_0",
+    "q6_k": "Q6_K",
+    "q5_k_m": "Q5_K_M",
+    "q5_k_s": "Q5_K_S",
+    "q5_0": "Q5_0",
+    "q4_k_m": "Q4_K_M",
+    "q4_k_s": "Q4_K_S",
+    "q4_0": "Q4_0",
+    "q3_k_m": "Q3_K_M",
+    "q2_k": "Q2_K",
+}
 
 
 def gguf_name(name: str, quant: str) -> str:
@@ -35,10 +45,16 @@ class ConverterProcess:
 
     def __init__(self, script: str, warm_model_dir: Path | None = None):
         self.script = script
-        command = [sys.executable, "-m", "tuneforge.export.convert_worker", str(converter_script(script)),
-                   str(warm_model_dir or "")]
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.PIPE, text=True)
+        command = [
+            sys.executable,
+            "-m",
+            "tuneforge.export.convert_worker",
+            str(converter_script(script)),
+            str(warm_model_dir or ""),
+        ]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        )
 
     def run(self, source: Path, output: Path, *options: str) -> Path:
         """Convert `source` into a temporary name, then rename (a failure leaves no file that looks valid)."""
@@ -46,8 +62,11 @@ class ConverterProcess:
         _, stderr = self.process.communicate(json.dumps([str(source), "--outfile", str(staging), *options]))
         if self.process.returncode != 0:
             staging.unlink(missing_ok=True)
-            raise UserError(f"llama.cpp's {self.script} failed on {source}", [stderr.strip()[-2000:]],
-                            fix=f"check that llama.cpp's {self.script} supports this architecture")
+            raise UserError(
+                f"llama.cpp's {self.script} failed on {source}",
+                [stderr.strip()[-2000:]],
+                fix=f"check that llama.cpp's {self.script} supports this architecture",
+            )
         os.replace(staging, output)
         return output
 
@@ -66,8 +85,9 @@ def convert(model_dir: Path, output: Path, outtype: str = "f16", converter: Conv
 
 def convert_lora(adapter_dir: Path, base_dir: Path, output: Path) -> Path:
     """A PEFT adapter → LoRA GGUF (for `llama-server --lora` and Ollama's ADAPTER)."""
-    return ConverterProcess("convert_lora_to_gguf.py").run(adapter_dir, output, "--base", str(base_dir),
-                                                           "--outtype", "f16")
+    return ConverterProcess("convert_lora_to_gguf.py").run(
+        adapter_dir, output, "--base", str(base_dir), "--outtype", "f16"
+    )
 
 
 def quantize(source: Path, output: Path, quant: str) -> Path:

@@ -15,8 +15,9 @@ from pathlib import Path
 from tuneforge.models import load_with_adapter
 
 
-def merge_adapter(run_dir: Path, manifest: dict, output: Path, dtype: str = "float16",
-                  trust_remote_code: bool = False) -> Path:
+def merge_adapter(
+    run_dir: Path, manifest: dict, output: Path, dtype: str = "float16", trust_remote_code: bool = False
+) -> Path:
     import torch
 
     adapted, tokenizer = load_with_adapter(run_dir, manifest, getattr(torch, dtype), trust_remote_code)

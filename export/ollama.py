@@ -24,8 +24,12 @@ from tuneforge.errors import UserError
 PROBE = "tuneforge-probe"
 PROBE_CONVERSATIONS = [
     [{"role": "user", "content": "Hello!"}],
-    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
-     {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Bye"}],
+    [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello."},
+        {"role": "user", "content": "Bye"},
+    ],
     [{"role": "user", "content": "one"}, {"role": "assistant", "content": "two"}, {"role": "user", "content": "three"}],
 ]
 
@@ -48,20 +52,36 @@ class ChatFamily:
     def go_template(self, default_system: str | None) -> str:
         system = self.turn.format(role="system", content="{{ .System }}")
         if default_system:
-            system = "{{ if .System }}" + system + "{{ else }}" + self.turn.format(role="system", content=default_system)
+            system = (
+                "{{ if .System }}" + system + "{{ else }}" + self.turn.format(role="system", content=default_system)
+            )
         else:
             system = "{{ if .System }}" + system
         turn = self.turn.format(role="{{ .Role }}", content="{{ .Content }}")
-        return (system + "{{ end }}{{ range .Messages }}{{ if ne .Role \"system\" }}" + turn + "{{ end }}{{ end }}"
-                + self.generation_prompt)
+        return (
+            system
+            + '{{ end }}{{ range .Messages }}{{ if ne .Role "system" }}'
+            + turn
+            + "{{ end }}{{ end }}"
+            + self.generation_prompt
+        )
 
 
 FAMILIES = (
-    ChatFamily("chatml", "<|im_start|>", ("<|im_end|>", "<|im_start|>"),
-               "<|im_start|>{role}\n{content}<|im_end|>\n", "<|im_start|>assistant\n"),
-    ChatFamily("llama3", "<|start_header_id|>", ("<|eot_id|>", "<|start_header_id|>"),
-               "<|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|>",
-               "<|start_header_id|>assistant<|end_header_id|>\n\n"),
+    ChatFamily(
+        "chatml",
+        "<|im_start|>",
+        ("<|im_end|>", "<|im_start|>"),
+        "<|im_start|>{role}\n{content}<|im_end|>\n",
+        "<|im_start|>assistant\n",
+    ),
+    ChatFamily(
+        "llama3",
+        "<|start_header_id|>",
+        ("<|eot_id|>", "<|start_header_id|>"),
+        "<|start_header_id|>{role}<|end_header_id|>\n\n{content}<|eot_id|>",
+        "<|start_header_id|>assistant<|end_header_id|>\n\n",
+    ),
 )
 
 
@@ -76,7 +96,7 @@ def default_system_prompt(tokenizer, family: ChatFamily) -> str | None:
     opening = head.format(role="system")
     if not rendered.startswith(opening):
         return None
-    return rendered[len(opening):].split(family.stops[0], 1)[0]
+    return rendered[len(opening) :].split(family.stops[0], 1)[0]
 
 
 def translate_template(tokenizer) -> tuple[ChatFamily, str | None]:
@@ -89,12 +109,15 @@ def translate_template(tokenizer) -> tuple[ChatFamily, str | None]:
         mismatches = [m for m in PROBE_CONVERSATIONS if jinja(tokenizer, m) != family.render(m, default)]
         if not mismatches:
             return family, default
-        raise UserError(f"the chat template looks like {family.name} but renders differently from its Ollama "
-                        f"translation (e.g. for {mismatches[0]})",
-                        fix="serve the GGUF with llama.cpp (`tuneforge serve`), which uses the Jinja template itself")
-    raise UserError("no Ollama TEMPLATE translation for this model's chat template (known: "
-                    f"{', '.join(f.name for f in FAMILIES)})",
-                    fix="drop `ollama` from export.formats and serve the GGUF with llama.cpp (`tuneforge serve`)")
+        raise UserError(
+            f"the chat template looks like {family.name} but renders differently from its Ollama "
+            f"translation (e.g. for {mismatches[0]})",
+            fix="serve the GGUF with llama.cpp (`tuneforge serve`), which uses the Jinja template itself",
+        )
+    raise UserError(
+        f"no Ollama TEMPLATE translation for this model's chat template (known: {', '.join(f.name for f in FAMILIES)})",
+        fix="drop `ollama` from export.formats and serve the GGUF with llama.cpp (`tuneforge serve`)",
+    )
 
 
 def quoted(text: str) -> str:
@@ -105,8 +128,10 @@ def quoted(text: str) -> str:
 
 def modelfile(tokenizer, gguf: str, system_prompt: str | None, num_ctx: int, adapter: str | None = None) -> str:
     family, default = translate_template(tokenizer)
-    lines = ["# Written by `tuneforge export`; the TEMPLATE was checked against the model's chat template.",
-             f"FROM ../{gguf}"]  # Ollama resolves paths from the Modelfile's folder
+    lines = [
+        "# Written by `tuneforge export`; the TEMPLATE was checked against the model's chat template.",
+        f"FROM ../{gguf}",
+    ]  # Ollama resolves paths from the Modelfile's folder
     lines += [f"ADAPTER ../{adapter}"] if adapter else []
     lines.append(f"TEMPLATE {quoted(family.go_template(default))}")
     lines += [f"SYSTEM {quoted(system_prompt)}"] if system_prompt else []

@@ -62,12 +62,19 @@ def gguf_token_ids(gguf_path: Path, texts: list[str]) -> list[list[int]]:
     """llama.cpp's own tokenization of each text (special tokens parsed), in a child process:
     a GGUF with a broken vocabulary aborts llama.cpp (std::out_of_range), which must become a
     clear export error rather than a dead exporter."""
-    done = subprocess.run([sys.executable, "-m", "tuneforge.export.verify", str(gguf_path)], input=json.dumps(texts),
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "tuneforge.export.verify", str(gguf_path)],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
-        raise UserError(f"llama.cpp cannot tokenize text with {gguf_path.name} (exit code {done.returncode}): "
-                        "its vocabulary was converted wrongly", [done.stderr.strip().splitlines()[-1]] if done.stderr.strip() else [],
-                        fix="check the model's tokenizer.json (llama.cpp's converter picks the vocabulary type from it)")
+        raise UserError(
+            f"llama.cpp cannot tokenize text with {gguf_path.name} (exit code {done.returncode}): "
+            "its vocabulary was converted wrongly",
+            [done.stderr.strip().splitlines()[-1]] if done.stderr.strip() else [],
+            fix="check the model's tokenizer.json (llama.cpp's converter picks the vocabulary type from it)",
+        )
     return json.loads(done.stdout)
 
 
@@ -90,8 +97,11 @@ def check_gguf_tokenizer(gguf_path: Path, tokenizer, texts: list[str]) -> None:
             problems.append(f"llama.cpp tokenizes {text[:40]!r}... into {len(ids)} tokens, HF into {len(expected)}")
             break
     if problems:
-        raise UserError(f"{gguf_path.name} does not match the HF tokenizer:", problems,
-                        fix="report this with export/export.json; the GGUF would answer differently")
+        raise UserError(
+            f"{gguf_path.name} does not match the HF tokenizer:",
+            problems,
+            fix="report this with export/export.json; the GGUF would answer differently",
+        )
 
 
 def _tokenize_main(gguf_path: str) -> None:

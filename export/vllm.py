@@ -30,8 +30,10 @@ def vllm_lora_rank(rank: int) -> int:
     """The smallest --max-lora-rank vLLM accepts that fits an adapter of this rank."""
     fitting = [allowed for allowed in VLLM_LORA_RANKS if allowed >= rank]
     if not fitting:
-        raise UserError(f"lora.r={rank} is above vLLM's largest --max-lora-rank ({VLLM_LORA_RANKS[-1]})",
-                        fix="use the merged model in vLLM instead of the adapter variant")
+        raise UserError(
+            f"lora.r={rank} is above vLLM's largest --max-lora-rank ({VLLM_LORA_RANKS[-1]})",
+            fix="use the merged model in vLLM instead of the adapter variant",
+        )
     return fitting[0]
 
 
@@ -46,27 +48,57 @@ def link_tree(source: Path, destination: Path) -> None:
 
 
 def launch_args(spec: dict) -> list[str]:
-    args = [*ENTRYPOINT, "--model", spec["model"], "--served-model-name", spec["served_model_name"],
-            "--max-model-len", str(spec["max_model_len"]), "--dtype", spec["dtype"]]
+    args = [
+        *ENTRYPOINT,
+        "--model",
+        spec["model"],
+        "--served-model-name",
+        spec["served_model_name"],
+        "--max-model-len",
+        str(spec["max_model_len"]),
+        "--dtype",
+        spec["dtype"],
+    ]
     if spec.get("chat_template"):
         args += ["--chat-template", spec["chat_template"]]
     if spec.get("lora_modules"):
-        args += ["--enable-lora", "--lora-modules", *[f"{k}={v}" for k, v in spec["lora_modules"].items()],
-                 "--max-lora-rank", str(spec["max_lora_rank"])]
+        args += [
+            "--enable-lora",
+            "--lora-modules",
+            *[f"{k}={v}" for k, v in spec["lora_modules"].items()],
+            "--max-lora-rank",
+            str(spec["max_lora_rank"]),
+        ]
     return args
 
 
-def write_bundle(folder: Path, merged: Path, adapter: Path, base_dir: Path, name: str, max_len: int,
-                 lora_rank: int, dtype: str = "float16") -> Path:
+def write_bundle(
+    folder: Path,
+    merged: Path,
+    adapter: Path,
+    base_dir: Path,
+    name: str,
+    max_len: int,
+    lora_rank: int,
+    dtype: str = "float16",
+) -> Path:
     staging = folder.with_name(f".{folder.name}.tmp")
     shutil.rmtree(staging, ignore_errors=True)
     link_tree(merged, staging / "model")
     link_tree(adapter, staging / "adapter")
-    common = {"served_model_name": name, "max_model_len": max_len, "dtype": dtype,
-              "chat_template": "model/chat_template.jinja"}
+    common = {
+        "served_model_name": name,
+        "max_model_len": max_len,
+        "dtype": dtype,
+        "chat_template": "model/chat_template.jinja",
+    }
     merged_spec = {"model": "model", **common}
-    lora_spec = {"model": str(base_dir), **common, "lora_modules": {name: "adapter"},
-                 "max_lora_rank": vllm_lora_rank(lora_rank)}
+    lora_spec = {
+        "model": str(base_dir),
+        **common,
+        "lora_modules": {name: "adapter"},
+        "max_lora_rank": vllm_lora_rank(lora_rank),
+    }
     for file_name, spec in (("launch.json", merged_spec), ("launch-lora.json", lora_spec)):
         (staging / file_name).write_text(json.dumps({**spec, "args": launch_args(spec)}, indent=2) + "\n")
     (staging / "docker-compose.yml").write_text(compose_file(merged_spec))
@@ -82,15 +114,23 @@ def compose_file(spec: dict) -> str:
     vLLM requires a key when VLLM_API_KEY is set in the environment `docker compose` runs in."""
     import yaml
 
-    service = {"image": f"vllm/vllm-openai:v{VLLM_VERSION}",
-               "entrypoint": ["python3", *ENTRYPOINT[1:]],
-               "command": [*launch_args(spec)[len(ENTRYPOINT):], "--host", "0.0.0.0", "--port", "8000"],
-               "working_dir": "/bundle", "volumes": ["./:/bundle:ro"], "ports": ["127.0.0.1:8000:8000"],
-               "environment": ["VLLM_API_KEY", "HF_HUB_OFFLINE=1"], "ipc": "host",  # ipc: PyTorch's shared memory
-               "deploy": {"resources": {"reservations": {"devices": [
-                   {"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]}}}}
-    header = ("# vLLM's official image serving this bundle's merged model on NVIDIA GPUs: `docker compose up`\n"
-              "# from this folder. Published on 127.0.0.1:8000 only; export VLLM_API_KEY first to require a key.\n")
+    service = {
+        "image": f"vllm/vllm-openai:v{VLLM_VERSION}",
+        "entrypoint": ["python3", *ENTRYPOINT[1:]],
+        "command": [*launch_args(spec)[len(ENTRYPOINT) :], "--host", "0.0.0.0", "--port", "8000"],
+        "working_dir": "/bundle",
+        "volumes": ["./:/bundle:ro"],
+        "ports": ["127.0.0.1:8000:8000"],
+        "environment": ["VLLM_API_KEY", "HF_HUB_OFFLINE=1"],
+        "ipc": "host",  # ipc: PyTorch's shared memory
+        "deploy": {
+            "resources": {"reservations": {"devices": [{"driver": "nvidia", "count": "all", "capabilities": ["gpu"]}]}}
+        },
+    }
+    header = (
+        "# vLLM's official image serving this bundle's merged model on NVIDIA GPUs: `docker compose up`\n"
+        "# from this folder. Published on 127.0.0.1:8000 only; export VLLM_API_KEY first to require a key.\n"
+    )
     return header + yaml.safe_dump({"services": {"vllm": service}}, sort_keys=False)
 
 

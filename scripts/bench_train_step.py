@@ -23,8 +23,12 @@ from pathlib import Path
 
 from tuneforge.train.engine import import_unsloth
 
-CONFIGS = [("4-bit, unsloth checkpointing", True, "unsloth"), ("4-bit, no checkpointing", True, False),
-           ("full precision, unsloth checkpointing", False, "unsloth"), ("full precision, no checkpointing", False, False)]
+CONFIGS = [
+    ("4-bit, unsloth checkpointing", True, "unsloth"),
+    ("4-bit, no checkpointing", True, False),
+    ("full precision, unsloth checkpointing", False, "unsloth"),
+    ("full precision, no checkpointing", False, False),
+]
 
 
 def time_config(recipe_ref: str, load_in_4bit: bool, checkpointing, steps: int) -> tuple[float, float]:
@@ -34,8 +38,13 @@ def time_config(recipe_ref: str, load_in_4bit: bool, checkpointing, steps: int) 
     from tuneforge.recipe import load_recipe
     from tuneforge.train.finetune import assemble_trainer
 
-    recipe, _ = load_recipe(recipe_ref, [f"model.load_in_4bit={str(load_in_4bit).lower()}",
-                                         f"train.gradient_checkpointing={str(checkpointing).lower()}"])
+    recipe, _ = load_recipe(
+        recipe_ref,
+        [
+            f"model.load_in_4bit={str(load_in_4bit).lower()}",
+            f"train.gradient_checkpointing={str(checkpointing).lower()}",
+        ],
+    )
     scratch = Path(tempfile.mkdtemp(prefix="bench-train-step-"))  # the trainer's run folder; nothing kept
     trainer = assemble_trainer(recipe, resolve_model(recipe.model.base), scratch, {})
     model = trainer.model
@@ -46,7 +55,9 @@ def time_config(recipe_ref: str, load_in_4bit: bool, checkpointing, steps: int) 
     for index in range(steps + 1):  # the first step warms up and is not counted
         batch = next(batches)
         started = time.perf_counter()
-        model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]).loss.backward()
+        model(
+            input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"]
+        ).loss.backward()
         optimizer.step()
         optimizer.zero_grad()
         if index:
@@ -65,13 +76,17 @@ def main() -> None:
         import_unsloth()
         _, four_bit, checkpointing = CONFIGS[args.config]
         step, rate = time_config(args.recipe, four_bit, checkpointing, args.steps)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         print(json.dumps({"step": step, "rate": rate, "rss": rss}))
         return
     print("| configuration | s/step | non-padding tokens/s | peak RSS (GiB) |\n|---|---|---|---|")
     for index, (name, _, _) in enumerate(CONFIGS):
-        output = subprocess.run([sys.executable, __file__, "--recipe", args.recipe, "--steps", str(args.steps),
-                                 "--config", str(index)], capture_output=True, text=True, check=True).stdout
+        output = subprocess.run(
+            [sys.executable, __file__, "--recipe", args.recipe, "--steps", str(args.steps), "--config", str(index)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         result = json.loads(output.strip().splitlines()[-1])
         print(f"| {name} | {result['step']:.2f} | {result['rate']:.0f} | {result['rss']:.2f} |", flush=True)
 

@@ -30,8 +30,15 @@ class Endpoint:
 
 
 @contextlib.contextmanager
-def connect(target: str, *, runs_dir: Path, api_key: str | None = None, model: str | None = None,
-            quant: str | None = None, max_retries: int = 3) -> Iterator[Endpoint]:
+def connect(
+    target: str,
+    *,
+    runs_dir: Path,
+    api_key: str | None = None,
+    model: str | None = None,
+    quant: str | None = None,
+    max_retries: int = 3,
+) -> Iterator[Endpoint]:
     """An endpoint for a URL, or a llama.cpp server started for the session on a run/export."""
     import openai
 
@@ -57,7 +64,9 @@ def first_model(client, url: str) -> str:
     try:
         models = client.models.list().data
     except openai.AuthenticationError:
-        raise UserError(f"{url} refused the request: wrong or missing API key", fix="set TUNEFORGE_API_KEY or pass --api-key-file") from None
+        raise UserError(
+            f"{url} refused the request: wrong or missing API key", fix="set TUNEFORGE_API_KEY or pass --api-key-file"
+        ) from None
     except openai.APIConnectionError:
         raise UserError(f"cannot reach {url}", fix="check the URL (it ends in /v1) and that the server runs") from None
     if not models:
@@ -80,12 +89,12 @@ class ThinkFilter:
             if at >= 0:
                 if not self.inside:
                     visible.append(self.pending[:at])
-                self.pending, self.inside = self.pending[at + len(tag):], not self.inside
+                self.pending, self.inside = self.pending[at + len(tag) :], not self.inside
                 continue
             keep = partial_tag_length(self.pending, tag)  # a tag may be completed by the next chunk
             if not self.inside:
-                visible.append(self.pending[:len(self.pending) - keep])
-            self.pending = self.pending[len(self.pending) - keep:]
+                visible.append(self.pending[: len(self.pending) - keep])
+            self.pending = self.pending[len(self.pending) - keep :]
             return "".join(visible)
 
     def flush(self) -> str:
@@ -103,8 +112,9 @@ def strip_think(text: str) -> str:
     return (think.feed(text) + think.flush()).lstrip("\n")
 
 
-def stream_reply(endpoint: Endpoint, messages: list[dict], write: Callable[[str], None], *, hide_think: bool,
-                 **sampling) -> str:
+def stream_reply(
+    endpoint: Endpoint, messages: list[dict], write: Callable[[str], None], *, hide_think: bool, **sampling
+) -> str:
     """Streams one assistant reply to `write`; returns the reply as kept in the history."""
     stream = endpoint.client.chat.completions.create(model=endpoint.model, messages=messages, stream=True, **sampling)
     think, parts = ThinkFilter(), []
@@ -119,15 +129,23 @@ def stream_reply(endpoint: Endpoint, messages: list[dict], write: Callable[[str]
     return strip_think("".join(parts)) if hide_think else "".join(parts)
 
 
-def chat_session(endpoint: Endpoint, read: Callable[[], str | None], write: Callable[[str], None], *,
-                 system: str | None, hide_think: bool, **sampling) -> list[dict]:
+def chat_session(
+    endpoint: Endpoint,
+    read: Callable[[], str | None],
+    write: Callable[[str], None],
+    *,
+    system: str | None,
+    hide_think: bool,
+    **sampling,
+) -> list[dict]:
     """Multi-turn chat until `read` returns None or an exit word; returns the conversation."""
     messages = [{"role": "system", "content": system}] if system else []
     while (line := read()) is not None and line.strip().lower() not in EXIT_WORDS:
         if not line.strip():
             continue
         messages.append({"role": "user", "content": line})
-        messages.append({"role": "assistant", "content": stream_reply(
-            endpoint, messages, write, hide_think=hide_think, **sampling)})
+        messages.append(
+            {"role": "assistant", "content": stream_reply(endpoint, messages, write, hide_think=hide_think, **sampling)}
+        )
         write("\n")
     return messages

@@ -42,8 +42,10 @@ def find_export(target: str, runs_dir: Path) -> Export:
     run_dir = resolve_run(target, runs_dir)
     folder = run_dir / "export"
     if not (folder / EXPORT_MANIFEST).is_file():
-        raise UserError(f"{run_dir}: no finished export (no export/{EXPORT_MANIFEST})",
-                        fix=f"run `tuneforge export {run_dir}` first")
+        raise UserError(
+            f"{run_dir}: no finished export (no export/{EXPORT_MANIFEST})",
+            fix=f"run `tuneforge export {run_dir}` first",
+        )
     recipe, _ = load_run(run_dir)
     return Export(folder, json.loads((folder / EXPORT_MANIFEST).read_text()), recipe)
 
@@ -52,14 +54,18 @@ def require_artifact(export: Export, key: str, fix: str) -> Path:
     """The artifact's path after checking every recorded file's sha256."""
     entry = export.artifacts.get(key)
     if entry is None:
-        raise UserError(f"{export.folder}: the export has no {key!r} artifact "
-                        f"(it has: {', '.join(export.artifacts) or 'nothing'})", fix=fix)
+        raise UserError(
+            f"{export.folder}: the export has no {key!r} artifact (it has: {', '.join(export.artifacts) or 'nothing'})",
+            fix=fix,
+        )
     path = export.folder / entry["file"]
     for name, digest in entry["sha256"].items():
         file = path / name if path.is_dir() else path
         if not file.is_file() or sha256_file(file) != digest:
-            raise UserError(f"{file}: missing or changed since export (sha256 differs from {EXPORT_MANIFEST})",
-                            fix=f"re-run `tuneforge export {export.folder.parent}`")
+            raise UserError(
+                f"{file}: missing or changed since export (sha256 differs from {EXPORT_MANIFEST})",
+                fix=f"re-run `tuneforge export {export.folder.parent}`",
+            )
     log.info("verified %s (sha256)", path.name)
     return path
 
@@ -67,11 +73,16 @@ def require_artifact(export: Export, key: str, fix: str) -> Path:
 def pick_gguf(export: Export, quant: str | None) -> Path:
     """The requested GGUF, or by default the first of the recipe's export quants that exists."""
     if not export.ggufs:
-        raise UserError(f"{export.folder}: the export has no GGUF file",
-                        fix=f"run `tuneforge export {export.folder.parent} --format gguf`")
+        raise UserError(
+            f"{export.folder}: the export has no GGUF file",
+            fix=f"run `tuneforge export {export.folder.parent} --format gguf`",
+        )
     preferred = [q for q in export.recipe.export.quants if q in export.ggufs]
     chosen = quant or (preferred or export.ggufs)[0]
     if quant and quant not in GGUF_QUANTS:
         raise UserError(f"quant {quant}: unknown; valid: {', '.join(GGUF_QUANTS)}")
-    return require_artifact(export, chosen, fix=f"run `tuneforge export {export.folder.parent} --quant {chosen}` "
-                            f"or pick one of: {', '.join(export.ggufs)}")
+    return require_artifact(
+        export,
+        chosen,
+        fix=f"run `tuneforge export {export.folder.parent} --quant {chosen}` or pick one of: {', '.join(export.ggufs)}",
+    )

@@ -37,10 +37,20 @@ RECORD = "tuneforge-llama-server.json"
 ENV_BINARY = "TUNEFORGE_LLAMA_SERVER"
 # Static, server only, no web UI (its prebuilt assets would be downloaded), no OpenSSL (plain HTTP on
 # loopback, like every backend here), native CPU kernels for this machine.
-CMAKE_FLAGS = ["-DCMAKE_BUILD_TYPE=Release", "-DBUILD_SHARED_LIBS=OFF", "-DLLAMA_BUILD_SERVER=ON",
-               "-DLLAMA_BUILD_TOOLS=ON", "-DLLAMA_BUILD_TESTS=OFF", "-DLLAMA_BUILD_EXAMPLES=OFF",
-               "-DLLAMA_BUILD_APP=OFF", "-DLLAMA_BUILD_UI=OFF", "-DLLAMA_USE_PREBUILT_UI=OFF", "-DLLAMA_OPENSSL=OFF",
-               "-DGGML_NATIVE=ON", "-DGGML_CCACHE=OFF"]
+CMAKE_FLAGS = [
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DBUILD_SHARED_LIBS=OFF",
+    "-DLLAMA_BUILD_SERVER=ON",
+    "-DLLAMA_BUILD_TOOLS=ON",
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_APP=OFF",
+    "-DLLAMA_BUILD_UI=OFF",
+    "-DLLAMA_USE_PREBUILT_UI=OFF",
+    "-DLLAMA_OPENSSL=OFF",
+    "-DGGML_NATIVE=ON",
+    "-DGGML_CCACHE=OFF",
+]
 
 
 @functools.cache  # a subprocess; serve looks the build up at every start
@@ -93,12 +103,20 @@ def run_build(source: Path, build: Path, log_file: Path, jobs: int) -> None:
     from rich.progress import Progress
 
     with open(log_file, "w") as output:
-        subprocess.run(["cmake", "-S", str(source), "-B", str(build), *CMAKE_FLAGS], stdout=output,
-                       stderr=subprocess.STDOUT, check=True)
+        subprocess.run(
+            ["cmake", "-S", str(source), "-B", str(build), *CMAKE_FLAGS],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
         with Progress(transient=True) as progress:
             task = progress.add_task(f"building llama-server ({jobs} jobs)", total=100)
-            process = subprocess.Popen(["cmake", "--build", str(build), "--target", "llama-server", "-j", str(jobs)],
-                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            process = subprocess.Popen(
+                ["cmake", "--build", str(build), "--target", "llama-server", "-j", str(jobs)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
             for line in process.stdout:
                 output.write(line)
                 done = re.match(r"\[\s*(\d+)%\]", line)
@@ -134,10 +152,16 @@ def build(jobs: int | None = None) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
         shutil.copy2(Path(tmp) / "build" / "bin" / "llama-server", staging / "llama-server")
-        record = {"llama_cpp_python": LLAMA_CPP_PYTHON, "sdist": sdist.name, "sdist_sha256": sha256_file(sdist),
-                  "cmake_flags": CMAKE_FLAGS, "compiler": compiler_identity(), "jobs": jobs,
-                  "build_seconds": round(time.perf_counter() - started, 1),
-                  "sha256": sha256_file(staging / "llama-server")}
+        record = {
+            "llama_cpp_python": LLAMA_CPP_PYTHON,
+            "sdist": sdist.name,
+            "sdist_sha256": sha256_file(sdist),
+            "cmake_flags": CMAKE_FLAGS,
+            "compiler": compiler_identity(),
+            "jobs": jobs,
+            "build_seconds": round(time.perf_counter() - started, 1),
+            "sha256": sha256_file(staging / "llama-server"),
+        }
         (staging / RECORD).write_text(json.dumps(record, indent=2) + "\n")
         shutil.rmtree(folder, ignore_errors=True)
         staging.rename(folder)  # the record and binary appear together, never half a build
@@ -150,8 +174,11 @@ def main() -> int:
     try:
         print(build())  # noqa: T201 (the script's output: the binary's path, for setup.sh)
     except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
-        log.error("llama-server could not be built: %s\ntuneforge serve will use llama-cpp-python's server "
-                  "(one request at a time).", error)
+        log.error(
+            "llama-server could not be built: %s\ntuneforge serve will use llama-cpp-python's server "
+            "(one request at a time).",
+            error,
+        )
         return 1
     return 0
 

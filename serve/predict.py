@@ -45,8 +45,9 @@ def read_requests(path: Path, system: str | None) -> list[PredictRequest]:
         else:
             seen.add(request.id)
             requests.append(request)
-    problems.raise_if_any(fix='each line needs {"id": ..., "messages": [{"role": ..., "content": ...}]} '
-                          'or {"id": ..., "prompt": "..."}')
+    problems.raise_if_any(
+        fix='each line needs {"id": ..., "messages": [{"role": ..., "content": ...}]} or {"id": ..., "prompt": "..."}'
+    )
     return requests
 
 
@@ -59,9 +60,16 @@ def parse_request(line: str, number: int, system: str | None) -> PredictRequest 
         return "expected a JSON object"
     if isinstance(record.get("prompt"), str):
         messages = [{"role": "user", "content": record["prompt"]}]
-    elif isinstance(record.get("messages"), list) and all(
-            isinstance(m, dict) and isinstance(m.get("content"), str) and m.get("role") in ("system", "user", "assistant")
-            for m in record["messages"]) and record["messages"]:
+    elif (
+        isinstance(record.get("messages"), list)
+        and all(
+            isinstance(m, dict)
+            and isinstance(m.get("content"), str)
+            and m.get("role") in ("system", "user", "assistant")
+            for m in record["messages"]
+        )
+        and record["messages"]
+    ):
         messages = record["messages"]
     else:
         return 'needs "prompt" (a string) or "messages" (a list of {"role", "content"})'
@@ -75,7 +83,7 @@ def answered_ids(output: Path) -> set[str]:
     if not output.is_file():
         return set()
     data = output.read_bytes()
-    complete = data[:data.rfind(b"\n") + 1]
+    complete = data[: data.rfind(b"\n") + 1]
     if len(complete) != len(data):
         log.warning("%s: dropping an unfinished last line (interrupted write); it will be redone", output)
         with open(output, "r+b") as handle:
@@ -102,19 +110,32 @@ class AnswerLog:
 def answer(endpoint: Endpoint, request: PredictRequest, hide_think: bool, sampling: dict) -> dict:
     reply = endpoint.client.chat.completions.create(model=endpoint.model, messages=request.messages, **sampling)
     text = reply.choices[0].message.content or ""
-    return {"id": request.id, "output": strip_think(text) if hide_think else text,
-            "finish_reason": reply.choices[0].finish_reason, "model": reply.model,
-            "usage": reply.usage.model_dump() if reply.usage else None}
+    return {
+        "id": request.id,
+        "output": strip_think(text) if hide_think else text,
+        "finish_reason": reply.choices[0].finish_reason,
+        "model": reply.model,
+        "usage": reply.usage.model_dump() if reply.usage else None,
+    }
 
 
-def predict(endpoint: Endpoint, requests: list[PredictRequest], output: Path, *, concurrency: int = 8,
-            hide_think: bool = False, **sampling) -> dict:
+def predict(
+    endpoint: Endpoint,
+    requests: list[PredictRequest],
+    output: Path,
+    *,
+    concurrency: int = 8,
+    hide_think: bool = False,
+    **sampling,
+) -> dict:
     """Answers every request not yet in `output`; returns counts. Raises if any request failed."""
     from tqdm.auto import tqdm
 
     done = answered_ids(output)
     todo = [request for request in requests if request.id not in done]
-    log.info("%d requests: %d already answered in %s, %d to go", len(requests), len(requests) - len(todo), output, len(todo))
+    log.info(
+        "%d requests: %d already answered in %s, %d to go", len(requests), len(requests) - len(todo), output, len(todo)
+    )
     answers, failures = AnswerLog(output), {}
     pool = ThreadPoolExecutor(max_workers=concurrency)
     try:
@@ -132,6 +153,8 @@ def predict(endpoint: Endpoint, requests: list[PredictRequest], output: Path, *,
         answers.close()
     if failures:
         first = next(iter(failures.items()))
-        raise UserError(f"{len(failures)} of {len(todo)} requests failed after retries (first: id {first[0]}: {first[1]})",
-                        fix="run the same command again: answered ids are kept and only the rest are retried")
+        raise UserError(
+            f"{len(failures)} of {len(todo)} requests failed after retries (first: id {first[0]}: {first[1]})",
+            fix="run the same command again: answered ids are kept and only the rest are retried",
+        )
     return {"requests": len(requests), "skipped": len(requests) - len(todo), "answered": len(todo)}

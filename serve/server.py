@@ -72,44 +72,96 @@ def native_argv(binary: Path, export: Export, quant: str | None, adapter: bool, 
     /slots is off: it shows every slot's prompt to anyone who can reach the port."""
     serve = export.recipe.serve
     model, lora = llamacpp_model_args(export, quant, adapter)
-    argv = [str(binary), "--model", str(model), "--alias", export.recipe.name, "--host", host, "--port", str(port),
-            "--ctx-size", str(serve.n_ctx * serve.parallel), "--parallel", str(serve.parallel), "--no-kv-unified",
-            "--cont-batching", "--jinja", "--metrics", "--no-slots", "--no-webui",
-            # all layers on the GPU when llama-server was built with one; a CPU build ignores it.
-            "--n-gpu-layers", "all", "--threads", str(cpu_threads()), "--threads-batch", str(cpu_threads())]
+    argv = [
+        str(binary),
+        "--model",
+        str(model),
+        "--alias",
+        export.recipe.name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--ctx-size",
+        str(serve.n_ctx * serve.parallel),
+        "--parallel",
+        str(serve.parallel),
+        "--no-kv-unified",
+        "--cont-batching",
+        "--jinja",
+        "--metrics",
+        "--no-slots",
+        "--no-webui",
+        # all layers on the GPU when llama-server was built with one; a CPU build ignores it.
+        "--n-gpu-layers",
+        "all",
+        "--threads",
+        str(cpu_threads()),
+        "--threads-batch",
+        str(cpu_threads()),
+    ]
     return argv + (["--lora", str(lora)] if lora else [])
 
 
 def python_argv(export: Export, quant: str | None, adapter: bool, host: str, port: int) -> list[str]:
     """llama-cpp-python's server: one request at a time; the fallback where llama-server is missing."""
     model, lora = llamacpp_model_args(export, quant, adapter)
-    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", export.recipe.name,
-            "--host", host, "--port", str(port), "--n_ctx", str(export.recipe.serve.n_ctx),
-            # -1 offloads every layer when llama.cpp was built with CUDA; a CPU build ignores it.
-            "--n_gpu_layers", "-1", "--n_threads", str(cpu_threads()), "--n_threads_batch", str(cpu_threads()),
-            # The server's default keeps logits for every prompt position (for echo/logprobs of the
-            # prompt, which chat clients do not ask for): off saves ~15 ms per request here.
-            "--logits_all", "False", "--verbose", "False"]
+    argv = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--model_alias",
+        export.recipe.name,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--n_ctx",
+        str(export.recipe.serve.n_ctx),
+        # -1 offloads every layer when llama.cpp was built with CUDA; a CPU build ignores it.
+        "--n_gpu_layers",
+        "-1",
+        "--n_threads",
+        str(cpu_threads()),
+        "--n_threads_batch",
+        str(cpu_threads()),
+        # The server's default keeps logits for every prompt position (for echo/logprobs of the
+        # prompt, which chat clients do not ask for): off saves ~15 ms per request here.
+        "--logits_all",
+        "False",
+        "--verbose",
+        "False",
+    ]
     return argv + (["--lora_path", str(lora)] if lora else [])
 
 
-def llamacpp_launch(export: Export, choice: str, quant: str | None, adapter: bool, host: str, port: int,
-                    api_key: str | None) -> tuple[list[str], dict, str]:
+def llamacpp_launch(
+    export: Export, choice: str, quant: str | None, adapter: bool, host: str, port: int, api_key: str | None
+) -> tuple[list[str], dict, str]:
     """(argv, env, which server) for the llama.cpp backend. The key travels in the environment:
     llama-server reads LLAMA_API_KEY, llama-cpp-python's settings read API_KEY."""
     from tuneforge.serve.native import find_native_server
 
     binary = find_native_server() if choice != "python" else None
     if binary is None and choice == "native":
-        raise UserError("llama.cpp's llama-server is not built on this machine",
-                        fix="run `make setup` (it builds it; cmake and a C++ compiler are needed), or set "
-                            "TUNEFORGE_LLAMA_SERVER to a llama-server binary, or pass --llamacpp-server python")
+        raise UserError(
+            "llama.cpp's llama-server is not built on this machine",
+            fix="run `make setup` (it builds it; cmake and a C++ compiler are needed), or set "
+            "TUNEFORGE_LLAMA_SERVER to a llama-server binary, or pass --llamacpp-server python",
+        )
     env = llamacpp_env()
     if binary is not None:
-        return native_argv(binary, export, quant, adapter, host, port), {**env, **key_env("LLAMA_API_KEY", api_key)}, \
-            "native"
-    log.warning("llama-server is not built here: serving with llama-cpp-python's server, which answers one request "
-                "at a time (`make setup` builds llama-server)")
+        return (
+            native_argv(binary, export, quant, adapter, host, port),
+            {**env, **key_env("LLAMA_API_KEY", api_key)},
+            "native",
+        )
+    log.warning(
+        "llama-server is not built here: serving with llama-cpp-python's server, which answers one request "
+        "at a time (`make setup` builds llama-server)"
+    )
     return python_argv(export, quant, adapter, host, port), {**env, **key_env("API_KEY", api_key)}, "python"
 
 
@@ -131,9 +183,18 @@ def llamacpp_env() -> dict:
     return {name: value for name, value in wanted.items() if name not in os.environ}
 
 
-def plan_launch(export: Export, backend: str, *, quant: str | None = None, adapter: bool = False,
-                host: str | None = None, port: int | None = None, api_key: str | None = None,
-                tensor_parallel_size: int = 1, llamacpp_server: str = "auto") -> Launch:
+def plan_launch(
+    export: Export,
+    backend: str,
+    *,
+    quant: str | None = None,
+    adapter: bool = False,
+    host: str | None = None,
+    port: int | None = None,
+    api_key: str | None = None,
+    tensor_parallel_size: int = 1,
+    llamacpp_server: str = "auto",
+) -> Launch:
     """Checks everything (artifact, sha256, port, backend) before anything starts."""
     if backend not in BACKENDS:
         raise UserError(f"backend {backend}: unknown; choose from {', '.join(BACKENDS)}")
@@ -146,8 +207,13 @@ def plan_launch(export: Export, backend: str, *, quant: str | None = None, adapt
 
         bundle = require_artifact(export, "vllm", fix=f"run `tuneforge export {export.folder.parent} --format vllm`")
         require_artifact(export, "merged", fix=f"run `tuneforge export {export.folder.parent} --format merged,vllm`")
-        argv = vllm_command(bundle, variant="lora" if adapter else "merged", host=host, port=port,
-                            tensor_parallel_size=tensor_parallel_size)
+        argv = vllm_command(
+            bundle,
+            variant="lora" if adapter else "merged",
+            host=host,
+            port=port,
+            tensor_parallel_size=tensor_parallel_size,
+        )
         env, server = {**vllm_env(), **key_env("VLLM_API_KEY", api_key)}, "vllm"
     return Launch(argv, host, port, api_key, export.recipe.name, backend, env, server)
 
@@ -161,8 +227,9 @@ def check_port(host: str, port: int) -> int:
         try:
             probe.bind((host, port))
         except OSError as error:
-            raise UserError(f"cannot listen on {host}:{port}: {error.strerror}",
-                            fix="pass another --port, or stop what is using it") from None
+            raise UserError(
+                f"cannot listen on {host}:{port}: {error.strerror}", fix="pass another --port, or stop what is using it"
+            ) from None
         return probe.getsockname()[1]
 
 
@@ -187,9 +254,14 @@ class Server:
         began = time.perf_counter()
         # A new session: Ctrl-C reaches tuneforge only, which then stops the whole server group.
         # Without a log file the server's output goes to our stderr: stdout carries only results.
-        self.process = subprocess.Popen(self.launch.argv, stdout=output or STDERR_FD, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **self.launch.env}, start_new_session=True,
-                                        preexec_fn=die_with_parent(os.getpid()))
+        self.process = subprocess.Popen(
+            self.launch.argv,
+            stdout=output or STDERR_FD,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **self.launch.env},
+            start_new_session=True,
+            preexec_fn=die_with_parent(os.getpid()),
+        )
         try:
             self.wait_ready()
         except BaseException:
@@ -202,14 +274,18 @@ class Server:
         deadline = time.monotonic() + self.timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise UserError(f"the {self.launch.backend} server exited with code {self.process.returncode} "
-                                "before it was ready", [self.log_tail()] if self.log_path else [],
-                                fix="read the server output above; `tuneforge serve -v` shows more")
+                raise UserError(
+                    f"the {self.launch.backend} server exited with code {self.process.returncode} before it was ready",
+                    [self.log_tail()] if self.log_path else [],
+                    fix="read the server output above; `tuneforge serve -v` shows more",
+                )
             if answers(self.launch):
                 return
             time.sleep(0.5)
-        raise UserError(f"the {self.launch.backend} server did not answer within {self.timeout:.0f} s",
-                        fix="pass a longer --timeout, or read the server log")
+        raise UserError(
+            f"the {self.launch.backend} server did not answer within {self.timeout:.0f} s",
+            fix="pass a longer --timeout, or read the server log",
+        )
 
     def stop(self) -> None:
         """SIGTERM to the whole group (vLLM's engine and workers are children of its API server),
@@ -291,6 +367,8 @@ def answers(launch: Launch) -> bool:
 def curl_example(launch: Launch) -> str:
     # The key itself is never printed: logs and terminals are read by others.
     auth = ' -H "Authorization: Bearer $TUNEFORGE_API_KEY"' if launch.api_key else ""
-    return (f"curl -s {launch.base_url}/chat/completions -H 'Content-Type: application/json'{auth} \\\n"
-            f"  -d '{{\"model\": \"{launch.model_name}\", \"messages\": [{{\"role\": \"user\", "
-            f"\"content\": \"Hello!\"}}], \"max_tokens\": 64}}'")
+    return (
+        f"curl -s {launch.base_url}/chat/completions -H 'Content-Type: application/json'{auth} \\\n"
+        f'  -d \'{{"model": "{launch.model_name}", "messages": [{{"role": "user", '
+        f'"content": "Hello!"}}], "max_tokens": 64}}\''
+    )

@@ -34,8 +34,11 @@ def vllm_python(venv: Path | None = None) -> Path:
     fix = "run `make vllm-env` (builds .venv-vllm; set TUNEFORGE_VLLM_VENV to use another environment)"
     if not python.is_file():
         raise UserError(f"the vLLM backend is not installed: no {python}", fix=fix)
-    found = subprocess.run([str(python), "-c", "import importlib.util as u; print(bool(u.find_spec('vllm')))"],
-                           capture_output=True, text=True)
+    found = subprocess.run(
+        [str(python), "-c", "import importlib.util as u; print(bool(u.find_spec('vllm')))"],
+        capture_output=True,
+        text=True,
+    )
     if found.stdout.strip() != "True":
         raise UserError(f"{venv} has no vllm package", fix=fix)
     return python.absolute()
@@ -50,8 +53,10 @@ def find_venv() -> Path:
 
 
 def has_nvidia_gpu() -> bool:
-    return shutil.which("nvidia-smi") is not None and subprocess.run(
-        ["nvidia-smi", "-L"], capture_output=True).returncode == 0
+    return (
+        shutil.which("nvidia-smi") is not None
+        and subprocess.run(["nvidia-smi", "-L"], capture_output=True).returncode == 0
+    )
 
 
 def cpu_kv_cache_bytes() -> int:
@@ -73,13 +78,16 @@ def read_spec(bundle: Path, variant: str) -> tuple[Path, dict]:
         raise UserError(f"vLLM variant {variant!r}: unknown; choose from {', '.join(SPEC_FILES)}")
     spec_file = bundle / SPEC_FILES[variant]
     if not spec_file.is_file():
-        raise UserError(f"{bundle}: no {spec_file.name} (not a vLLM bundle, or an older export)",
-                        fix="re-run `tuneforge export RUN --format vllm`")
+        raise UserError(
+            f"{bundle}: no {spec_file.name} (not a vLLM bundle, or an older export)",
+            fix="re-run `tuneforge export RUN --format vllm`",
+        )
     return spec_file, absolute_spec(bundle, json.loads(spec_file.read_text()))
 
 
 def absolute_spec(bundle: Path, spec: dict) -> dict:
     """Bundle-relative paths made absolute, so the server can start from any folder."""
+
     def resolve(path: str) -> str:
         return path if Path(path).is_absolute() else str((bundle / path).resolve())
 
@@ -100,14 +108,18 @@ def base_renamed(spec: dict) -> dict:
     return {**spec, "served_model_name": f"{spec['served_model_name']}-base"}
 
 
-def vllm_command(bundle: Path, *, variant: str = "merged", host: str, port: int,
-                 tensor_parallel_size: int = 1) -> list[str]:
+def vllm_command(
+    bundle: Path, *, variant: str = "merged", host: str, port: int, tensor_parallel_size: int = 1
+) -> list[str]:
     """The server's argv: the bundle's launch spec run by the vLLM environment's interpreter. The
     API key is not here: it goes through VLLM_API_KEY in the environment (plan_launch)."""
     spec_file, spec = read_spec(bundle, variant)
     if not Path(spec["model"]).is_dir():
-        fix = ("edit 'model' in launch-lora.json to where the base model is on this machine, or serve the "
-               "merged model" if variant == "lora" else "re-run `tuneforge export RUN --format vllm` on this machine")
+        fix = (
+            "edit 'model' in launch-lora.json to where the base model is on this machine, or serve the merged model"
+            if variant == "lora"
+            else "re-run `tuneforge export RUN --format vllm` on this machine"
+        )
         raise UserError(f"{spec_file}: model folder {spec['model']} is missing", fix=fix)
     # launch_args starts with "python": the bundle's command, here run by the vLLM venv's interpreter.
     argv = [str(vllm_python()), *launch_args(base_renamed(spec))[1:], "--host", host, "--port", str(port)]

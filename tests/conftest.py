@@ -41,8 +41,15 @@ def tiny_llama_dir(tokenizer, tmp_path_factory) -> Path:
 
 
 # The quickstart recipe, shortened to a few steps: enough for a real run folder to export and serve.
-QUICKSTART_SHORT = ["train.max_steps=3", "train.batch_size=2", "train.eval_steps=null", "train.save_steps=3",
-                    "eval.persona.max_new_tokens=6", "data.split.val=0.03", "train.lr=1e-4"]
+QUICKSTART_SHORT = [
+    "train.max_steps=3",
+    "train.batch_size=2",
+    "train.eval_steps=null",
+    "train.save_steps=3",
+    "eval.persona.max_new_tokens=6",
+    "data.split.val=0.03",
+    "train.lr=1e-4",
+]
 
 
 @pytest.fixture(scope="session")

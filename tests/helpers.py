@@ -12,8 +12,16 @@ import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-TINY_SHAPES = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
-                   num_key_value_heads=2, head_dim=16, max_position_embeddings=512, tie_word_embeddings=True)
+TINY_SHAPES = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    num_key_value_heads=2,
+    head_dim=16,
+    max_position_embeddings=512,
+    tie_word_embeddings=True,
+)
 
 
 def build_tiny_model(arch: str, tokenizer, folder: Path) -> Path:
@@ -22,8 +30,13 @@ def build_tiny_model(arch: str, tokenizer, folder: Path) -> Path:
     from transformers import AutoModelForCausalLM, LlamaConfig, Qwen3Config
 
     config_class = {"llama": LlamaConfig, "qwen3": Qwen3Config}[arch]
-    config = config_class(vocab_size=len(tokenizer), bos_token_id=tokenizer.bos_token_id,
-                          eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, **TINY_SHAPES)
+    config = config_class(
+        vocab_size=len(tokenizer),
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **TINY_SHAPES,
+    )
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.save_pretrained(folder, safe_serialization=True)
@@ -33,19 +46,28 @@ def build_tiny_model(arch: str, tokenizer, folder: Path) -> Path:
 
 def write_jsonl(path: Path, records: list) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records),
-                    encoding="utf-8")
+    path.write_text(
+        "".join((r if isinstance(r, str) else json.dumps(r, ensure_ascii=False)) + "\n" for r in records),
+        encoding="utf-8",
+    )
     return path
 
 
 def sharegpt_records(count: int) -> list[dict]:
     """Small, distinct two-turn conversations that a tiny model can overfit in a few steps."""
-    return [{"id": f"c{i}", "conversations": [
-        {"from": "system", "value": "You are Captain Test."},
-        {"from": "human", "value": f"What is {i} plus {i}?"},
-        {"from": "gpt", "value": f"Ahoy! {i} plus {i} is {2 * i}."},
-        {"from": "human", "value": "Thanks!"},
-        {"from": "gpt", "value": "Fair winds!"}]} for i in range(count)]
+    return [
+        {
+            "id": f"c{i}",
+            "conversations": [
+                {"from": "system", "value": "You are Captain Test."},
+                {"from": "human", "value": f"What is {i} plus {i}?"},
+                {"from": "gpt", "value": f"Ahoy! {i} plus {i} is {2 * i}."},
+                {"from": "human", "value": "Thanks!"},
+                {"from": "gpt", "value": "Fair winds!"},
+            ],
+        }
+        for i in range(count)
+    ]
 
 
 def write_recipe(path: Path, body: dict) -> Path:
@@ -61,13 +83,29 @@ def tiny_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
     4-bit loading and Unsloth's gradient checkpointing are forced on, so the GPU code path is
     what runs here on the CPU ("auto" would turn both off without a GPU)."""
     data = write_jsonl(tmp_path / "data.jsonl", sharegpt_records(24))
-    settings = {"max_steps": 6, "batch_size": 4, "grad_accum": 1, "lr": 5e-3, "logging_steps": 1,
-                "eval_steps": 3, "save_steps": 3, "save_total_limit": 2, "warmup_ratio": 0.0,
-                "gradient_checkpointing": "unsloth", **train}
-    return write_recipe(tmp_path / "tiny.yaml", {
-        "name": "tiny", "model": {"base": str(model_dir), "max_seq_length": 128, "load_in_4bit": True},
-        "lora": {"r": 8, "alpha": 16}, "data": {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}},
-        "train": settings})
+    settings = {
+        "max_steps": 6,
+        "batch_size": 4,
+        "grad_accum": 1,
+        "lr": 5e-3,
+        "logging_steps": 1,
+        "eval_steps": 3,
+        "save_steps": 3,
+        "save_total_limit": 2,
+        "warmup_ratio": 0.0,
+        "gradient_checkpointing": "unsloth",
+        **train,
+    }
+    return write_recipe(
+        tmp_path / "tiny.yaml",
+        {
+            "name": "tiny",
+            "model": {"base": str(model_dir), "max_seq_length": 128, "load_in_4bit": True},
+            "lora": {"r": 8, "alpha": 16},
+            "data": {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}},
+            "train": settings,
+        },
+    )
 
 
 # ---------------------------------------------------------------- task recipes shared by the unit and integration tiers
@@ -77,13 +115,29 @@ CLASSIFICATION_LABELS = ["negative", "positive"]
 
 def classification_recipe(tmp_path: Path, model: str, records: list, **extra) -> Path:
     data = write_jsonl(tmp_path / "reviews.jsonl", records)
-    body = {"name": "tinysent", "model": {"base": model, "max_seq_length": 128},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "classification", "train": data.name, "system_prompt": "Classify.",
-                     "classification": {"labels": CLASSIFICATION_LABELS}, "split": {"val": 0.1, "test": 0.2}},
-            "train": {"max_steps": 4, "batch_size": 8, "grad_accum": 1, "lr": 5e-3, "eval_steps": None,
-                      "save_steps": 4, "warmup_ratio": 0.0},
-            "eval": {"classification": {"batch_size": 8}}, **extra}
+    body = {
+        "name": "tinysent",
+        "model": {"base": model, "max_seq_length": 128},
+        "lora": {"r": 8, "alpha": 16},
+        "data": {
+            "format": "classification",
+            "train": data.name,
+            "system_prompt": "Classify.",
+            "classification": {"labels": CLASSIFICATION_LABELS},
+            "split": {"val": 0.1, "test": 0.2},
+        },
+        "train": {
+            "max_steps": 4,
+            "batch_size": 8,
+            "grad_accum": 1,
+            "lr": 5e-3,
+            "eval_steps": None,
+            "save_steps": 4,
+            "warmup_ratio": 0.0,
+        },
+        "eval": {"classification": {"batch_size": 8}},
+        **extra,
+    }
     return write_recipe(tmp_path / "tinysent.yaml", body)
 
 
@@ -98,20 +152,41 @@ def write_corpus(folder: Path, files: dict[str, list[str]]) -> Path:
 
 
 def parallel_recipe(tmp_path: Path, folder: Path, model: str = "embedded:smollm2-135m-instruct", **extra) -> Path:
-    body = {"name": "tinytranslate", "model": {"base": model, "max_seq_length": 128},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "parallel", "train": str(folder), "system_prompt": TRANSLATION_SYSTEM,
-                     "split": {"val": 0.1, "test": 0.2}},
-            "train": {"max_steps": 4, "batch_size": 8, "grad_accum": 1, "lr": 5e-3, "eval_steps": None,
-                      "save_steps": 4, "warmup_ratio": 0.0},
-            "eval": {"translation": {"max_samples": 3, "max_new_tokens": 6, "batch_size": 4}}, **extra}
+    body = {
+        "name": "tinytranslate",
+        "model": {"base": model, "max_seq_length": 128},
+        "lora": {"r": 8, "alpha": 16},
+        "data": {
+            "format": "parallel",
+            "train": str(folder),
+            "system_prompt": TRANSLATION_SYSTEM,
+            "split": {"val": 0.1, "test": 0.2},
+        },
+        "train": {
+            "max_steps": 4,
+            "batch_size": 8,
+            "grad_accum": 1,
+            "lr": 5e-3,
+            "eval_steps": None,
+            "save_steps": 4,
+            "warmup_ratio": 0.0,
+        },
+        "eval": {"translation": {"max_samples": 3, "max_new_tokens": 6, "batch_size": 4}},
+        **extra,
+    }
     return write_recipe(tmp_path / "tinytranslate.yaml", body)
 
 
 # ---------------------------------------------------------------- a scripted LLM judge (tests/unit/test_domain.py)
 
-GOOD_VERDICT = {"reasoning": "Matches the reference.", "accuracy": 4, "completeness": 3, "fluency": 5,
-                "professionalism": 4, "overall": 4}
+GOOD_VERDICT = {
+    "reasoning": "Matches the reference.",
+    "accuracy": 4,
+    "completeness": 3,
+    "fluency": 5,
+    "professionalism": 4,
+    "overall": 4,
+}
 
 
 class FakeJudgeServer:
@@ -127,8 +202,13 @@ class FakeJudgeServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 - http.server's naming
-                self._send(200, {"object": "list", "data": [{"id": "fake-judge", "object": "model", "created": 0,
-                                                             "owned_by": "test"}]})
+                self._send(
+                    200,
+                    {
+                        "object": "list",
+                        "data": [{"id": "fake-judge", "object": "model", "created": 0, "owned_by": "test"}],
+                    },
+                )
 
             def do_POST(self):  # noqa: N802
                 owner.requests.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
@@ -136,10 +216,19 @@ class FakeJudgeServer:
                 if isinstance(reply, int):  # an HTTP status to fail with
                     self._send(reply, {"error": {"message": "scripted failure", "type": "server_error"}})
                     return
-                self._send(200, {"id": "c", "object": "chat.completion", "created": 0, "model": "fake-judge",
-                                 "choices": [{"index": 0, "finish_reason": "stop",
-                                              "message": {"role": "assistant", "content": reply}}],
-                                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                self._send(
+                    200,
+                    {
+                        "id": "c",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": "fake-judge",
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": reply}}
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
             def _send(self, status: int, payload: dict):
                 body = json.dumps(payload).encode()
@@ -166,6 +255,7 @@ class FakeJudgeServer:
 
 # ---------------------------------------------------------------- benchmarks and the GPU kit
 
+
 def run_bench(args: list[str]) -> str:
     from click.testing import CliRunner
 
@@ -180,8 +270,11 @@ def make_wheel(folder: Path, files: dict[str, bytes], name: str = "demo", versio
     from tuneforge.bench.gpu_kit import record_line
 
     dist_info = f"{name}-{version}.dist-info"
-    files = {**files, f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
-             f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files = {
+        **files,
+        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
     record = [record_line(path, data) for path, data in files.items()] + [f"{dist_info}/RECORD,,"]
     wheel = folder / f"{name}-{version}-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as out:
@@ -195,5 +288,11 @@ def run_gpu_bench(tmp_path: Path, *args: str, **env: str) -> subprocess.Complete
     from tuneforge.bench.gpu_kit import REPO
 
     environment = {**os.environ, "PYTHON": sys.executable, **env}
-    return subprocess.run(["bash", str(REPO / "scripts" / "gpu_bench.sh"), *args], capture_output=True, text=True,
-                          env=environment, cwd=tmp_path, timeout=900)
+    return subprocess.run(
+        ["bash", str(REPO / "scripts" / "gpu_bench.sh"), *args],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=tmp_path,
+        timeout=900,
+    )

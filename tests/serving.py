@@ -18,8 +18,12 @@ QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 
 
 def post(base_url: str, key: str, body: bytes) -> tuple[int, str]:
-    request = urllib.request.Request(f"{base_url}/chat/completions", data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    request = urllib.request.Request(
+        f"{base_url}/chat/completions",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=300) as response:
             return response.status, response.read().decode()
@@ -42,9 +46,10 @@ def check_bad_requests_are_refused(base_url: str, key: str, model: str, n_ctx: i
     assert post_json(base_url, key, model, messages=too_long, max_tokens=8)[0] == 400
     # llama.cpp reads 0 as one token and -1 as "until the context is full" (vLLM refuses both);
     # huge values are refused or capped. Whatever is accepted must end within the context.
-    for limit in (0, -1, 10 ** 7):
-        assert_refused_or_bounded(*post_json(base_url, key, model, messages=QUESTION, max_tokens=limit,
-                                             temperature=1.0), n_ctx)
+    for limit in (0, -1, 10**7):
+        assert_refused_or_bounded(
+            *post_json(base_url, key, model, messages=QUESTION, max_tokens=limit, temperature=1.0), n_ctx
+        )
     assert post_json(base_url, key, model, messages=QUESTION, max_tokens=8)[0] == 200
 
 
@@ -70,10 +75,13 @@ def hang_up_mid_stream(base_url: str, key: str, model: str) -> None:
     """Start a long streamed reply, read its first event, and close the connection."""
     parts = urlsplit(base_url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
-    body = json.dumps({"model": model, "messages": QUESTION, "max_tokens": 1500, "stream": True,
-                       "temperature": 1.0})
-    connection.request("POST", f"{parts.path}/chat/completions", body=body,
-                       headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"})
+    body = json.dumps({"model": model, "messages": QUESTION, "max_tokens": 1500, "stream": True, "temperature": 1.0})
+    connection.request(
+        "POST",
+        f"{parts.path}/chat/completions",
+        body=body,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
     response = connection.getresponse()
     assert response.status == 200
     assert response.readline().startswith(b"data:")
@@ -95,8 +103,12 @@ def check_concurrent_clients(base_url: str, key: str, model: str, clients: int =
     client = openai.OpenAI(base_url=base_url, api_key=key, max_retries=0, timeout=600)
 
     def ask(index: int) -> int:
-        reply = client.chat.completions.create(model=model, max_tokens=8, temperature=0,
-                                               messages=[{"role": "user", "content": f"Count to {index % 9 + 1}."}])
+        reply = client.chat.completions.create(
+            model=model,
+            max_tokens=8,
+            temperature=0,
+            messages=[{"role": "user", "content": f"Count to {index % 9 + 1}."}],
+        )
         return reply.usage.completion_tokens
 
     with ThreadPoolExecutor(clients) as pool:

@@ -50,9 +50,13 @@ def load_base(model_cfg: ModelSection, base: ResolvedModel):
     """FastLanguageModel (4-bit where the recipe asks) with the recipe's context length."""
     FastLanguageModel = import_unsloth()
     model, tokenizer = FastLanguageModel.from_pretrained(
-        str(base.path), max_seq_length=model_cfg.max_seq_length, load_in_4bit=effective_4bit(model_cfg.load_in_4bit),
-        dtype=torch_dtype(model_cfg.dtype), trust_remote_code=model_cfg.trust_remote_code,
-        local_files_only=True)
+        str(base.path),
+        max_seq_length=model_cfg.max_seq_length,
+        load_in_4bit=effective_4bit(model_cfg.load_in_4bit),
+        dtype=torch_dtype(model_cfg.dtype),
+        trust_remote_code=model_cfg.trust_remote_code,
+        local_files_only=True,
+    )
     if tokenizer.pad_token is None:  # batches need padding; the pad positions never carry loss
         tokenizer.pad_token = tokenizer.eos_token
     return model, tokenizer
@@ -62,8 +66,10 @@ def check_target_modules(model, wanted: list[str]) -> None:
     names = {name.rsplit(".", 1)[-1] for name, module in model.named_modules() if _is_linear(module)}
     missing = [name for name in wanted if name not in names]
     if missing:
-        raise UserError(f"lora.target_modules names modules this model does not have: {missing}",
-                        fix=f"choose from: {', '.join(sorted(names - {'lm_head'}))}")
+        raise UserError(
+            f"lora.target_modules names modules this model does not have: {missing}",
+            fix=f"choose from: {', '.join(sorted(names - {'lm_head'}))}",
+        )
 
 
 def _is_linear(module) -> bool:
@@ -74,9 +80,16 @@ def attach_lora(model, lora: LoraSection, gradient_checkpointing: str | bool, se
     FastLanguageModel = import_unsloth()
     check_target_modules(model, lora.target_modules)
     return FastLanguageModel.get_peft_model(
-        model, r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=lora.target_modules,
-        bias=lora.bias, use_rslora=lora.use_rslora,
-        use_gradient_checkpointing=effective_checkpointing(gradient_checkpointing), random_state=seed)
+        model,
+        r=lora.r,
+        lora_alpha=lora.alpha,
+        lora_dropout=lora.dropout,
+        target_modules=lora.target_modules,
+        bias=lora.bias,
+        use_rslora=lora.use_rslora,
+        use_gradient_checkpointing=effective_checkpointing(gradient_checkpointing),
+        random_state=seed,
+    )
 
 
 def precision_flags(precision: str) -> dict[str, bool]:
@@ -104,17 +117,34 @@ def sft_config(recipe: Recipe, checkpoints_dir: Path, has_val: bool):
     train = recipe.train
     evaluate = has_val and train.eval_steps is not None
     return SFTConfig(
-        output_dir=str(checkpoints_dir), num_train_epochs=train.epochs, max_steps=train.max_steps or -1,
-        per_device_train_batch_size=train.batch_size, per_device_eval_batch_size=train.batch_size,
-        gradient_accumulation_steps=train.grad_accum, learning_rate=train.lr, lr_scheduler_type=train.lr_scheduler,
-        warmup_steps=train.warmup_ratio, weight_decay=train.weight_decay, max_grad_norm=train.max_grad_norm,
-        optim=optimizer_name(train.optim), seed=train.seed, data_seed=train.seed,
-        logging_steps=train.logging_steps, logging_first_step=True,
-        eval_strategy="steps" if evaluate else "no", eval_steps=train.eval_steps if evaluate else None,
-        save_strategy="steps", save_steps=train.save_steps, save_total_limit=train.save_total_limit,
-        max_length=recipe.model.max_seq_length, packing=recipe.data.packing,
-        include_num_input_tokens_seen="non_padding", report_to="none", dataloader_num_workers=0,
-        **precision_flags(train.precision))
+        output_dir=str(checkpoints_dir),
+        num_train_epochs=train.epochs,
+        max_steps=train.max_steps or -1,
+        per_device_train_batch_size=train.batch_size,
+        per_device_eval_batch_size=train.batch_size,
+        gradient_accumulation_steps=train.grad_accum,
+        learning_rate=train.lr,
+        lr_scheduler_type=train.lr_scheduler,
+        warmup_steps=train.warmup_ratio,
+        weight_decay=train.weight_decay,
+        max_grad_norm=train.max_grad_norm,
+        optim=optimizer_name(train.optim),
+        seed=train.seed,
+        data_seed=train.seed,
+        logging_steps=train.logging_steps,
+        logging_first_step=True,
+        eval_strategy="steps" if evaluate else "no",
+        eval_steps=train.eval_steps if evaluate else None,
+        save_strategy="steps",
+        save_steps=train.save_steps,
+        save_total_limit=train.save_total_limit,
+        max_length=recipe.model.max_seq_length,
+        packing=recipe.data.packing,
+        include_num_input_tokens_seen="non_padding",
+        report_to="none",
+        dataloader_num_workers=0,
+        **precision_flags(train.precision),
+    )
 
 
 def trainer_dataset(dataset):
@@ -127,15 +157,23 @@ def build_trainer(model, tokenizer, recipe: Recipe, datasets: dict, run_dir: Pat
 
     has_val = len(datasets["val"]) > 0
     return SFTTrainer(
-        model=model, processing_class=tokenizer, args=sft_config(recipe, run_dir / "checkpoints", has_val),
+        model=model,
+        processing_class=tokenizer,
+        args=sft_config(recipe, run_dir / "checkpoints", has_val),
         train_dataset=trainer_dataset(datasets["train"]),
-        eval_dataset=trainer_dataset(datasets["val"]) if has_val else None, callbacks=callbacks)
+        eval_dataset=trainer_dataset(datasets["val"]) if has_val else None,
+        callbacks=callbacks,
+    )
 
 
 def effective_settings(recipe: Recipe) -> dict:
     """What the "auto" settings became on this machine, for the manifest and the log."""
-    settings = {"gpu": has_gpu(), "load_in_4bit": effective_4bit(recipe.model.load_in_4bit),
-                "gradient_checkpointing": effective_checkpointing(recipe.train.gradient_checkpointing),
-                "optim": optimizer_name(recipe.train.optim), **precision_flags(recipe.train.precision)}
+    settings = {
+        "gpu": has_gpu(),
+        "load_in_4bit": effective_4bit(recipe.model.load_in_4bit),
+        "gradient_checkpointing": effective_checkpointing(recipe.train.gradient_checkpointing),
+        "optim": optimizer_name(recipe.train.optim),
+        **precision_flags(recipe.train.precision),
+    }
     log.info("effective settings on this machine: %s", settings)
     return settings

@@ -1,8 +1,8 @@
 """`tuneforge train`: recipe → run folder with an adapter, metrics, a loss curve and a manifest.
 
-    tuneforge train quickstart                     # a shipped recipe, by name
-    tuneforge train my.yaml -o train.lr=1e-4       # a file, with overrides
-    tuneforge train quickstart --resume auto       # continue an interrupted run
+tuneforge train quickstart                     # a shipped recipe, by name
+tuneforge train my.yaml -o train.lr=1e-4       # a file, with overrides
+tuneforge train quickstart --resume auto       # continue an interrupted run
 """
 
 from __future__ import annotations
@@ -39,9 +39,13 @@ ADAPTER_DIR = "adapter"
 
 def start_manifest(run_dir: Path, recipe: Recipe, source: Path) -> dict:
     manifest = {
-        "status": "running", "recipe": recipe.name, "recipe_source": str(source),
+        "status": "running",
+        "recipe": recipe.name,
+        "recipe_source": str(source),
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": git_commit(), "packages": package_versions(), "machine": machine_description(),
+        "git_commit": git_commit(),
+        "packages": package_versions(),
+        "machine": machine_description(),
     }
     write_json_atomic(run_dir / MANIFEST, manifest)
     return manifest
@@ -78,8 +82,9 @@ def held_out_loss(trainer, has_val: bool) -> float | None:
     return trainer.evaluate()["eval_loss"] if has_val else None
 
 
-def train_recipe(recipe: Recipe, source: Path, runs_root: Path = Path("runs"), resume: str = "auto",
-                 run_id: str | None = None) -> Path:
+def train_recipe(
+    recipe: Recipe, source: Path, runs_root: Path = Path("runs"), resume: str = "auto", run_id: str | None = None
+) -> Path:
     """Train one recipe; returns the completed run folder."""
     from tuneforge.train.engine import import_unsloth
 
@@ -155,8 +160,12 @@ def failure_recorded(run_dir: Path, manifest: dict, source: Path):
         manifest["error"] = f"{type(exc).__name__}: {exc}"
         write_json_atomic(run_dir / MANIFEST, manifest)
         if latest_checkpoint(run_dir):
-            log.error("run %s %s; `tuneforge train %s --resume auto` continues from its last checkpoint",
-                      run_dir, manifest["status"], source)
+            log.error(
+                "run %s %s; `tuneforge train %s --resume auto` continues from its last checkpoint",
+                run_dir,
+                manifest["status"],
+                source,
+            )
         raise
 
 
@@ -171,6 +180,10 @@ def train_metrics(result, seconds: float, trainer, tokens_before: int) -> dict:
 
     Tokens are non-padding input tokens, so padding never inflates the rate."""
     tokens = trainer.state.num_input_tokens_seen - tokens_before
-    return {"global_step": trainer.state.global_step, "train_loss": result.training_loss,
-            "train_seconds": round(seconds, 1), "input_tokens_this_session": tokens,
-            "tokens_per_second": round(tokens / seconds, 1) if seconds else None}
+    return {
+        "global_step": trainer.state.global_step,
+        "train_loss": result.training_loss,
+        "train_seconds": round(seconds, 1),
+        "input_tokens_this_session": tokens,
+        "tokens_per_second": round(tokens / seconds, 1) if seconds else None,
+    }

@@ -42,12 +42,16 @@ def find_explicit(path: Path, resolved_yaml: str) -> tuple[Path, Path]:
         run_dir, checkpoint = path, latest_checkpoint(path)
     read_manifest(run_dir)  # raises a clear error if this is not a run folder
     if checkpoint is None or not (checkpoint / "trainer_state.json").is_file():
-        raise UserError(f"resume {path}: no complete checkpoint to resume from",
-                        fix="pass a run folder that has checkpoints/checkpoint-N, or use --resume none")
+        raise UserError(
+            f"resume {path}: no complete checkpoint to resume from",
+            fix="pass a run folder that has checkpoints/checkpoint-N, or use --resume none",
+        )
     if (run_dir / RESOLVED_RECIPE).read_text(encoding="utf-8") != resolved_yaml:
-        raise UserError(f"resume {path}: that run was started from a different recipe or overrides",
-                        fix=f"use the same recipe and -o options as in {run_dir / RESOLVED_RECIPE}, "
-                            f"or start fresh with --resume none")
+        raise UserError(
+            f"resume {path}: that run was started from a different recipe or overrides",
+            fix=f"use the same recipe and -o options as in {run_dir / RESOLVED_RECIPE}, "
+            f"or start fresh with --resume none",
+        )
     return run_dir, checkpoint
 
 

@@ -20,8 +20,14 @@ from tuneforge.cli_options import refuse_options, runs_dir_option
 from tuneforge.errors import EXIT_USER_ERROR, StopRequested, UserError
 
 RESUME_HELP = "auto: continue this recipe's newest unfinished run; none: new run; or a run/checkpoint folder."
-override_option = click.option("-o", "--override", "overrides", multiple=True, metavar="KEY=VALUE",
-                               help="Override a recipe value by dotted key, e.g. -o train.lr=1e-4. Repeatable.")
+override_option = click.option(
+    "-o",
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a recipe value by dotted key, e.g. -o train.lr=1e-4. Repeatable.",
+)
 
 
 # Commands whose work is open-ended: a stop (Ctrl-C, SIGTERM, SIGHUP) is what ends them, so exit 0.
@@ -88,8 +94,9 @@ def setup_logging(verbose: bool) -> None:
 
     # Logs go to stderr so that stdout carries only results (a run folder, a recipe).
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=False)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(message)s",
-                        handlers=[handler], force=True)
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, format="%(message)s", handlers=[handler], force=True
+    )
     # The openai client's HTTP library logs every request at INFO; that would interleave with chat output.
     for name in ("httpx", "httpx2"):  # openai's HTTP library, under either of its names
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
@@ -110,15 +117,26 @@ def main(verbose: bool) -> None:
 @click.option("--resume", default="auto", show_default=True, help=RESUME_HELP)
 @runs_dir_option
 @click.option("--run-id", default=None, help="Name of the run folder (default: a UTC timestamp).")
-@click.option("--subset", type=float, default=None, help="Train on this fraction of the training split (-o data.subset=).")
+@click.option(
+    "--subset", type=float, default=None, help="Train on this fraction of the training split (-o data.subset=)."
+)
 @click.option("--epochs", type=float, default=None, help="Number of epochs (-o train.epochs=).")
-def train(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: str, runs_dir: Path,
-          run_id: str | None, subset: float | None, epochs: float | None) -> None:
+def train(
+    recipe: str,
+    overrides: tuple[str, ...],
+    dry_run: bool,
+    resume: str,
+    runs_dir: Path,
+    run_id: str | None,
+    subset: float | None,
+    epochs: float | None,
+) -> None:
     """Fine-tune with LoRA on a RECIPE (a shipped name or a YAML path)."""
     from tuneforge.recipe import load_recipe, recipe_to_yaml
 
-    shortcuts = [f"{key}={value}" for key, value in (("data.subset", subset), ("train.epochs", epochs))
-                 if value is not None]
+    shortcuts = [
+        f"{key}={value}" for key, value in (("data.subset", subset), ("train.epochs", epochs)) if value is not None
+    ]
     loaded, source = load_recipe(recipe, [*overrides, *shortcuts])
     if dry_run:
         click.echo(recipe_to_yaml(loaded), nl=False)
@@ -132,8 +150,12 @@ def train(recipe: str, overrides: tuple[str, ...], dry_run: bool, resume: str, r
 @main.command(name="eval")
 @click.argument("run")
 @runs_dir_option
-@click.option("--judge-url", default=None, help="LLM judge for eval.domain: an OpenAI-compatible URL (…/v1), "
-              "or a run/export folder served by llama.cpp for the evaluation. Default: the recipe's eval.domain.judge.")
+@click.option(
+    "--judge-url",
+    default=None,
+    help="LLM judge for eval.domain: an OpenAI-compatible URL (…/v1), "
+    "or a run/export folder served by llama.cpp for the evaluation. Default: the recipe's eval.domain.judge.",
+)
 @click.option("--judge-model", default=None, help="The judge's model name (default: the first one it lists).")
 def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str | None) -> None:
     """Run the recipe's task metrics on RUN (a run folder, or a recipe name for its newest
@@ -141,7 +163,6 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
     import json
 
     from tuneforge.eval import evaluate_run
-
     from tuneforge.runs import load_run
     from tuneforge.targets import resolve_run
 
@@ -157,9 +178,18 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
 @main.command(name="export")
 @click.argument("run")
 @runs_dir_option
-@click.option("--format", "formats", default=None, help="Comma list of merged,gguf,ollama,lora,lora-gguf,vllm (default: the recipe's export.formats).")
-@click.option("--quant", "quants", default=None, help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m "
-              "(default: the recipe's export.quants).")
+@click.option(
+    "--format",
+    "formats",
+    default=None,
+    help="Comma list of merged,gguf,ollama,lora,lora-gguf,vllm (default: the recipe's export.formats).",
+)
+@click.option(
+    "--quant",
+    "quants",
+    default=None,
+    help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m (default: the recipe's export.quants).",
+)
 def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) -> None:
     """Export RUN (a run folder, or a recipe name for its newest complete run): merged 16-bit
     weights, GGUF files with a fidelity check, Ollama Modelfiles, the adapter, a LoRA GGUF, a vLLM bundle.
@@ -282,12 +312,19 @@ def read_api_key(ctx, param, path: Path | None) -> str | None:
     return lines[0].strip()
 
 
-api_key_option = click.option("--api-key-file", "api_key", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                              callback=read_api_key, help="File whose first line is the bearer key [default: env "
-                              "TUNEFORGE_API_KEY]. A server started with one refuses requests without it.")
+api_key_option = click.option(
+    "--api-key-file",
+    "api_key",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    callback=read_api_key,
+    help="File whose first line is the bearer key [default: env "
+    "TUNEFORGE_API_KEY]. A server started with one refuses requests without it.",
+)
 think_option = click.option("--strip-think", is_flag=True, help="Hide <think>…</think> blocks (Qwen3) in replies.")
-sampling_options = [click.option("--max-tokens", type=click.IntRange(1), default=512, show_default=True),
-                    click.option("--temperature", type=click.FloatRange(0), default=0.7, show_default=True)]
+sampling_options = [
+    click.option("--max-tokens", type=click.IntRange(1), default=512, show_default=True),
+    click.option("--temperature", type=click.FloatRange(0), default=0.7, show_default=True),
+]
 
 
 def with_sampling(command):
@@ -298,24 +335,45 @@ def with_sampling(command):
 
 @main.command()
 @click.argument("target")
-@click.option("--backend", type=click.Choice(["llamacpp", "vllm"]), default=None,
-              help="Default: the recipe's serve.backend.")
+@click.option(
+    "--backend", type=click.Choice(["llamacpp", "vllm"]), default=None, help="Default: the recipe's serve.backend."
+)
 @click.option("--quant", default=None, help="Which exported GGUF (llamacpp). Default: the recipe's first export quant.")
 @click.option("--adapter", is_flag=True, help="Serve the base model plus the LoRA adapter instead of merged weights.")
 @click.option("--host", default=None, help="Default: the recipe's serve.host (127.0.0.1).")
-@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Default: the recipe's serve.port; 0 picks a free one.")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=None, help="Default: the recipe's serve.port; 0 picks a free one."
+)
 @api_key_option
-@click.option("--tensor-parallel-size", type=click.IntRange(1), default=1, show_default=True, help="vLLM: GPUs to shard over.")
-@click.option("--llamacpp-server", type=click.Choice(["auto", "native", "python"]), default="auto", show_default=True,
-              help="llama.cpp backend: native is llama.cpp's own llama-server (parallel slots, continuous batching), "
-                   "built by `make setup`; python is llama-cpp-python's server (one request at a time), which auto "
-                   "falls back to, with a warning, where llama-server could not be built.")
+@click.option(
+    "--tensor-parallel-size", type=click.IntRange(1), default=1, show_default=True, help="vLLM: GPUs to shard over."
+)
+@click.option(
+    "--llamacpp-server",
+    type=click.Choice(["auto", "native", "python"]),
+    default="auto",
+    show_default=True,
+    help="llama.cpp backend: native is llama.cpp's own llama-server (parallel slots, continuous batching), "
+    "built by `make setup`; python is llama-cpp-python's server (one request at a time), which auto "
+    "falls back to, with a warning, where llama-server could not be built.",
+)
 @click.option("--timeout", type=click.FloatRange(1), default=None, help="Seconds to wait for the server to answer.")
 @runs_dir_option
 @click.pass_context
-def serve(ctx: click.Context, target: str, backend: str | None, quant: str | None, adapter: bool, host: str | None, port: int | None,
-          api_key: str | None, tensor_parallel_size: int, llamacpp_server: str, timeout: float | None,
-          runs_dir: Path) -> None:
+def serve(
+    ctx: click.Context,
+    target: str,
+    backend: str | None,
+    quant: str | None,
+    adapter: bool,
+    host: str | None,
+    port: int | None,
+    api_key: str | None,
+    tensor_parallel_size: int,
+    llamacpp_server: str,
+    timeout: float | None,
+    runs_dir: Path,
+) -> None:
     """Serve TARGET's export (a run folder, its export/ folder, or a recipe name) behind an
     OpenAI-compatible API until Ctrl-C or SIGTERM (both exit 0)."""
     from tuneforge.serve.exports import find_export
@@ -323,19 +381,31 @@ def serve(ctx: click.Context, target: str, backend: str | None, quant: str | Non
 
     export = find_export(target, runs_dir)
     backend = backend or export.recipe.serve.backend
-    refuse_options(ctx, ["tensor_parallel_size"] if backend == "llamacpp" else ["quant", "llamacpp_server"],
-                   f"by the {backend} backend")
-    launch = plan_launch(export, backend, quant=quant, adapter=adapter, host=host,
-                         port=port, api_key=api_key, tensor_parallel_size=tensor_parallel_size,
-                         llamacpp_server=llamacpp_server)
+    refuse_options(
+        ctx,
+        ["tensor_parallel_size"] if backend == "llamacpp" else ["quant", "llamacpp_server"],
+        f"by the {backend} backend",
+    )
+    launch = plan_launch(
+        export,
+        backend,
+        quant=quant,
+        adapter=adapter,
+        host=host,
+        port=port,
+        api_key=api_key,
+        tensor_parallel_size=tensor_parallel_size,
+        llamacpp_server=llamacpp_server,
+    )
     # A stop can land anywhere (while starting, while printing, while serving): the with-block stops
     # the server's whole process group on the way out, and FriendlyGroup makes it a clean exit.
     with Server(launch, timeout=timeout) as server:
-        click.echo(f"serving {launch.model_name} ({launch.backend}, {launch.server}) at {launch.base_url}\n"
-                   f"{curl_example(launch)}\nCtrl-C stops it.")
+        click.echo(
+            f"serving {launch.model_name} ({launch.backend}, {launch.server}) at {launch.base_url}\n"
+            f"{curl_example(launch)}\nCtrl-C stops it."
+        )
         code = server.process.wait()
-    raise UserError(f"the {launch.backend} server exited with code {code} while serving",
-                    fix="read its output above")
+    raise UserError(f"the {launch.backend} server exited with code {code} while serving", fix="read its output above")
 
 
 @main.command()
@@ -347,8 +417,17 @@ def serve(ctx: click.Context, target: str, backend: str | None, quant: str | Non
 @think_option
 @with_sampling
 @runs_dir_option
-def chat(target: str, system: str | None, messages: tuple[str, ...], model: str | None, api_key: str | None,
-         strip_think: bool, max_tokens: int, temperature: float, runs_dir: Path) -> None:
+def chat(
+    target: str,
+    system: str | None,
+    messages: tuple[str, ...],
+    model: str | None,
+    api_key: str | None,
+    strip_think: bool,
+    max_tokens: int,
+    temperature: float,
+    runs_dir: Path,
+) -> None:
     """Chat with TARGET: a server URL (…/v1), or a run/export folder or recipe name, for which a
     llama.cpp server is started for the session. Replies stream; `exit` or `quit` leaves."""
     from tuneforge.serve.client import chat_session, connect
@@ -367,27 +446,53 @@ def chat(target: str, system: str | None, messages: tuple[str, ...], model: str 
             return None
 
     with connect(target, runs_dir=runs_dir, api_key=api_key, model=model) as endpoint:
-        chat_session(endpoint, read, lambda text: click.echo(text, nl=False), system=system or endpoint.system_prompt,
-                     hide_think=strip_think, max_tokens=max_tokens, temperature=temperature)
+        chat_session(
+            endpoint,
+            read,
+            lambda text: click.echo(text, nl=False),
+            system=system or endpoint.system_prompt,
+            hide_think=strip_think,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
 
 
 @main.command()
 @click.argument("target")
 @click.option("--input", "input_path", type=click.Path(path_type=Path), required=True, help="JSONL of requests.")
-@click.option("--output", "output_path", type=click.Path(path_type=Path), required=True,
-              help="JSONL of answers; existing ids are skipped (resume).")
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="JSONL of answers; existing ids are skipped (resume).",
+)
 @click.option("--concurrency", type=click.IntRange(1), default=8, show_default=True)
 @click.option("--system", default=None, help="System prompt for requests without one. Default: the recipe's.")
 @click.option("--model", default=None, help="Model name at a URL (default: the first one it lists).")
-@click.option("--retries", type=click.IntRange(0), default=3, show_default=True, help="Retries per request on transient errors.")
+@click.option(
+    "--retries", type=click.IntRange(0), default=3, show_default=True, help="Retries per request on transient errors."
+)
 @api_key_option
 @think_option
 @with_sampling
 @runs_dir_option
 @click.pass_context
-def predict(ctx: click.Context, target: str, input_path: Path, output_path: Path, concurrency: int, system: str | None, model: str | None,
-            retries: int, api_key: str | None, strip_think: bool, max_tokens: int, temperature: float,
-            runs_dir: Path) -> None:
+def predict(
+    ctx: click.Context,
+    target: str,
+    input_path: Path,
+    output_path: Path,
+    concurrency: int,
+    system: str | None,
+    model: str | None,
+    retries: int,
+    api_key: str | None,
+    strip_think: bool,
+    max_tokens: int,
+    temperature: float,
+    runs_dir: Path,
+) -> None:
     """Answer every request in --input with TARGET (a URL, run/export folder or recipe name);
     append answers to --output as they arrive. For a classification recipe's run, input lines
     are {"id", "text"} and each answer is a label with its confidence and probabilities."""
@@ -400,15 +505,25 @@ def predict(ctx: click.Context, target: str, input_path: Path, output_path: Path
     in_process = in_process_prediction(target, runs_dir)
     if in_process is not None:  # e.g. a classification run: labels and confidences from the model itself
         task, run_dir = in_process
-        refuse_options(ctx, ["concurrency", "system", "model", "retries", "api_key", "strip_think", "max_tokens",
-                             "temperature"], f"by a {task.name} run (its answers come from the model in-process)")
+        refuse_options(
+            ctx,
+            ["concurrency", "system", "model", "retries", "api_key", "strip_think", "max_tokens", "temperature"],
+            f"by a {task.name} run (its answers come from the model in-process)",
+        )
         click.echo(json.dumps(task.predict_file(run_dir, input_path, output_path)))
         return
     read_requests(input_path, None)  # fail on bad input before any server starts
     with connect(target, runs_dir=runs_dir, api_key=api_key, model=model, max_retries=retries) as endpoint:
         requests = read_requests(input_path, system or endpoint.system_prompt)
-        summary = run_predict(endpoint, requests, output_path, concurrency=concurrency, hide_think=strip_think,
-                              max_tokens=max_tokens, temperature=temperature)
+        summary = run_predict(
+            endpoint,
+            requests,
+            output_path,
+            concurrency=concurrency,
+            hide_think=strip_think,
+            max_tokens=max_tokens,
+            temperature=temperature,
+        )
     click.echo(json.dumps(summary))
 
 

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import click
 
-runs_dir_option = click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
-                               help="Where run folders live (runs/<recipe>/<run-id>).")
+runs_dir_option = click.option(
+    "--runs-dir",
+    type=click.Path(path_type=Path),
+    default=Path("runs"),
+    show_default=True,
+    help="Where run folders live (runs/<recipe>/<run-id>).",
+)
 
 
 def prompted_lines(label: str):
@@ -26,7 +31,10 @@ def refuse_options(ctx: click.Context, names: list[str], reason: str) -> None:
     """A UsageError (exit 2) naming every option the user set that this invocation would ignore."""
     from click.core import ParameterSource
 
-    given = [param.opts[0] for param in ctx.command.params
-             if param.name in names and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT]
+    given = [
+        param.opts[0]
+        for param in ctx.command.params
+        if param.name in names and ctx.get_parameter_source(param.name) is not ParameterSource.DEFAULT
+    ]
     if given:
         raise click.UsageError(f"{', '.join(given)}: not used {reason}", ctx=ctx)

@@ -59,8 +59,9 @@ def load_with_adapter(run_dir: Path, manifest: dict, dtype, trust_remote_code: b
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     base = resolve_model(manifest["base_model"]["ref"])
-    model = AutoModelForCausalLM.from_pretrained(str(base.path), dtype=dtype, use_safetensors=True,
-                                                 trust_remote_code=trust_remote_code)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(base.path), dtype=dtype, use_safetensors=True, trust_remote_code=trust_remote_code
+    )
     adapted = PeftModel.from_pretrained(model, str(run_dir / "adapter"))
     return adapted, AutoTokenizer.from_pretrained(str(run_dir / "adapter"))
 
@@ -98,6 +99,7 @@ def resolve_model(ref: str) -> ResolvedModel:
 
 # ---------------------------------------------------------------- local folders
 
+
 def check_model_folder(path: Path) -> list[str]:
     """Problems that stop a folder from loading as a safetensors HF model."""
     if not path.is_dir():
@@ -122,12 +124,16 @@ def resolve_local(path: Path) -> ResolvedModel:
     path = path.resolve()
     problems = check_model_folder(path)
     if problems:
-        raise UserError("model.base is not a usable model folder:", problems,
-                        fix="point model.base at a Hugging Face folder with config.json and *.safetensors")
+        raise UserError(
+            "model.base is not a usable model folder:",
+            problems,
+            fix="point model.base at a Hugging Face folder with config.json and *.safetensors",
+        )
     return ResolvedModel(str(path), path, "local", folder_identity(path))
 
 
 # ---------------------------------------------------------------- hub IDs
+
 
 def resolve_hub(repo_id: str) -> ResolvedModel:
     """A hub ID from the local HF cache; downloads only when the machine is online and allowed."""
@@ -144,8 +150,10 @@ def resolve_hub(repo_id: str) -> ResolvedModel:
 
 
 def _download_if_allowed(repo_id: str, patterns: list[str]) -> str:
-    fix = (f"on a machine with network run `hf download {repo_id}` (or set HF_HOME to a cache that has it), "
-           f"or set model.base to a local folder or embedded:smollm2-135m-instruct")
+    fix = (
+        f"on a machine with network run `hf download {repo_id}` (or set HF_HOME to a cache that has it), "
+        f"or set model.base to a local folder or embedded:smollm2-135m-instruct"
+    )
     if os.environ.get("HF_HUB_OFFLINE") == "1":
         raise UserError(f"model {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1", fix=fix)
     from huggingface_hub import snapshot_download
@@ -153,21 +161,27 @@ def _download_if_allowed(repo_id: str, patterns: list[str]) -> str:
     try:
         return snapshot_download(repo_id, allow_patterns=patterns)
     except Exception as exc:  # noqa: BLE001 - network, auth and missing-repo errors all mean the same fix
-        raise UserError(f"model {repo_id!r} is not cached and could not be downloaded: {type(exc).__name__}",
-                        fix=fix) from None
+        raise UserError(
+            f"model {repo_id!r} is not cached and could not be downloaded: {type(exc).__name__}", fix=fix
+        ) from None
 
 
 # ---------------------------------------------------------------- the embedded model
 
+
 def embedded_gguf(name: str) -> tuple[EmbeddedModel, Path]:
     if name not in EMBEDDED_MODELS:
-        raise UserError(f"unknown embedded model {name!r}",
-                        fix=f"use one of: {', '.join(EMBEDDED_PREFIX + n for n in EMBEDDED_MODELS)}")
+        raise UserError(
+            f"unknown embedded model {name!r}",
+            fix=f"use one of: {', '.join(EMBEDDED_PREFIX + n for n in EMBEDDED_MODELS)}",
+        )
     spec = EMBEDDED_MODELS[name]
     module = importlib.util.find_spec(spec.module)
     if module is None or module.origin is None:
-        raise UserError(f"the embedded model needs the package {spec.package}, which is not installed",
-                        fix="run `make setup` (it installs the package with --no-deps)")
+        raise UserError(
+            f"the embedded model needs the package {spec.package}, which is not installed",
+            fix="run `make setup` (it installs the package with --no-deps)",
+        )
     gguf = Path(module.origin).parent / spec.gguf_file
     if not gguf.is_file():
         raise UserError(f"{spec.package} is installed but {gguf} is missing", fix=f"reinstall {spec.package}")
@@ -178,8 +192,12 @@ def resolve_embedded(name: str) -> ResolvedModel:
     spec, gguf = embedded_gguf(name)
     from importlib.metadata import version
 
-    identity = {"package": spec.package, "package_version": version(spec.package),
-                "gguf_file": spec.gguf_file, "gguf_size": gguf.stat().st_size}
+    identity = {
+        "package": spec.package,
+        "package_version": version(spec.package),
+        "gguf_file": spec.gguf_file,
+        "gguf_size": gguf.stat().st_size,
+    }
     folder = cache_root() / "models" / f"{name}-{identity['package_version']}"
     _ensure_converted(gguf, folder)
     identity["integrity"] = json.loads((folder / INTEGRITY_FILE).read_text())["files"]
@@ -243,8 +261,9 @@ def convert_gguf_to_hf(gguf: Path, folder: Path) -> None:
     tokenizer.save_pretrained(staging)
     _make_byte_level(staging / "tokenizer.json")
     files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file()}
-    (staging / INTEGRITY_FILE).write_text(json.dumps({"source": gguf.name, "conversion": CONVERSION_VERSION,
-                                                      "files": files}, indent=2))
+    (staging / INTEGRITY_FILE).write_text(
+        json.dumps({"source": gguf.name, "conversion": CONVERSION_VERSION, "files": files}, indent=2)
+    )
     staging.rename(folder)
 
 

@@ -31,11 +31,32 @@ from tuneforge.errors import ProblemCollector, UserError
 EMBEDDED_DEFAULT = "embedded:smollm2-135m-instruct"
 ALL_LINEAR = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
 # Quantization names llama.cpp's quantizer accepts (tuneforge export turns them into files).
-GGUF_QUANTS = ["f32", "f16", "bf16", "q8_0", "q6_k", "q5_k_m", "q5_k_s", "q5_0",
-               "q4_k_m", "q4_k_s", "q4_0", "q3_k_m", "q2_k"]
+GGUF_QUANTS = [
+    "f32",
+    "f16",
+    "bf16",
+    "q8_0",
+    "q6_k",
+    "q5_k_m",
+    "q5_k_s",
+    "q5_0",
+    "q4_k_m",
+    "q4_k_s",
+    "q4_0",
+    "q3_k_m",
+    "q2_k",
+]
 EXPORT_FORMATS = ["merged", "gguf", "ollama", "vllm", "lora", "lora-gguf"]
-OPTIMIZERS = ["auto", "adamw_torch", "adamw_torch_fused", "adamw_8bit", "paged_adamw_8bit",
-              "paged_adamw_32bit", "adafactor", "sgd"]
+OPTIMIZERS = [
+    "auto",
+    "adamw_torch",
+    "adamw_torch_fused",
+    "adamw_8bit",
+    "paged_adamw_8bit",
+    "paged_adamw_32bit",
+    "adafactor",
+    "sgd",
+]
 
 Fraction = Annotated[float, Field(ge=0.0, lt=1.0)]
 PositiveInt = Annotated[int, Field(gt=0)]
@@ -207,10 +228,12 @@ class ExportSection(Section):
     """Read by `tuneforge export`; validated here so typos fail early."""
 
     formats: list[Literal[tuple(EXPORT_FORMATS)]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["merged", "gguf"], min_length=1)
+        default_factory=lambda: ["merged", "gguf"], min_length=1
+    )
     """What to export: merged, gguf, ollama, vllm, lora, lora-gguf."""
     quants: list[Literal[tuple(GGUF_QUANTS)]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["q8_0"], min_length=1)
+        default_factory=lambda: ["q8_0"], min_length=1
+    )
     """GGUF types to write (the first is what serve picks by default)."""
 
 
@@ -262,16 +285,22 @@ def _recipe_model_for(version: int) -> type[RecipeBase]:
             owners[fmt] = task.name
     sections = tuple(section for task in tasks for section in task.data_sections())
     data_type = Annotated[Union[sections], Field(discriminator="format")]  # noqa: UP007 (a runtime tuple)
-    evals = {task.name: (task.eval_section() | None, Field(None, description=task.eval_section().__doc__))
-             for task in tasks if task.eval_section() is not None}
+    evals = {
+        task.name: (task.eval_section() | None, Field(None, description=task.eval_section().__doc__))
+        for task in tasks
+        if task.eval_section() is not None
+    }
     eval_model = create_model("EvalSection", __base__=EvalSection, **evals)
     # Added here in the order a recipe is read (and written to recipe.resolved.yaml).
-    return create_model("Recipe", __base__=RecipeBase,
-                        data=(data_type, Field(description="The training data; `format` picks its layout.")),
-                        train=(TrainSection, Field(default_factory=TrainSection, description="The schedule.")),
-                        eval=(eval_model, Field(default_factory=eval_model, description=EvalSection.__doc__)),
-                        export=(ExportSection, Field(default_factory=ExportSection, description="Exported artifacts.")),
-                        serve=(ServeSection, Field(default_factory=ServeSection, description="Serving defaults.")))
+    return create_model(
+        "Recipe",
+        __base__=RecipeBase,
+        data=(data_type, Field(description="The training data; `format` picks its layout.")),
+        train=(TrainSection, Field(default_factory=TrainSection, description="The schedule.")),
+        eval=(eval_model, Field(default_factory=eval_model, description=EvalSection.__doc__)),
+        export=(ExportSection, Field(default_factory=ExportSection, description="Exported artifacts.")),
+        serve=(ServeSection, Field(default_factory=ServeSection, description="Serving defaults.")),
+    )
 
 
 def recipe_model() -> type[RecipeBase]:
@@ -301,14 +330,16 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
     if split.val + split.test >= 0.9:
         problems.append("data.split: val + test must leave at least 10% for training")
     if recipe.eval.held_out_loss and split.val == 0:
-        problems.append("eval.held_out_loss: needs a validation split; set data.split.val > 0 "
-                        "or eval.held_out_loss: false")
+        problems.append(
+            "eval.held_out_loss: needs a validation split; set data.split.val > 0 or eval.held_out_loss: false"
+        )
     for task in registered():
         problems += task.check(recipe)
     return problems
 
 
 # ---------------------------------------------------------------- loading
+
 
 class _StrictLoader(yaml.SafeLoader):
     """safe_load that also refuses duplicate keys (PyYAML silently keeps the last one)."""
@@ -320,7 +351,8 @@ def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, d
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark)
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+            )
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep=deep)
 
@@ -386,7 +418,7 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
                 node[key] = {}
             child = node[key]
             if not isinstance(child, dict):
-                raise UserError(f"override {text!r}: {'.'.join(keys[:depth + 1])} is not a section")
+                raise UserError(f"override {text!r}: {'.'.join(keys[: depth + 1])} is not a section")
             node = child
         node[keys[-1]] = value
     return raw
@@ -405,12 +437,16 @@ def _format_error(error: dict) -> str:
     location = ".".join(str(part) for part in loc) or "(recipe)"
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        return f"{location}: unknown key{_belongs_elsewhere(error['loc'])} (check the spelling; " \
-               "`tuneforge recipes show NAME --explain` lists the valid keys)"
+        return (
+            f"{location}: unknown key{_belongs_elsewhere(error['loc'])} (check the spelling; "
+            "`tuneforge recipes show NAME --explain` lists the valid keys)"
+        )
     if error["type"] == "missing":
         return f"{location}: required key is missing"
     if error["type"] == "union_tag_invalid":
-        return f"{location}.format: {error['ctx']['tag']!r} is not a data format; use one of: {', '.join(data_formats())}"
+        return (
+            f"{location}.format: {error['ctx']['tag']!r} is not a data format; use one of: {', '.join(data_formats())}"
+        )
     if error["type"] == "union_tag_not_found":
         return f"{location}.format: required key is missing (one of: {', '.join(data_formats())})"
     shown = error.get("input")
@@ -466,16 +502,27 @@ def explain(model: BaseModel, prefix: str = "") -> list[str]:
             lines.append(f"{key}:  {doc}")
             lines += explain(value, f"{key}.")
             continue
-        default = "required" if field.is_required() else f"default {_shown(field.get_default(call_default_factory=True))}"
+        default = (
+            "required" if field.is_required() else f"default {_shown(field.get_default(call_default_factory=True))}"
+        )
         lines.append(f"{key} = {_shown(value)}  [{_type_name(field.annotation)}; {default}]  {doc}")
     return lines
 
 
 def _shown(value: Any) -> str:
-    return yaml.safe_dump(value if not isinstance(value, Path) else str(value), default_flow_style=True,
-                          width=10**6, allow_unicode=True).strip().removesuffix("...").strip() \
-        if not isinstance(value, list) or all(not isinstance(v, Path) for v in value) \
+    return (
+        yaml.safe_dump(
+            value if not isinstance(value, Path) else str(value),
+            default_flow_style=True,
+            width=10**6,
+            allow_unicode=True,
+        )
+        .strip()
+        .removesuffix("...")
+        .strip()
+        if not isinstance(value, list) or all(not isinstance(v, Path) for v in value)
         else "[" + ", ".join(map(str, value)) + "]"
+    )
 
 
 def _type_name(annotation: Any) -> str:

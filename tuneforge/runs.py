@@ -19,8 +19,21 @@ from tuneforge.errors import UserError
 
 MANIFEST = "manifest.json"
 RESOLVED_RECIPE = "recipe.resolved.yaml"
-TRACKED_PACKAGES = ["tuneforge", "torch", "transformers", "trl", "peft", "unsloth", "unsloth_zoo",
-                    "datasets", "accelerate", "bitsandbytes", "xformers", "llama_cpp_python", "gguf"]
+TRACKED_PACKAGES = [
+    "tuneforge",
+    "torch",
+    "transformers",
+    "trl",
+    "peft",
+    "unsloth",
+    "unsloth_zoo",
+    "datasets",
+    "accelerate",
+    "bitsandbytes",
+    "xformers",
+    "llama_cpp_python",
+    "gguf",
+]
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -38,8 +51,10 @@ def write_json_atomic(path: Path, payload: dict) -> None:
 def read_manifest(run_dir: Path) -> dict:
     path = run_dir / MANIFEST
     if not path.is_file():
-        raise UserError(f"{run_dir} is not a tuneforge run (no {MANIFEST})",
-                        fix="pass a folder made by `tuneforge train`, e.g. runs/<recipe>/<run-id>")
+        raise UserError(
+            f"{run_dir} is not a tuneforge run (no {MANIFEST})",
+            fix="pass a folder made by `tuneforge train`, e.g. runs/<recipe>/<run-id>",
+        )
     return json.loads(path.read_text())
 
 
@@ -58,8 +73,13 @@ def git_commit() -> str | None:
     source = Path(__file__).resolve().parent
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=source,
-                               capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=source,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if head.returncode != 0:
@@ -107,8 +127,10 @@ def latest_checkpoint(run_dir: Path) -> Path | None:
 def latest_complete_run(runs_root: Path, recipe_name: str) -> Path:
     complete = [p for p in list_runs(runs_root, recipe_name) if read_manifest(p).get("status") == "complete"]
     if not complete:
-        raise UserError(f"no complete run of recipe {recipe_name!r} under {runs_root}",
-                        fix=f"train it first: tuneforge train {recipe_name}")
+        raise UserError(
+            f"no complete run of recipe {recipe_name!r} under {runs_root}",
+            fix=f"train it first: tuneforge train {recipe_name}",
+        )
     return complete[-1]
 
 
@@ -118,8 +140,10 @@ def load_run(run_dir: Path):
 
     manifest = read_manifest(run_dir)
     if manifest.get("status") != "complete":
-        raise UserError(f"{run_dir} is not a complete run (status: {manifest.get('status')})",
-                        fix=f"finish it with `tuneforge train {manifest.get('recipe_source')} --resume {run_dir}`")
+        raise UserError(
+            f"{run_dir} is not a complete run (status: {manifest.get('status')})",
+            fix=f"finish it with `tuneforge train {manifest.get('recipe_source')} --resume {run_dir}`",
+        )
     return validate_recipe(read_yaml(run_dir / RESOLVED_RECIPE), run_dir / RESOLVED_RECIPE), manifest
 
 

@@ -1,9 +1,9 @@
 """What a command's TARGET argument names, decided in one place.
 
-    http(s)://host:port/v1        a running OpenAI-compatible server (chat, predict, the domain judge)
-    runs/<recipe>/<run-id>        a run folder (it holds manifest.json)
-    runs/<recipe>/<run-id>/export an export folder (it holds export.json); its run is the parent
-    <recipe name>                 the newest complete run of that recipe under --runs-dir
+http(s)://host:port/v1        a running OpenAI-compatible server (chat, predict, the domain judge)
+runs/<recipe>/<run-id>        a run folder (it holds manifest.json)
+runs/<recipe>/<run-id>/export an export folder (it holds export.json); its run is the parent
+<recipe name>                 the newest complete run of that recipe under --runs-dir
 """
 
 from __future__ import annotations
@@ -44,8 +44,10 @@ def resolve_target(text: str, runs_dir: Path, *, urls: bool = False) -> Target:
         run_dir = path.parent if (path / EXPORT_MANIFEST).is_file() and not (path / MANIFEST).is_file() else path
         return Target(text, run_dir=run_dir)
     if "/" in text or path.exists():
-        raise UserError(f"{text}: not a tuneforge run or export folder (no such folder)",
-                        fix="pass a folder made by `tuneforge train` (runs/<recipe>/<run-id>) or a recipe name")
+        raise UserError(
+            f"{text}: not a tuneforge run or export folder (no such folder)",
+            fix="pass a folder made by `tuneforge train` (runs/<recipe>/<run-id>) or a recipe name",
+        )
     return Target(text, run_dir=latest_complete_run(runs_dir, text))
 
 

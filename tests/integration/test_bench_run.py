@@ -14,8 +14,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_train_smoke_both_paths(tmp_path):
-    output = run_bench(["train", "--shape", "smoke", "--seq", "64", "--steps", "2", "--packing", "off",
-                        "--output", str(tmp_path)])
+    output = run_bench(
+        ["train", "--shape", "smoke", "--seq", "64", "--steps", "2", "--packing", "off", "--output", str(tmp_path)]
+    )
     results = json.loads((tmp_path / "train.json").read_text())["results"]
     assert [r["path"] for r in results] == ["tuneforge", "baseline"]
     for r in results:

@@ -58,7 +58,9 @@ def test_evaluation_writes_every_report(classification_run):
     robustness = json.loads((out / "robustness_result.json").read_text())
     assert set(robustness["accuracy"]) == {"synonym_swap", "typo_insertion", "punctuation_change"}
     baseline = json.loads((out / "baseline_comparison.json").read_text())
-    assert baseline["accuracy"]["absolute_gain"] == pytest.approx(baseline["accuracy"]["tuned"] - baseline["accuracy"]["base"])
+    assert baseline["accuracy"]["absolute_gain"] == pytest.approx(
+        baseline["accuracy"]["tuned"] - baseline["accuracy"]["base"]
+    )
     for png in ("confusion_matrix.png", "confidence_histogram.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
     assert "## Classification" in (out / "report.md").read_text()

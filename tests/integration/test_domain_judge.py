@@ -12,12 +12,16 @@ import pytest
 
 pytestmark = pytest.mark.integration
 ITEMS = [
-    ("How big should my emergency fund be? My monthly expenses are $2,000.",
-     "Aim for three to six months of expenses: $6,000 to $12,000, in a savings account.",
-     "Keep $6,000 to $12,000, three to six months of expenses, in a high-yield savings account."),
-    ("What is dollar-cost averaging?",
-     "Investing a fixed amount at regular intervals regardless of price.",
-     "Bananas are yellow."),
+    (
+        "How big should my emergency fund be? My monthly expenses are $2,000.",
+        "Aim for three to six months of expenses: $6,000 to $12,000, in a savings account.",
+        "Keep $6,000 to $12,000, three to six months of expenses, in a high-yield savings account.",
+    ),
+    (
+        "What is dollar-cost averaging?",
+        "Investing a fixed amount at regular intervals regardless of price.",
+        "Bananas are yellow.",
+    ),
 ]
 
 

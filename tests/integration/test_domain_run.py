@@ -25,14 +25,28 @@ def domain_run(tiny_llama_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("domain")
     records = (DOMAIN / "data" / "advisor.jsonl").read_text(encoding="utf-8").splitlines()[:60]
     (tmp / "advisor.jsonl").write_text("\n".join(records) + "\n", encoding="utf-8")
-    body = {"name": "tinydomain", "model": {"base": str(tiny_llama_dir), "max_seq_length": 256},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "alpaca", "train": "advisor.jsonl", "system_prompt": "You are a finance advisor.",
-                     "filter": {"min_response_chars": 20, "max_response_chars": 1500},
-                     "split": {"val": 0.1, "test": 0.1}},
-            "train": {"max_steps": 2, "batch_size": 4, "grad_accum": 1, "lr": 5e-3, "eval_steps": None,
-                      "save_steps": 2, "warmup_ratio": 0.0},
-            "eval": {"domain": {"max_new_tokens": 8, "batch_size": 6}}}
+    body = {
+        "name": "tinydomain",
+        "model": {"base": str(tiny_llama_dir), "max_seq_length": 256},
+        "lora": {"r": 8, "alpha": 16},
+        "data": {
+            "format": "alpaca",
+            "train": "advisor.jsonl",
+            "system_prompt": "You are a finance advisor.",
+            "filter": {"min_response_chars": 20, "max_response_chars": 1500},
+            "split": {"val": 0.1, "test": 0.1},
+        },
+        "train": {
+            "max_steps": 2,
+            "batch_size": 4,
+            "grad_accum": 1,
+            "lr": 5e-3,
+            "eval_steps": None,
+            "save_steps": 2,
+            "warmup_ratio": 0.0,
+        },
+        "eval": {"domain": {"max_new_tokens": 8, "batch_size": 6}},
+    }
     recipe, source = load_recipe(write_recipe(tmp / "tinydomain.yaml", body))
     return train_recipe(recipe, source, tmp / "runs", resume="none")
 
@@ -56,8 +70,9 @@ def test_eval_without_a_judge_writes_reference_metrics_and_notes_the_skip(domain
 def test_eval_with_judge_url_scores_both_models_and_counts_failures(domain_run):
     # Item 1's first reply is invalid and retried; every later reply is valid (the server's default).
     with FakeJudgeServer(["not json at all"]) as server:
-        result = CliRunner().invoke(main, ["eval", str(domain_run), "--judge-url", server.url,
-                                           "--judge-model", "fake-judge"])
+        result = CliRunner().invoke(
+            main, ["eval", str(domain_run), "--judge-url", server.url, "--judge-model", "fake-judge"]
+        )
     assert result.exit_code == 0, result.output
     saved = json.loads((domain_run / "eval" / "evaluation_results.json").read_text())
     judged = saved["judge"]

@@ -28,10 +28,14 @@ def test_embedded_model_answers_a_question(embedded_dir, tokenizer):
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(str(embedded_dir), dtype=torch.float32, use_safetensors=True)
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": "What is the capital of France?"}],
-                                           add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    prompt = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "What is the capital of France?"}],
+        add_generation_prompt=True,
+        return_tensors="pt",
+        return_dict=True,
+    )
     output = model.generate(**prompt, max_new_tokens=32, do_sample=False)
-    reply = tokenizer.decode(output[0, prompt["input_ids"].shape[1]:], skip_special_tokens=True)
+    reply = tokenizer.decode(output[0, prompt["input_ids"].shape[1] :], skip_special_tokens=True)
     assert "Paris" in reply
     # generation_config's EOS is the end-of-turn token, so the short answer ends there
     assert output[0, -1].item() == tokenizer.convert_tokens_to_ids("<|im_end|>")

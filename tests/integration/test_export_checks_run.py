@@ -19,10 +19,15 @@ def break_tokenizer(tokenizer_json):
     for a SentencePiece one and llama.cpp aborts on the first text it tokenizes."""
     spec = json.loads(tokenizer_json.read_text())
     spec["model"]["byte_fallback"] = True
-    spec["decoder"] = {"type": "Sequence", "decoders": [{"type": "ByteFallback"}, {"type": "Fuse"},
-                                                        {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
-                                                        {"type": "ByteLevel", "add_prefix_space": True,
-                                                         "trim_offsets": True, "use_regex": True}]}
+    spec["decoder"] = {
+        "type": "Sequence",
+        "decoders": [
+            {"type": "ByteFallback"},
+            {"type": "Fuse"},
+            {"type": "Replace", "pattern": {"String": "▁"}, "content": " "},
+            {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
+        ],
+    }
     tokenizer_json.write_text(json.dumps(spec))
 
 
@@ -44,7 +49,9 @@ def test_a_sound_export_passes_the_tokenizer_check(tiny_trained_run, tmp_path):
 
 def test_ollama_modelfiles_point_at_the_exported_ggufs(tiny_trained_run, tmp_path):
     run = shutil.copytree(tiny_trained_run, tmp_path / "run")
-    result = CliRunner().invoke(main, ["export", str(run), "--format", "merged,gguf,ollama,lora-gguf", "--quant", "q8_0"])
+    result = CliRunner().invoke(
+        main, ["export", str(run), "--format", "merged,gguf,ollama,lora-gguf", "--quant", "q8_0"]
+    )
     assert result.exit_code == 0, result.output
     folder = run / "export" / "ollama"
     merged, lora = (folder / "Modelfile").read_text(), (folder / "Modelfile.lora").read_text()

@@ -72,8 +72,9 @@ def test_export_writes_gguf_that_agrees_with_hf(tiny_run):
 
 
 def test_lora_gguf_on_the_base_gguf_matches_the_merged_gguf(tiny_run):
-    result = CliRunner().invoke(main, ["export", str(tiny_run), "--format", "merged,gguf,lora,lora-gguf",
-                                       "--quant", "f16"])
+    result = CliRunner().invoke(
+        main, ["export", str(tiny_run), "--format", "merged,gguf,lora,lora-gguf", "--quant", "f16"]
+    )
     assert result.exit_code == 0, result.output
     out = tiny_run / "export"
     artifacts = json.loads((out / "export.json").read_text())["artifacts"]
@@ -85,10 +86,11 @@ def test_lora_gguf_on_the_base_gguf_matches_the_merged_gguf(tiny_run):
 
     tokens = [1, 420, 1337, 77, 2048, 9, 300, 12]
     scores = {}
-    for label, options in {"merged": {"model_path": str(out / "tiny.F16.gguf")},
-                           "base+lora": {"model_path": str(out / "tiny-base.F16.gguf"),
-                                         "lora_path": str(out / "tiny.LORA.F16.gguf")},
-                           "base": {"model_path": str(out / "tiny-base.F16.gguf")}}.items():
+    for label, options in {
+        "merged": {"model_path": str(out / "tiny.F16.gguf")},
+        "base+lora": {"model_path": str(out / "tiny-base.F16.gguf"), "lora_path": str(out / "tiny.LORA.F16.gguf")},
+        "base": {"model_path": str(out / "tiny-base.F16.gguf")},
+    }.items():
         llm = Llama(n_ctx=32, logits_all=True, verbose=False, **options)
         llm.eval(tokens)
         scores[label] = np.array(llm.scores[: len(tokens)])
@@ -140,7 +142,7 @@ def test_vllm_bundle_compose_file_serves_the_launch_spec_on_loopback(tiny_run):
     service = yaml.safe_load((bundle / "docker-compose.yml").read_text())["services"]["vllm"]
     spec = json.loads((bundle / "launch.json").read_text())
     assert service["image"] == f"vllm/vllm-openai:v{VLLM_VERSION}"
-    assert service["command"][:-4] == spec["args"][len(ENTRYPOINT):]
+    assert service["command"][:-4] == spec["args"][len(ENTRYPOINT) :]
     assert service["ports"] == ["127.0.0.1:8000:8000"] and "VLLM_API_KEY" in service["environment"]
     assert service["volumes"] == ["./:/bundle:ro"] and service["working_dir"] == "/bundle"
     pinned = (Path(__file__).parents[2] / "requirements" / "vllm.txt").read_text()
@@ -161,12 +163,15 @@ def test_a_failed_re_export_does_not_look_complete(tiny_run, monkeypatch):
     assert not (tiny_run / "export" / "export.json").exists()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--quant", "q4_x"], "--quant q4_x: unknown; valid: f32"),
-    (["--format", "ollama"], "--format ollama: a Modelfile needs the GGUF"),
-    (["--format", "onnx"], "--format onnx: unknown"),
-    (["--format", "merged,vllm", "--quant", "f16,bogus"], "--quant bogus: unknown"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--quant", "q4_x"], "--quant q4_x: unknown; valid: f32"),
+        (["--format", "ollama"], "--format ollama: a Modelfile needs the GGUF"),
+        (["--format", "onnx"], "--format onnx: unknown"),
+        (["--format", "merged,vllm", "--quant", "f16,bogus"], "--quant bogus: unknown"),
+    ],
+)
 def test_bad_export_requests_exit_2(tiny_run, args, message):
     result = CliRunner().invoke(main, ["export", str(tiny_run), *args])
     assert result.exit_code == 2 and message in result.output
@@ -198,8 +203,11 @@ def test_the_converter_worker_writes_what_the_script_writes(tiny_llama_dir, tmp_
     from tuneforge.export.gguf import ConverterProcess
 
     direct, worker = tmp_path / "direct.gguf", tmp_path / "worker.gguf"
-    subprocess.run([sys.executable, str(converter_script()), str(tiny_llama_dir), "--outfile", str(direct),
-                    "--outtype", "f16"], check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, str(converter_script()), str(tiny_llama_dir), "--outfile", str(direct), "--outtype", "f16"],
+        check=True,
+        capture_output=True,
+    )
     ConverterProcess("convert_hf_to_gguf.py", tiny_llama_dir).run(tiny_llama_dir, worker, "--outtype", "f16")
     assert worker.read_bytes() == direct.read_bytes()
 
@@ -215,8 +223,15 @@ def test_sigterm_during_an_export_leaves_nothing_that_looks_complete(tiny_run):
     from serving import children_of, wait_gone
 
     (tiny_run / "export" / "export.json").unlink(missing_ok=True)
-    command = [str(Path(sys.executable).parent / "tuneforge"), "export", str(tiny_run), "--format", "merged,gguf",
-               "--quant", "f16,q8_0"]
+    command = [
+        str(Path(sys.executable).parent / "tuneforge"),
+        "export",
+        str(tiny_run),
+        "--format",
+        "merged,gguf",
+        "--quant",
+        "f16,q8_0",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (children := children_of(process.pid)):  # the converter worker has started: mid-export

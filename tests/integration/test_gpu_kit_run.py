@@ -28,8 +28,12 @@ def test_gpu_bench_smoke_installs_the_kit_and_keeps_to_its_budget(tmp_path):
     assert "kit installed into" in done.stdout
     payload = json.loads((out / "train.json").read_text())
     results = payload["results"]
-    assert [(r["path"], r["packing"]) for r in results] == [("tuneforge", False), ("baseline", False),
-                                                            ("tuneforge", True), ("baseline", True)]
+    assert [(r["path"], r["packing"]) for r in results] == [
+        ("tuneforge", False),
+        ("baseline", False),
+        ("tuneforge", True),
+        ("baseline", True),
+    ]
     assert "error" not in results[0] and results[0]["tokens_per_s"] > 0 and results[0]["unsloth_loaded"]
     assert all(r["skipped"] == "time budget of 1 s" for r in results[1:]) and payload["complete"]
     assert "cuda available: False" in (out / "gpu.txt").read_text()

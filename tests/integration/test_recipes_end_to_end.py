@@ -16,19 +16,39 @@ from tuneforge.cli import main
 pytestmark = pytest.mark.integration
 
 # Settings a GPU recipe needs changed to train on a CPU in seconds (as CPU_STYLE in the Makefile).
-CPU_SHORT = ["model.max_seq_length=256", "model.load_in_4bit=auto", "train.max_steps=2",
-             "train.batch_size=4", "train.grad_accum=1", "train.optim=auto", "train.precision=auto",
-             "train.gradient_checkpointing=auto", "train.eval_steps=null", "train.save_steps=2",
-             "train.warmup_ratio=0.0"]
+CPU_SHORT = [
+    "model.max_seq_length=256",
+    "model.load_in_4bit=auto",
+    "train.max_steps=2",
+    "train.batch_size=4",
+    "train.grad_accum=1",
+    "train.optim=auto",
+    "train.precision=auto",
+    "train.gradient_checkpointing=auto",
+    "train.eval_steps=null",
+    "train.save_steps=2",
+    "train.warmup_ratio=0.0",
+]
 
 # recipe → its evaluation section, the overrides that shorten it, and a file it must leave in <run>/eval/
 RECIPES = {
-    "translation": ("translation", ["eval.translation.max_samples=2", "eval.translation.max_new_tokens=6"],
-                    "translation_metrics.json"),
+    "translation": (
+        "translation",
+        ["eval.translation.max_samples=2", "eval.translation.max_new_tokens=6"],
+        "translation_metrics.json",
+    ),
     "roleplay": ("persona", ["eval.persona.max_new_tokens=6"], "persona.png"),
     "domain": ("domain", ["eval.domain.max_samples=3", "eval.domain.max_new_tokens=6"], "evaluation_results.json"),
-    "style": ("style", ["data.markdown.chunk_min_tokens=40", "data.markdown.chunk_max_tokens=100",
-               "eval.style.max_samples=2", "eval.style.max_new_tokens=6"], "style_indicators.json"),
+    "style": (
+        "style",
+        [
+            "data.markdown.chunk_min_tokens=40",
+            "data.markdown.chunk_max_tokens=100",
+            "eval.style.max_samples=2",
+            "eval.style.max_new_tokens=6",
+        ],
+        "style_indicators.json",
+    ),
     "sentiment": ("classification", ["eval.classification.max_samples=8"], "metrics.json"),
 }
 

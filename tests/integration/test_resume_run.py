@@ -33,12 +33,18 @@ def wait_for(path: Path, process: subprocess.Popen, timeout: float = 300) -> Non
 
 
 def test_killed_run_resumes_from_its_last_checkpoint(tiny_llama_dir, tmp_path, monkeypatch):
-    recipe_path = tiny_recipe(tmp_path, tiny_llama_dir, max_steps=200, save_steps=4, eval_steps=None,
-                              logging_steps=1, save_total_limit=3)
+    recipe_path = tiny_recipe(
+        tmp_path, tiny_llama_dir, max_steps=200, save_steps=4, eval_steps=None, logging_steps=1, save_total_limit=3
+    )
     runs = tmp_path / "runs"
     env = {**os.environ, "TUNEFORGE_CACHE": str(tmp_path / "cache")}
-    process = subprocess.Popen([sys.executable, "-m", "tuneforge", "train", str(recipe_path), "--runs-dir", str(runs)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tuneforge", "train", str(recipe_path), "--runs-dir", str(runs)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_for(runs / "tiny", process)
         (run_dir,) = (runs / "tiny").iterdir()

@@ -18,19 +18,27 @@ pytestmark = pytest.mark.integration
 
 
 def alpaca_records(start: int, count: int) -> list[dict]:
-    return [{"instruction": f"What is the capital of region {i}?", "output": f"The capital of region {i} is Town {i}."}
-            for i in range(start, start + count)]
+    return [
+        {"instruction": f"What is the capital of region {i}?", "output": f"The capital of region {i} is Town {i}."}
+        for i in range(start, start + count)
+    ]
 
 
 @pytest.fixture(scope="module")
 def domain_run(tiny_llama_dir, tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("splits")
     data = write_jsonl(tmp / "qa.jsonl", alpaca_records(0, 40))
-    recipe = write_recipe(tmp / "qa.yaml", {
-        "name": "qa", "model": {"base": str(tiny_llama_dir), "max_seq_length": 128}, "lora": {"r": 4, "alpha": 8},
-        "data": {"format": "alpaca", "train": data.name, "split": {"val": 0.1, "test": 0.2}},
-        "train": {"max_steps": 2, "batch_size": 4, "grad_accum": 1, "eval_steps": None, "save_steps": 2},
-        "eval": {"domain": {"max_new_tokens": 6, "batch_size": 8}}})
+    recipe = write_recipe(
+        tmp / "qa.yaml",
+        {
+            "name": "qa",
+            "model": {"base": str(tiny_llama_dir), "max_seq_length": 128},
+            "lora": {"r": 4, "alpha": 8},
+            "data": {"format": "alpaca", "train": data.name, "split": {"val": 0.1, "test": 0.2}},
+            "train": {"max_steps": 2, "batch_size": 4, "grad_accum": 1, "eval_steps": None, "save_steps": 2},
+            "eval": {"domain": {"max_new_tokens": 6, "batch_size": 8}},
+        },
+    )
     trained = CliRunner().invoke(main, ["train", str(recipe), "--runs-dir", str(tmp / "runs")])
     assert trained.exit_code == 0, trained.output
     return Path(trained.output.strip().splitlines()[-1])
@@ -52,8 +60,11 @@ def test_the_run_holds_its_splits_with_their_sha256(domain_run):
         assert sha256_file(domain_run / entry["file"]) == entry["sha256"]
     first = json.loads((domain_run / "data" / "test.jsonl").read_text().splitlines()[0])
     assert set(first) == {"messages", "source", "group", "meta"} and first["source"].split(":")[0].endswith("qa.jsonl")
-    sources = {json.loads(line)["source"] for name in ("train", "test")
-               for line in (domain_run / "data" / f"{name}.jsonl").read_text().splitlines()}
+    sources = {
+        json.loads(line)["source"]
+        for name in ("train", "test")
+        for line in (domain_run / "data" / f"{name}.jsonl").read_text().splitlines()
+    }
     assert len(sources) == 36  # train and test are disjoint
 
 
@@ -105,11 +116,21 @@ def sentiment_run(tiny_llama_dir, tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("sentiment-splits")
     records = [{"text": f"review number {i} {'good' if i % 2 else 'bad'}", "label": i % 2} for i in range(40)]
     data = write_jsonl(tmp / "reviews.jsonl", records)
-    recipe = write_recipe(tmp / "tinysent.yaml", {
-        "name": "tinysent", "model": {"base": str(tiny_llama_dir), "max_seq_length": 128}, "lora": {"r": 4, "alpha": 8},
-        "data": {"format": "classification", "train": data.name, "classification": {"labels": ["negative", "positive"]},
-                 "split": {"val": 0.1, "test": 0.2}},
-        "train": {"max_steps": 2, "batch_size": 8, "grad_accum": 1, "eval_steps": None, "save_steps": 2}})
+    recipe = write_recipe(
+        tmp / "tinysent.yaml",
+        {
+            "name": "tinysent",
+            "model": {"base": str(tiny_llama_dir), "max_seq_length": 128},
+            "lora": {"r": 4, "alpha": 8},
+            "data": {
+                "format": "classification",
+                "train": data.name,
+                "classification": {"labels": ["negative", "positive"]},
+                "split": {"val": 0.1, "test": 0.2},
+            },
+            "train": {"max_steps": 2, "batch_size": 8, "grad_accum": 1, "eval_steps": None, "save_steps": 2},
+        },
+    )
     trained = CliRunner().invoke(main, ["train", str(recipe), "--runs-dir", str(tmp / "runs")])
     assert trained.exit_code == 0, trained.output
     return Path(trained.output.strip().splitlines()[-1])

@@ -83,8 +83,13 @@ def test_serves_a_chat_completion_with_the_gguf_chat_template(server):
 
 def test_streaming_gives_the_same_text_in_pieces(server):
     whole = client(server).chat.completions.create(model="quickstart", messages=QUESTION, temperature=0, max_tokens=40)
-    chunks = [c.choices[0].delta.content or "" for c in client(server).chat.completions.create(
-        model="quickstart", messages=QUESTION, temperature=0, max_tokens=40, stream=True) if c.choices]
+    chunks = [
+        c.choices[0].delta.content or ""
+        for c in client(server).chat.completions.create(
+            model="quickstart", messages=QUESTION, temperature=0, max_tokens=40, stream=True
+        )
+        if c.choices
+    ]
     assert len([c for c in chunks if c]) > 3
     assert "".join(chunks) == whole.choices[0].message.content
 
@@ -124,8 +129,9 @@ def test_a_changed_gguf_is_refused_before_launch(export, tmp_path):
 
 
 def test_native_server_withstands_hostile_clients(native_server, export):
-    check_withstands_hostile_clients(native_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx,
-                                     "llamacpp:requests_processing")
+    check_withstands_hostile_clients(
+        native_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx, "llamacpp:requests_processing"
+    )
 
 
 def test_native_server_has_health_metrics_and_the_gguf_template(native_server, export):
@@ -140,9 +146,13 @@ def test_native_server_has_health_metrics_and_the_gguf_template(native_server, e
 
 def start_serve(embedded_export, server: str, port: int) -> subprocess.Popen:
     """`tuneforge serve` with its key in the environment, as an operator's unit file would set it."""
-    return subprocess.Popen([*TUNEFORGE, "serve", str(embedded_export), "--port", str(port),
-                             "--llamacpp-server", server], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            text=True, env={**os.environ, "TUNEFORGE_API_KEY": KEY})
+    return subprocess.Popen(
+        [*TUNEFORGE, "serve", str(embedded_export), "--port", str(port), "--llamacpp-server", server],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "TUNEFORGE_API_KEY": KEY},
+    )
 
 
 def assert_port_free(port: int) -> None:
@@ -151,9 +161,17 @@ def assert_port_free(port: int) -> None:
     assert check_port("127.0.0.1", port) == port  # binds as the servers do: refused while anything listens
 
 
-@pytest.mark.parametrize("server, stop", [("native", signal.SIGINT), ("native", signal.SIGTERM),
-                                          ("native", signal.SIGHUP), ("native", signal.SIGKILL),
-                                          ("python", signal.SIGTERM), ("python", signal.SIGKILL)])
+@pytest.mark.parametrize(
+    "server, stop",
+    [
+        ("native", signal.SIGINT),
+        ("native", signal.SIGTERM),
+        ("native", signal.SIGHUP),
+        ("native", signal.SIGKILL),
+        ("python", signal.SIGTERM),
+        ("python", signal.SIGKILL),
+    ],
+)
 def test_serve_stops_on_every_signal_and_leaves_no_server_behind(embedded_export, server, stop):
     if server == "native":
         require_native()
@@ -181,10 +199,25 @@ def test_no_key_in_the_command_line_of_any_server_process(server):
 
 
 def test_predict_resumes_after_a_kill_without_losing_or_repeating_answers(server, tmp_path):
-    requests = write_jsonl(tmp_path / "in.jsonl", [{"id": f"q{i}", "prompt": f"Name {i + 2} colours."} for i in range(10)])
+    requests = write_jsonl(
+        tmp_path / "in.jsonl", [{"id": f"q{i}", "prompt": f"Name {i + 2} colours."} for i in range(10)]
+    )
     output = tmp_path / "out.jsonl"
-    command = [*TUNEFORGE, "predict", server.launch.base_url, "--input", str(requests), "--output", str(output),
-               "--concurrency", "2", "--max-tokens", "24", "--temperature", "0"]
+    command = [
+        *TUNEFORGE,
+        "predict",
+        server.launch.base_url,
+        "--input",
+        str(requests),
+        "--output",
+        str(output),
+        "--concurrency",
+        "2",
+        "--max-tokens",
+        "24",
+        "--temperature",
+        "0",
+    ]
     env = {**os.environ, "TUNEFORGE_API_KEY": KEY}
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     wait_for(lambda: output.is_file() and output.read_text().count("\n") >= 3, first)
@@ -199,7 +232,7 @@ def test_predict_resumes_after_a_kill_without_losing_or_repeating_answers(server
     assert summary["skipped"] == len(kept) and summary["answered"] == 10 - len(kept)
     answers = [json.loads(line) for line in output.read_text().splitlines()]
     assert sorted(a["id"] for a in answers) == [f"q{i}" for i in range(10)]
-    assert [a["id"] for a in answers[:len(kept)]] == kept  # earlier answers kept as they were
+    assert [a["id"] for a in answers[: len(kept)]] == kept  # earlier answers kept as they were
     assert all(a["output"] and a["usage"]["completion_tokens"] > 0 for a in answers)
 
 
@@ -208,16 +241,34 @@ def test_chat_command_answers_scripted_turns(embedded_export):
 
     from tuneforge.cli import main
 
-    result = CliRunner().invoke(main, ["chat", str(embedded_export), "-m", "What is the capital of France?",
-                                       "--temperature", "0", "--max-tokens", "40", "--system", "Be brief."])
+    result = CliRunner().invoke(
+        main,
+        [
+            "chat",
+            str(embedded_export),
+            "-m",
+            "What is the capital of France?",
+            "--temperature",
+            "0",
+            "--max-tokens",
+            "40",
+            "--system",
+            "Be brief.",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "> What is the capital of France?" in result.output and "Paris" in result.output
 
 
 def test_predict_reports_bad_input_lines_before_starting_anything(tmp_path):
-    bad = write_jsonl(tmp_path / "bad.jsonl", ['{"id": 1, "prompt": "ok"}', "{not json", '{"id": 3}', '{"id": 1, "prompt": "x"}'])
-    result = subprocess.run([*TUNEFORGE, "predict", "http://127.0.0.1:9/v1", "--input", str(bad), "--output",
-                             str(tmp_path / "out.jsonl")], capture_output=True, text=True)
+    bad = write_jsonl(
+        tmp_path / "bad.jsonl", ['{"id": 1, "prompt": "ok"}', "{not json", '{"id": 3}', '{"id": 1, "prompt": "x"}']
+    )
+    result = subprocess.run(
+        [*TUNEFORGE, "predict", "http://127.0.0.1:9/v1", "--input", str(bad), "--output", str(tmp_path / "out.jsonl")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     for expected in ("bad.jsonl:2: invalid JSON", 'bad.jsonl:3: needs "prompt"', "bad.jsonl:4: duplicate id '1'"):
         assert expected in result.stderr
@@ -256,11 +307,27 @@ def test_bench_serve_measures_start_burst_and_http_overhead(export):
 def test_predict_on_a_run_stops_its_server_on_sigterm_and_exits_0(embedded_export, tmp_path):
     """`predict` starts its own llama.cpp server for a run: a supervisor's SIGTERM stops it, the
     answers so far are kept, and nothing of the server remains."""
-    requests = write_jsonl(tmp_path / "in.jsonl", [{"id": f"q{i}", "prompt": f"Name {i + 2} rivers."} for i in range(40)])
+    requests = write_jsonl(
+        tmp_path / "in.jsonl", [{"id": f"q{i}", "prompt": f"Name {i + 2} rivers."} for i in range(40)]
+    )
     output = tmp_path / "out.jsonl"
-    process = subprocess.Popen([*TUNEFORGE, "predict", str(embedded_export), "--input", str(requests), "--output",
-                                str(output), "--concurrency", "1", "--max-tokens", "24"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            *TUNEFORGE,
+            "predict",
+            str(embedded_export),
+            "--input",
+            str(requests),
+            "--output",
+            str(output),
+            "--concurrency",
+            "1",
+            "--max-tokens",
+            "24",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for(lambda: output.is_file() and output.read_text().count("\n") >= 1, process)
     (server,) = children_of(process.pid)
     process.send_signal(signal.SIGTERM)

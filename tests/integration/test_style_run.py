@@ -24,13 +24,28 @@ def test_tiny_style_run_trains_and_evaluates(tmp_path, tiny_llama_dir):
     folder = tmp_path / "articles"
     for source in sorted(ARTICLES.iterdir())[:6]:
         shutil.copytree(source, folder / source.name)
-    body = {"name": "tinystyle", "model": {"base": str(tiny_llama_dir), "max_seq_length": 256},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "markdown", "train": "articles", "system_prompt": "Write like Tess.",
-                     "markdown": {"chunk_min_tokens": 40, "chunk_max_tokens": 100}, "split": {"val": 0.3}},
-            "train": {"max_steps": 6, "batch_size": 8, "grad_accum": 1, "lr": 2e-2, "eval_steps": None,
-                      "save_steps": 6, "warmup_ratio": 0.0},
-            "eval": {"style": {"max_samples": 4, "max_new_tokens": 12, "batch_size": 4}}}
+    body = {
+        "name": "tinystyle",
+        "model": {"base": str(tiny_llama_dir), "max_seq_length": 256},
+        "lora": {"r": 8, "alpha": 16},
+        "data": {
+            "format": "markdown",
+            "train": "articles",
+            "system_prompt": "Write like Tess.",
+            "markdown": {"chunk_min_tokens": 40, "chunk_max_tokens": 100},
+            "split": {"val": 0.3},
+        },
+        "train": {
+            "max_steps": 6,
+            "batch_size": 8,
+            "grad_accum": 1,
+            "lr": 2e-2,
+            "eval_steps": None,
+            "save_steps": 6,
+            "warmup_ratio": 0.0,
+        },
+        "eval": {"style": {"max_samples": 4, "max_new_tokens": 12, "batch_size": 4}},
+    }
     recipe, source = load_recipe(write_recipe(tmp_path / "tinystyle.yaml", body))
     run = train_recipe(recipe, source, tmp_path / "runs", resume="none")
     eval_dir = evaluate_run(run)

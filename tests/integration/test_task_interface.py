@@ -38,8 +38,10 @@ class SumsSection(DataSection):
                 problems.add(f"{where}: needs integers 'a' and 'b'")
                 continue
             answer = str(record["a"] + record["b"])
-            messages = [{"role": "user", "content": f"{record['a']}+{record['b']}="},
-                        {"role": "assistant", "content": answer}]
+            messages = [
+                {"role": "user", "content": f"{record['a']}+{record['b']}="},
+                {"role": "assistant", "content": answer},
+            ]
             samples.append(Sample(messages, where, meta={"answer": answer}))
         return samples
 
@@ -57,11 +59,16 @@ def exact_match(run, out_dir: Path) -> tuple[dict, str]:
 
     samples = held_out(run, "eval.arithmetic")
     generator = AdapterGenerator(run.path, run.manifest)
-    answers = for_each_variant(lambda tuned: generator.generate([s.messages[:-1] for s in samples],
-                                                                run.recipe.eval.arithmetic.max_new_tokens,
-                                                                use_adapter=tuned), "adding")
-    shares = {variant: sum(a == s.meta["answer"] for a, s in zip(found, samples)) / len(samples)
-              for variant, found in answers.items()}
+    answers = for_each_variant(
+        lambda tuned: generator.generate(
+            [s.messages[:-1] for s in samples], run.recipe.eval.arithmetic.max_new_tokens, use_adapter=tuned
+        ),
+        "adding",
+    )
+    shares = {
+        variant: sum(a == s.meta["answer"] for a, s in zip(found, samples)) / len(samples)
+        for variant, found in answers.items()
+    }
     (out_dir / "sums.json").write_text(json.dumps({"answers": answers, "exact_match": shares}))
     return {"exact_match": shares, "items": len(samples)}, f"## Sums\n\nexact match: {shares}"
 
@@ -105,11 +112,17 @@ def arithmetic_task():
 
 def sums_recipe(tmp_path: Path, model_dir: Path, **split) -> Path:
     data = write_jsonl(tmp_path / "sums.jsonl", [{"a": a, "b": b} for a in range(8) for b in range(5)])
-    return write_recipe(tmp_path / "sums.yaml", {
-        "name": "sums", "model": {"base": str(model_dir), "max_seq_length": 96}, "lora": {"r": 4, "alpha": 8},
-        "data": {"format": "sums", "train": data.name, "split": {"val": 0.1, "test": 0.2, **split}},
-        "train": {"max_steps": 2, "batch_size": 4, "grad_accum": 1, "eval_steps": None, "save_steps": 2},
-        "eval": {"arithmetic": {"max_new_tokens": 3}}})
+    return write_recipe(
+        tmp_path / "sums.yaml",
+        {
+            "name": "sums",
+            "model": {"base": str(model_dir), "max_seq_length": 96},
+            "lora": {"r": 4, "alpha": 8},
+            "data": {"format": "sums", "train": data.name, "split": {"val": 0.1, "test": 0.2, **split}},
+            "train": {"max_steps": 2, "batch_size": 4, "grad_accum": 1, "eval_steps": None, "save_steps": 2},
+            "eval": {"arithmetic": {"max_new_tokens": 3}},
+        },
+    )
 
 
 def test_a_task_registered_by_a_test_trains_evaluates_and_adds_a_command(arithmetic_task, tiny_llama_dir, tmp_path):

@@ -23,8 +23,10 @@ def translation_run(tiny_llama_dir, tmp_path_factory):
     from tuneforge.train.finetune import train_recipe
 
     tmp = tmp_path_factory.mktemp("translation")
-    lines = {ext: (RECIPE_DIR / "data" / f"corpus.{ext}").read_text(encoding="utf-8").splitlines()[:30]
-             for ext in ("en", "zh_tw", "ja")}
+    lines = {
+        ext: (RECIPE_DIR / "data" / f"corpus.{ext}").read_text(encoding="utf-8").splitlines()[:30]
+        for ext in ("en", "zh_tw", "ja")
+    }
     folder = write_corpus(tmp / "data", {f"corpus.{ext}": rows for ext, rows in lines.items()})
     recipe, source = load_recipe(parallel_recipe(tmp, folder, str(tiny_llama_dir)))
     return train_recipe(recipe, source, tmp / "runs", resume="none")
@@ -47,7 +49,9 @@ def test_evaluation_scores_every_direction_base_and_tuned(translation_run):
     assert {"hypothesis", "bleu", "chrf"} == set(samples[0]["tuned"])
     table = (out / "translation.md").read_text()
     assert "| zh_TW-ja | 3 | ja-mecab |" in table and "**mean**" in table
-    assert (out / "translation.png").read_bytes()[:4] == b"\x89PNG" and "## Translation" in (out / "report.md").read_text()
+    assert (out / "translation.png").read_bytes()[:4] == b"\x89PNG" and "## Translation" in (
+        out / "report.md"
+    ).read_text()
 
 
 def test_translate_uses_the_training_prompt_with_the_adapter(translation_run):
@@ -59,8 +63,10 @@ def test_translate_uses_the_training_prompt_with_the_adapter(translation_run):
     prompt = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": "<zh_TW> <en>\n我喜歡蘋果。"}]
     generator = AdapterGenerator(translation_run, read_manifest(translation_run))
     assert translator.translate("ZH_HANT", "en", "我喜歡蘋果。") == generator.generate([prompt], 5)[0]
-    assert translator.translate("zh", "en", "我喜歡蘋果。", use_adapter=False) == \
-        generator.generate([prompt], 5, use_adapter=False)[0]
+    assert (
+        translator.translate("zh", "en", "我喜歡蘋果。", use_adapter=False)
+        == generator.generate([prompt], 5, use_adapter=False)[0]
+    )
 
 
 def test_translate_command_one_text_interactive_and_bad_codes(translation_run):

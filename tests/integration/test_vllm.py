@@ -55,15 +55,22 @@ def client(server, key=KEY):
 
 
 def test_vllm_answers_with_the_bundle_chat_template(vllm_server):
-    reply = client(vllm_server).chat.completions.create(model="quickstart", messages=QUESTION, temperature=0, max_tokens=40)
+    reply = client(vllm_server).chat.completions.create(
+        model="quickstart", messages=QUESTION, temperature=0, max_tokens=40
+    )
     assert "Paris" in reply.choices[0].message.content
     assert reply.choices[0].finish_reason == "stop"  # stopped at <|im_end|>: the bundle's template is used
     assert vllm_server.launch.host == "127.0.0.1" and "--enforce-eager" in vllm_server.launch.argv
 
 
 def test_vllm_streams(vllm_server):
-    chunks = [c.choices[0].delta.content or "" for c in client(vllm_server).chat.completions.create(
-        model="quickstart", messages=QUESTION, temperature=0, max_tokens=40, stream=True) if c.choices]
+    chunks = [
+        c.choices[0].delta.content or ""
+        for c in client(vllm_server).chat.completions.create(
+            model="quickstart", messages=QUESTION, temperature=0, max_tokens=40, stream=True
+        )
+        if c.choices
+    ]
     assert len([c for c in chunks if c]) > 3 and "Paris" in "".join(chunks)
 
 
@@ -78,8 +85,9 @@ def test_vllm_refuses_requests_without_the_key(vllm_server):
 
 
 def test_vllm_withstands_hostile_clients(vllm_server, export):
-    check_withstands_hostile_clients(vllm_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx,
-                                     "vllm:num_requests_running")
+    check_withstands_hostile_clients(
+        vllm_server.launch.base_url, KEY, "quickstart", export.recipe.serve.n_ctx, "vllm:num_requests_running"
+    )
 
 
 def test_vllm_key_is_in_no_command_line(vllm_server):
@@ -97,9 +105,21 @@ def test_tuneforge_serve_vllm_leaves_no_process_behind(export, stop):
     from tuneforge.serve.server import check_port, live_members
 
     port = check_port("127.0.0.1", 0)
-    process = subprocess.Popen([str(Path(sys.executable).parent / "tuneforge"), "serve", str(export.folder),
-                                "--backend", "vllm", "--port", str(port)], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, text=True, env={**os.environ, "TUNEFORGE_API_KEY": KEY})
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "tuneforge"),
+            "serve",
+            str(export.folder),
+            "--backend",
+            "vllm",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "TUNEFORGE_API_KEY": KEY},
+    )
     assert process.stdout.readline().startswith("serving quickstart (vllm, vllm)")
     (child,) = children_of(process.pid)
     members = live_members(child)
@@ -128,7 +148,9 @@ def test_vllm_serves_the_adapter_under_the_recipe_name(export, tmp_path_factory)
     """The base + adapter variant: the recipe's name means the adapter, '<name>-base' the bare base."""
     with start(export, tmp_path_factory, adapter=True) as server:
         served = {model.id for model in client(server).models.list().data}
-        reply = client(server).chat.completions.create(model="quickstart", messages=QUESTION, temperature=0, max_tokens=40)
+        reply = client(server).chat.completions.create(
+            model="quickstart", messages=QUESTION, temperature=0, max_tokens=40
+        )
     assert served == {"quickstart", "quickstart-base"}
     assert "Paris" in reply.choices[0].message.content
     assert server.process.returncode is not None and group_gone(server.process.pid)

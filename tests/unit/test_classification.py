@@ -21,14 +21,23 @@ def test_records_become_prompts_answered_by_the_label_name(tmp_path):
     samples = read_conversations(recipe.data, DataReport())
     assert [s.messages[-1]["content"] for s in samples] == ["positive", "negative", "positive"]
     assert samples[0].messages[0] == {"role": "system", "content": "Classify."}
-    assert samples[0].messages[1]["content"].endswith("\n\n好") and "negative, positive" in samples[0].messages[1]["content"]
+    assert (
+        samples[0].messages[1]["content"].endswith("\n\n好")
+        and "negative, positive" in samples[0].messages[1]["content"]
+    )
 
 
 def test_bad_records_are_all_reported_with_file_and_line(tmp_path):
     from tuneforge.data.prepare import DataReport, read_conversations
 
-    records = ['{"text": "ok", "label": 0}', "{broken", '{"label": 1}', '{"text": "x", "label": 5}',
-               '{"text": "y", "label": true}', '{"text": "  ", "label": 0}']
+    records = [
+        '{"text": "ok", "label": 0}',
+        "{broken",
+        '{"label": 1}',
+        '{"text": "x", "label": 5}',
+        '{"text": "y", "label": true}',
+        '{"text": "  ", "label": 0}',
+    ]
     recipe, _ = load_recipe(classification_recipe(tmp_path, "embedded:smollm2-135m-instruct", records))
     with pytest.raises(UserError) as error:
         read_conversations(recipe.data, DataReport())

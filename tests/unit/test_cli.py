@@ -28,18 +28,22 @@ def test_help_on_every_command(path):
 
 
 def test_help_does_not_import_heavy_libraries():
-    code = ("import sys; from click.testing import CliRunner; from tuneforge.cli import main; "
-            "CliRunner().invoke(main, ['--help']); "
-            "heavy = [m for m in ('torch', 'transformers', 'unsloth', 'trl', 'llama_cpp') if m in sys.modules]; "
-            "print(heavy); sys.exit(1 if heavy else 0)")
+    code = (
+        "import sys; from click.testing import CliRunner; from tuneforge.cli import main; "
+        "CliRunner().invoke(main, ['--help']); "
+        "heavy = [m for m in ('torch', 'transformers', 'unsloth', 'trl', 'llama_cpp') if m in sys.modules]; "
+        "print(heavy); sys.exit(1 if heavy else 0)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_bad_recipe_exits_2_with_every_problem_and_no_traceback(tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "a", "output": "b"}])
-    recipe = write_recipe(tmp_path / "r.yaml", {"name": "r", "data": {"format": "alpaca", "train": data.name},
-                                                "lora": {"r": 0, "alphaa": 3}})
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        {"name": "r", "data": {"format": "alpaca", "train": data.name}, "lora": {"r": 0, "alphaa": 3}},
+    )
     result = CliRunner().invoke(main, ["train", str(recipe), "--dry-run", "-o", "train.lr=fast"])
     assert result.exit_code == 2
     assert "lora.r" in result.output and "lora.alphaa: unknown key" in result.output and "train.lr" in result.output
@@ -79,7 +83,7 @@ def test_data_inspect_prints_the_data_report():
 
     result = CliRunner().invoke(main, ["data", "inspect", "quickstart", "-o", "data.split.val=0.1"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     assert report["loaded"] == 378 and report["kept"] == 378
     assert report["splits"]["val"] == 38 and report["splits"]["train"] == 340
 

@@ -17,7 +17,7 @@ REPLY = "<think>\nThe user greets me. Keep it short.\n</think>\n\nAhoy there!</t
 @pytest.mark.parametrize("size", [1, 2, 3, 5, 7, 8, 13, len(REPLY)])
 def test_think_blocks_vanish_however_the_stream_is_cut(size):
     think = ThinkFilter()
-    shown = "".join(think.feed(REPLY[i:i + size]) for i in range(0, len(REPLY), size)) + think.flush()
+    shown = "".join(think.feed(REPLY[i : i + size]) for i in range(0, len(REPLY), size)) + think.flush()
     assert shown == "\n\nAhoy there!</think> stays? no: Done."
 
 
@@ -31,18 +31,27 @@ def test_text_without_think_blocks_passes_unchanged_and_nothing_is_held_back_at_
 
 
 def test_requests_read_prompts_and_messages_and_add_the_system_prompt(tmp_path):
-    path = write_jsonl(tmp_path / "in.jsonl", [
-        {"id": "a", "prompt": "Hi"},
-        {"messages": [{"role": "system", "content": "Own"}, {"role": "user", "content": "Yo"}]}, ""])
+    path = write_jsonl(
+        tmp_path / "in.jsonl",
+        [
+            {"id": "a", "prompt": "Hi"},
+            {"messages": [{"role": "system", "content": "Own"}, {"role": "user", "content": "Yo"}]},
+            "",
+        ],
+    )
     first, second = read_requests(path, "Recipe system")
-    assert first.id == "a" and first.messages == [{"role": "system", "content": "Recipe system"},
-                                                  {"role": "user", "content": "Hi"}]
+    assert first.id == "a" and first.messages == [
+        {"role": "system", "content": "Recipe system"},
+        {"role": "user", "content": "Hi"},
+    ]
     assert second.id == "2" and second.messages[0]["content"] == "Own"  # id defaults to the line number
 
 
 def test_bad_request_lines_are_all_reported_with_file_and_line(tmp_path):
-    path = write_jsonl(tmp_path / "in.jsonl", ["[1]", '{"id": "x", "messages": [{"role": "robot", "content": "?"}]}',
-                                              '{"id": "x", "messages": []}'])
+    path = write_jsonl(
+        tmp_path / "in.jsonl",
+        ["[1]", '{"id": "x", "messages": [{"role": "robot", "content": "?"}]}', '{"id": "x", "messages": []}'],
+    )
     with pytest.raises(UserError) as error:
         read_requests(path, None)
     assert [p.split(": ")[0] for p in error.value.problems] == [f"{path}:1", f"{path}:2", f"{path}:3"]

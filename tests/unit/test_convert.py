@@ -29,14 +29,22 @@ def test_turns_labels_continuations_and_separators(tmp_path):
     path = tmp_path / "d.txt"
     path.write_text(SCRIPT, encoding="utf-8")
     first, second = parse_dialogues(path, "Master", "Lyra")
-    assert first == [{"role": "system", "content": "Be Lyra."}, {"role": "user", "content": "Good morning!"},
-                     {"role": "assistant", "content": "Good morning, master!\n  The kettle is on."}]
-    assert second == [{"role": "user", "content": "Thanks."}, {"role": "assistant", "content": "You're welcome, master."}]
+    assert first == [
+        {"role": "system", "content": "Be Lyra."},
+        {"role": "user", "content": "Good morning!"},
+        {"role": "assistant", "content": "Good morning, master!\n  The kettle is on."},
+    ]
+    assert second == [
+        {"role": "user", "content": "Thanks."},
+        {"role": "assistant", "content": "You're welcome, master."},
+    ]
 
 
 def test_every_problem_is_reported_with_file_and_line(tmp_path):
     path = tmp_path / "bad.txt"
-    path.write_text("stray text\nuser: one\nuser: two\n---\nuser: ok\nassistant:\n---\nassistant: alone\n", encoding="utf-8")
+    path.write_text(
+        "stray text\nuser: one\nuser: two\n---\nuser: ok\nassistant:\n---\nassistant: alone\n", encoding="utf-8"
+    )
     with pytest.raises(UserError) as error:
         parse_dialogues(path)
     problems = error.value.problems
@@ -51,8 +59,9 @@ def test_cli_writes_sharegpt_and_exits_2_on_bad_input(tmp_path):
     good.write_text(SCRIPT, encoding="utf-8")
     bad.write_bytes(b"user: caf\xe9\n")
     out = tmp_path / "out" / "c.jsonl"
-    result = CliRunner().invoke(main, ["data", "convert", str(good), "-o", str(out), "--user-label", "Master",
-                                       "--assistant-label", "Lyra"])
+    result = CliRunner().invoke(
+        main, ["data", "convert", str(good), "-o", str(out), "--user-label", "Master", "--assistant-label", "Lyra"]
+    )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [row["id"] for row in rows] == ["good-0001", "good-0002"]
@@ -63,10 +72,28 @@ def test_cli_writes_sharegpt_and_exits_2_on_bad_input(tmp_path):
 
 def test_shipped_roleplay_script_converts_to_the_shipped_jsonl(tmp_path):
     out = tmp_path / "conversations.jsonl"
-    result = CliRunner().invoke(main, ["data", "convert", str(ROLEPLAY / "dialogues.txt"), "-o", str(out),
-                                       "--user-label", "Master", "--assistant-label", "Lyra", "--id-prefix", "lyra"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "data",
+            "convert",
+            str(ROLEPLAY / "dialogues.txt"),
+            "-o",
+            str(out),
+            "--user-label",
+            "Master",
+            "--assistant-label",
+            "Lyra",
+            "--id-prefix",
+            "lyra",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert out.read_text(encoding="utf-8") == (ROLEPLAY / "conversations.jsonl").read_text(encoding="utf-8")
-    replies = [m["value"] for line in out.read_text().splitlines()
-               for m in json.loads(line)["conversations"] if m["from"] == "assistant"]
+    replies = [
+        m["value"]
+        for line in out.read_text().splitlines()
+        for m in json.loads(line)["conversations"]
+        if m["from"] == "assistant"
+    ]
     assert len(replies) > 600 and all("master" in r and "Lyra" in r for r in replies)

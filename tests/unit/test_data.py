@@ -22,32 +22,47 @@ def section(path, fmt="sharegpt", **extra):
 
 
 def test_chat_format(tmp_path):
-    path = write_jsonl(tmp_path / "c.jsonl", [{"messages": [{"role": "user", "content": "hi"},
-                                                            {"role": "assistant", "content": "hello"}]}])
+    path = write_jsonl(
+        tmp_path / "c.jsonl",
+        [{"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]}],
+    )
     samples, problems = load(path, "chat", system="Be nice.")
     assert not problems
-    assert samples[0].messages == [{"role": "system", "content": "Be nice."}, {"role": "user", "content": "hi"},
-                                   {"role": "assistant", "content": "hello"}]
+    assert samples[0].messages == [
+        {"role": "system", "content": "Be nice."},
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+    ]
     assert samples[0].source == f"{path}:1"
 
 
 def test_sharegpt_role_aliases(tmp_path):
-    record = {"conversations": [{"from": "System", "value": "s"}, {"from": "human", "value": "q"},
-                                {"from": "gpt", "value": "a"}, {"from": "user", "value": "q2"},
-                                {"from": "bot", "value": "a2"}]}
+    record = {
+        "conversations": [
+            {"from": "System", "value": "s"},
+            {"from": "human", "value": "q"},
+            {"from": "gpt", "value": "a"},
+            {"from": "user", "value": "q2"},
+            {"from": "bot", "value": "a2"},
+        ]
+    }
     samples, problems = load(write_jsonl(tmp_path / "s.jsonl", [record]), "sharegpt")
     assert not problems
     assert [m["role"] for m in samples[0].messages] == ["system", "user", "assistant", "user", "assistant"]
 
 
 def test_alpaca_with_input_and_system(tmp_path):
-    records = [{"instruction": "Translate", "input": "bonjour", "output": "hello"},
-               {"instruction": "Add 1+1", "output": "2", "system": "Own system"}]
+    records = [
+        {"instruction": "Translate", "input": "bonjour", "output": "hello"},
+        {"instruction": "Add 1+1", "output": "2", "system": "Own system"},
+    ]
     samples, problems = load(write_jsonl(tmp_path / "a.jsonl", records), "alpaca", system="Recipe system")
     assert not problems
-    assert samples[0].messages == [{"role": "system", "content": "Recipe system"},
-                                   {"role": "user", "content": "Translate\n\nbonjour"},
-                                   {"role": "assistant", "content": "hello"}]
+    assert samples[0].messages == [
+        {"role": "system", "content": "Recipe system"},
+        {"role": "user", "content": "Translate\n\nbonjour"},
+        {"role": "assistant", "content": "hello"},
+    ]
     assert samples[1].messages[0] == {"role": "system", "content": "Own system"}
 
 
@@ -59,15 +74,18 @@ def test_json_array_files(tmp_path):
 
 
 def test_malformed_lines_are_all_reported_with_file_and_line(tmp_path):
-    path = write_jsonl(tmp_path / "bad.jsonl", [
-        sharegpt_records(1)[0],
-        "{not json",
-        {"conversations": [{"from": "alien", "value": "x"}]},
-        {"conversations": [{"from": "gpt", "value": "a"}, {"from": "human", "value": "q"}]},
-        {"no_conversations": 1},
-        "[1, 2]",
-        {"conversations": [{"from": "human", "value": "q"}]},
-    ])
+    path = write_jsonl(
+        tmp_path / "bad.jsonl",
+        [
+            sharegpt_records(1)[0],
+            "{not json",
+            {"conversations": [{"from": "alien", "value": "x"}]},
+            {"conversations": [{"from": "gpt", "value": "a"}, {"from": "human", "value": "q"}]},
+            {"no_conversations": 1},
+            "[1, 2]",
+            {"conversations": [{"from": "human", "value": "q"}]},
+        ],
+    )
     samples, problems = load(path, "sharegpt")
     assert len(samples) == 1
     lines = [p.split(":")[1] for p in problems]
@@ -104,8 +122,9 @@ def test_filters_are_counted_not_silent(tmp_path):
     records.append(records[0])  # duplicate
     records.append({"conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "   "}]})
     records.append({"conversations": [{"from": "human", "value": "q"}, {"from": "gpt", "value": "x" * 50}]})
-    data = section(write_jsonl(tmp_path / "d.jsonl", records), filter={"min_response_chars": 3,
-                                                                       "max_response_chars": 40})
+    data = section(
+        write_jsonl(tmp_path / "d.jsonl", records), filter={"min_response_chars": 3, "max_response_chars": 40}
+    )
     report = DataReport()
     kept = filter_samples(read_conversations(data, report), data, report)
     assert len(kept) == 3

@@ -24,6 +24,7 @@ DOMAIN = Path(__file__).resolve().parents[2] / "recipes" / "domain"
 
 # ---------------------------------------------------------------- data
 
+
 def test_shipped_data_is_what_make_data_writes():
     import importlib.util
     import random
@@ -50,18 +51,22 @@ def test_alpaca_records_become_chat_and_the_filter_counts_bad_ones():
     assert first[1]["content"] == "How much should I save for retirement?\n\nI am 35 and earn $128,000 a year."
     kept = filter_samples(samples, recipe.data, report)
     # make_data.py adds 3 empty (one only spaces), 3 under 20 characters and 2 over 1500 characters.
-    assert dict(report.filtered) == {"empty_response": 3, "response_shorter_than_min_chars": 3,
-                                     "response_longer_than_max_chars": 2}
+    assert dict(report.filtered) == {
+        "empty_response": 3,
+        "response_shorter_than_min_chars": 3,
+        "response_longer_than_max_chars": 2,
+    }
     splits = split_samples(kept, recipe.data)
     assert {name: len(part) for name, part in splits.items()} == {"test": 40, "val": 40, "train": 320}
     assert splits == split_samples(kept, recipe.data)  # seeded
 
 
 def test_data_inspect_shows_the_filter_counts(tiny_llama_dir):
-    result = CliRunner().invoke(main, ["data", "inspect", "domain", "-o", f"model.base={tiny_llama_dir}",
-                                       "-o", "model.max_seq_length=384"])
+    result = CliRunner().invoke(
+        main, ["data", "inspect", "domain", "-o", f"model.base={tiny_llama_dir}", "-o", "model.max_seq_length=384"]
+    )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output[result.output.index("{"):])
+    report = json.loads(result.output[result.output.index("{") :])
     assert report["filtered"]["empty_response"] == 3 and report["kept"] == 400
     assert report["splits"] == {"test": 40, "val": 40, "train": 320}
 
@@ -72,8 +77,14 @@ def test_the_recipe_keeps_the_seed_hyperparameters():
     assert (recipe.lora.r, recipe.lora.alpha, recipe.lora.dropout) == (16, 32, 0.05)
     assert len(recipe.lora.target_modules) == 7
     train = recipe.train
-    assert (train.batch_size, train.grad_accum, train.lr, train.epochs, train.warmup_ratio, train.eval_steps) == \
-        (2, 8, 2e-4, 3, 0.1, 100)
+    assert (train.batch_size, train.grad_accum, train.lr, train.epochs, train.warmup_ratio, train.eval_steps) == (
+        2,
+        8,
+        2e-4,
+        3,
+        0.1,
+        100,
+    )
     assert (recipe.data.filter.min_response_chars, recipe.data.filter.max_response_chars) == (20, 1500)
     assert (recipe.data.split.val, recipe.data.split.test) == (0.1, 0.1)
     assert recipe.eval.domain.judge is None
@@ -82,6 +93,7 @@ def test_the_recipe_keeps_the_seed_hyperparameters():
 
 
 # ---------------------------------------------------------------- reference metrics
+
 
 def test_rouge_l_matches_a_hand_computed_lcs():
     # LCS("the cat on the mat", "the cat sat on the mat") = 5 tokens: P = 5/5, R = 5/6, F1 = 10/11.
@@ -122,6 +134,7 @@ def test_bleu_on_chinese_uses_character_tokens():
 
 # ---------------------------------------------------------------- the judge
 
+
 def judge_for(server: FakeJudgeServer, **config) -> Judge:
     import openai
 
@@ -137,9 +150,12 @@ def test_verdicts_are_validated_by_the_pydantic_model():
     fenced = "Here you go:\n```json\n" + json.dumps(GOOD) + "\n```"
     assert parse_verdict(fenced) == JudgeScore(**GOOD)
     assert parse_verdict(json.dumps({**GOOD, "note": "extra keys are ignored"})).overall == 4
-    for bad, problem in [("The answer is good.", "no JSON object"), ('{"reasoning": "x", "accuracy": 4',
-                         "no JSON object"), (json.dumps({**GOOD, "fluency": 6}), "fluency"),
-                         (json.dumps({k: v for k, v in GOOD.items() if k != "overall"}), "overall")]:
+    for bad, problem in [
+        ("The answer is good.", "no JSON object"),
+        ('{"reasoning": "x", "accuracy": 4', "no JSON object"),
+        (json.dumps({**GOOD, "fluency": 6}), "fluency"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "overall"}), "overall"),
+    ]:
         with pytest.raises(ValueError, match=problem):
             parse_verdict(bad)
 

@@ -18,8 +18,14 @@ from tuneforge.bench.train import markdown
 
 
 def test_repacked_wheel_installs_without_the_dropped_files_and_its_record_matches(tmp_path):
-    source = make_wheel(tmp_path, {"demo/__init__.py": b"VALUE = 7\n", "demo/libdemo_cuda118.so": b"x" * 5000,
-                                   "demo/libdemo_cuda130.so": b"keep"})
+    source = make_wheel(
+        tmp_path,
+        {
+            "demo/__init__.py": b"VALUE = 7\n",
+            "demo/libdemo_cuda118.so": b"x" * 5000,
+            "demo/libdemo_cuda130.so": b"keep",
+        },
+    )
     out = tmp_path / "out"
     out.mkdir()
     stats = repack_wheel(source, out / source.name, lambda name: name.endswith("cuda118.so"))
@@ -37,8 +43,21 @@ def test_repacked_wheel_installs_without_the_dropped_files_and_its_record_matche
             assert int(size) == len(data)
     assert "demo/libdemo_cuda118.so" not in names and len(record) == len(names)
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target", str(target),
-                    str(out / source.name)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(out / source.name),
+        ],
+        check=True,
+    )
     assert (target / "demo" / "libdemo_cuda130.so").read_bytes() == b"keep"
     assert not (target / "demo" / "libdemo_cuda118.so").exists()
 

@@ -18,15 +18,27 @@ from tuneforge.export.ollama import FAMILIES, modelfile, translate_template
 RENDERER = Path(__file__).resolve().parents[1] / "tools" / "render_template.go"
 CONVERSATIONS = [
     [{"role": "user", "content": "What is the capital of France?"}],
-    [{"role": "system", "content": "You are Lyra."}, {"role": "user", "content": "Hi!"},
-     {"role": "assistant", "content": "Good day, master!"}, {"role": "user", "content": "Tea, please.\nWith milk."}],
-    [{"role": "user", "content": "a"}, {"role": "assistant", "content": "b"}, {"role": "user", "content": "c \"quoted\" {x}"}],
+    [
+        {"role": "system", "content": "You are Lyra."},
+        {"role": "user", "content": "Hi!"},
+        {"role": "assistant", "content": "Good day, master!"},
+        {"role": "user", "content": "Tea, please.\nWith milk."},
+    ],
+    [
+        {"role": "user", "content": "a"},
+        {"role": "assistant", "content": "b"},
+        {"role": "user", "content": 'c "quoted" {x}'},
+    ],
 ]
-CHATML_NO_DEFAULT = ("{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-                     "'<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
-LLAMA3 = ("{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + "
-          "message['content'] + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}"
-          "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}")
+CHATML_NO_DEFAULT = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+    "'<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+LLAMA3 = (
+    "{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + "
+    "message['content'] + '<|eot_id|>' }}{% endfor %}{% if add_generation_prompt %}"
+    "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}"
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +49,14 @@ def go_renderer(tmp_path_factory) -> Path:
     binary = tmp_path_factory.mktemp("go") / "render_template"
     cache = tmp_path_factory.mktemp("gocache")
     # GOPATH mode with the local toolchain: a standard-library program builds with no network.
-    env = {**os.environ, "GOCACHE": str(cache), "GOPATH": str(cache / "path"), "GOTOOLCHAIN": "local",
-           "GO111MODULE": "off", "CGO_ENABLED": "0"}
+    env = {
+        **os.environ,
+        "GOCACHE": str(cache),
+        "GOPATH": str(cache / "path"),
+        "GOTOOLCHAIN": "local",
+        "GO111MODULE": "off",
+        "CGO_ENABLED": "0",
+    }
     subprocess.run([go, "build", "-o", str(binary), str(RENDERER)], check=True, env=env, capture_output=True)
     return binary
 
@@ -82,9 +100,9 @@ def test_modelfile_lines(tokenizer, go_renderer):
     assert 'PARAMETER stop "<|im_end|>"' in text
     # With the recipe's SYSTEM, Ollama passes it as .System when a request has no system message.
     messages = [{"role": "user", "content": "Hi"}]
-    assert render_go(go_renderer, template_of(text), messages, "You are Lyra.") == \
-        tokenizer.apply_chat_template([{"role": "system", "content": "You are Lyra."}, *messages],
-                                      tokenize=False, add_generation_prompt=True)
+    assert render_go(go_renderer, template_of(text), messages, "You are Lyra.") == tokenizer.apply_chat_template(
+        [{"role": "system", "content": "You are Lyra."}, *messages], tokenize=False, add_generation_prompt=True
+    )
     with_adapter = modelfile(tokenizer, "base.F16.gguf", None, 2048, adapter="lyra.LORA.F16.gguf")
     assert "ADAPTER ../lyra.LORA.F16.gguf" in with_adapter and "SYSTEM" not in with_adapter
 

@@ -49,8 +49,16 @@ def test_defaults_come_from_the_schema(tmp_path):
 
 
 def test_overrides_apply_and_convert_types(tmp_path):
-    recipe, _ = load_recipe(minimal(tmp_path), ["train.lr=1e-5", "lora.r=8", "model.base=foo/bar",
-                                               "lora.target_modules=[q_proj,v_proj]", "eval.held_out_loss=false"])
+    recipe, _ = load_recipe(
+        minimal(tmp_path),
+        [
+            "train.lr=1e-5",
+            "lora.r=8",
+            "model.base=foo/bar",
+            "lora.target_modules=[q_proj,v_proj]",
+            "eval.held_out_loss=false",
+        ],
+    )
     assert recipe.train.lr == pytest.approx(1e-5)  # PyYAML reads 1e-5 as a string; pydantic converts it
     assert recipe.lora.r == 8 and recipe.model.base == "foo/bar"
     assert recipe.lora.target_modules == ["q_proj", "v_proj"] and recipe.eval.held_out_loss is False
@@ -79,8 +87,9 @@ def test_malformed_overrides(tmp_path, override):
 
 def test_impossible_split_is_refused(tmp_path):
     with pytest.raises(UserError, match="leave at least 10%"):
-        load_recipe(minimal(tmp_path, data={"format": "alpaca", "train": "d.jsonl",
-                                            "split": {"val": 0.5, "test": 0.45}}))
+        load_recipe(
+            minimal(tmp_path, data={"format": "alpaca", "train": "d.jsonl", "split": {"val": 0.5, "test": 0.45}})
+        )
 
 
 def test_invalid_yaml_names_the_line(tmp_path):

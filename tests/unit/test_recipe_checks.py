@@ -15,15 +15,22 @@ RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 def test_every_cross_section_problem_at_once_in_a_dry_run(tmp_path):
     data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "a", "output": "b"}])
-    recipe = write_recipe(tmp_path / "r.yaml", {
-        "name": "r", "data": {"format": "alpaca", "train": data.name, "split": {"val": 0.0, "test": 0.0}},
-        "eval": {"translation": {}, "domain": {}, "style": {}}})
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        {
+            "name": "r",
+            "data": {"format": "alpaca", "train": data.name, "split": {"val": 0.0, "test": 0.0}},
+            "eval": {"translation": {}, "domain": {}, "style": {}},
+        },
+    )
     result = CliRunner().invoke(main, ["train", str(recipe), "--dry-run"])
     assert result.exit_code == 2, result.output
-    for problem in ("eval.held_out_loss: needs a validation split",
-                    "eval.domain: needs a test split",
-                    "eval.style: needs data.format: markdown",
-                    "eval.translation: needs data.format: parallel"):
+    for problem in (
+        "eval.held_out_loss: needs a validation split",
+        "eval.domain: needs a test split",
+        "eval.style: needs data.format: markdown",
+        "eval.translation: needs data.format: parallel",
+    ):
         assert problem in result.output
     assert "4 problem(s)" in result.output and "Traceback" not in result.output
 
@@ -44,13 +51,17 @@ def test_a_section_level_problem_names_its_keys_without_dumping_the_section():
 def test_a_key_of_another_format_says_which_format_it_goes_with(tmp_path):
     result = CliRunner().invoke(main, ["train", "quickstart", "--dry-run", "-o", "data.classification.labels=[a,b]"])
     assert result.exit_code == 2
-    assert "data.classification: unknown key for format: sharegpt (it goes with format: classification)" in result.output
+    assert (
+        "data.classification: unknown key for format: sharegpt (it goes with format: classification)" in result.output
+    )
 
 
 def test_an_unknown_format_lists_the_formats():
     result = CliRunner().invoke(main, ["train", "quickstart", "--dry-run", "-o", "data.format=csv"])
     assert result.exit_code == 2
-    assert "data.format: 'csv' is not a data format; use one of: chat, sharegpt, alpaca, classification" in result.output
+    assert (
+        "data.format: 'csv' is not a data format; use one of: chat, sharegpt, alpaca, classification" in result.output
+    )
 
 
 def sections_in(annotation):
@@ -77,7 +88,9 @@ def test_every_recipe_key_has_a_doc_that_explain_prints():
     result = CliRunner().invoke(main, ["recipes", "show", "sentiment", "--explain"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "data.classification.labels = [negative, positive]  [list[str]; required]  The label names, in index " \
-           "order (the last is the positive class of binary metrics)." in lines
+    assert (
+        "data.classification.labels = [negative, positive]  [list[str]; required]  The label names, in index "
+        "order (the last is the positive class of binary metrics)." in lines
+    )
     assert any(line.startswith("train.lr = 0.0001  [float; default 0.0002]  Peak learning rate.") for line in lines)
     assert any(line.startswith("eval.classification.low_confidence = 0.6  [float; default 0.6]") for line in lines)

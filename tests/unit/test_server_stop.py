@@ -16,8 +16,14 @@ STUBBORN_CHILD = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_
 
 def test_stop_ends_children_that_ignore_sigterm(monkeypatch):
     monkeypatch.setattr("tuneforge.serve.server.STOP_GRACE_SECONDS", 2.0)
-    launch = Launch(argv=["sh", "-c", f"{sys.executable} -c '{STUBBORN_CHILD}' & wait"], host="127.0.0.1",
-                    port=1, api_key=None, model_name="x", backend="llamacpp")
+    launch = Launch(
+        argv=["sh", "-c", f"{sys.executable} -c '{STUBBORN_CHILD}' & wait"],
+        host="127.0.0.1",
+        port=1,
+        api_key=None,
+        model_name="x",
+        backend="llamacpp",
+    )
     server = Server(launch)
     server.process = subprocess.Popen(launch.argv, start_new_session=True)  # started without the health wait
     group = server.process.pid
@@ -73,7 +79,8 @@ def test_a_child_started_by_server_dies_when_its_parent_is_killed(tmp_path):
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True,"
         " preexec_fn=die_with_parent(os.getpid()))\n"
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
-        "time.sleep(120)\n")
+        "time.sleep(120)\n"
+    )
     process = subprocess.Popen([sys.executable, "-c", parent])
     deadline = time.monotonic() + 60
     while not (pid_file.is_file() and pid_file.read_text()):

@@ -35,33 +35,40 @@ def write_article(folder: Path, slug: str, body: str, meta: dict | str | None = 
 
 def prose(seed: int, paragraphs: int = 6) -> str:
     """Distinct, punchy paragraphs for a test article."""
-    return "\n\n".join(f"Paragraph {seed}-{p} starts here. It is short — on purpose. Number {seed * 100 + p} "
-                       f"is the point. Ship the small thing today!" for p in range(paragraphs))
+    return "\n\n".join(
+        f"Paragraph {seed}-{p} starts here. It is short — on purpose. Number {seed * 100 + p} "
+        f"is the point. Ship the small thing today!"
+        for p in range(paragraphs)
+    )
 
 
 # ---------------------------------------------------------------- cleaning
 
-@pytest.mark.parametrize("markdown, expected", [
-    ("---\ntitle: x\ntags: [a]\n---\nBody text.", ["Body text."]),                               # YAML front matter
-    ("+++\ntitle = 'x'\n+++\nBody text.", ["Body text."]),                                      # TOML front matter
-    ("Read [the guide](https://example.com/g) now.", ["Read the guide now."]),                   # inline link
-    ("Read [the guide][g] now.\n\n[g]: https://example.com/g", ["Read the guide now."]),         # reference link
-    ("See <https://example.com> or https://example.org/x today.", ["See or today."]),            # autolink, bare URL
-    ("Before ![a diagram](img/d.png) after.", ["Before after."]),                                # image and its alt
-    ("Text.\n\n```python\nprint('hi')\n```\n\nMore.", ["Text.", "More."]),                      # code fence
-    ("Text.\n\n    indented = code\n\nMore.", ["Text.", "More."]),                               # indented code
-    ("Run `make test` first.", ["Run make test first."]),                                        # inline code
-    ("# Title\n\nSome *soft* and **loud** ~~gone~~ words.", ["Title", "Some soft and loud gone words."]),
-    ("- one\n- two\n\n1. first", ["- one", "- two", "- first"]),                                 # lists
-    ("> Quoted line.", ["Quoted line."]),                                                        # block quote
-    ("| a | b |\n|---|---|\n| 1 | 2 |\n\nAfter.", ["After."]),                                   # table
-    ("Para.\n\n---\n\nNext.", ["Para.", "Next."]),                                               # horizontal rule
-    ('<div class="aside">\nAn <em>aside</em> — kept.<br>\nSame block.\n</div>', ["An aside — kept. Same block."]),
-    ("<!-- a private note -->\n\nVisible.", ["Visible."]),                                        # HTML comment
-    ("<script>var x = 1;</script>\n\n<p>Shown <code>hidden()</code> too.</p>", ["Shown too."]),  # script, code
-    ("Inline <span>html</span> and <!-- note --> stays<br>clean.", ["Inline html and stays clean."]),
-    ("Line one\nline two.", ["Line one line two."]),                                             # soft break
-])
+
+@pytest.mark.parametrize(
+    "markdown, expected",
+    [
+        ("---\ntitle: x\ntags: [a]\n---\nBody text.", ["Body text."]),  # YAML front matter
+        ("+++\ntitle = 'x'\n+++\nBody text.", ["Body text."]),  # TOML front matter
+        ("Read [the guide](https://example.com/g) now.", ["Read the guide now."]),  # inline link
+        ("Read [the guide][g] now.\n\n[g]: https://example.com/g", ["Read the guide now."]),  # reference link
+        ("See <https://example.com> or https://example.org/x today.", ["See or today."]),  # autolink, bare URL
+        ("Before ![a diagram](img/d.png) after.", ["Before after."]),  # image and its alt
+        ("Text.\n\n```python\nprint('hi')\n```\n\nMore.", ["Text.", "More."]),  # code fence
+        ("Text.\n\n    indented = code\n\nMore.", ["Text.", "More."]),  # indented code
+        ("Run `make test` first.", ["Run make test first."]),  # inline code
+        ("# Title\n\nSome *soft* and **loud** ~~gone~~ words.", ["Title", "Some soft and loud gone words."]),
+        ("- one\n- two\n\n1. first", ["- one", "- two", "- first"]),  # lists
+        ("> Quoted line.", ["Quoted line."]),  # block quote
+        ("| a | b |\n|---|---|\n| 1 | 2 |\n\nAfter.", ["After."]),  # table
+        ("Para.\n\n---\n\nNext.", ["Para.", "Next."]),  # horizontal rule
+        ('<div class="aside">\nAn <em>aside</em> — kept.<br>\nSame block.\n</div>', ["An aside — kept. Same block."]),
+        ("<!-- a private note -->\n\nVisible.", ["Visible."]),  # HTML comment
+        ("<script>var x = 1;</script>\n\n<p>Shown <code>hidden()</code> too.</p>", ["Shown too."]),  # script, code
+        ("Inline <span>html</span> and <!-- note --> stays<br>clean.", ["Inline html and stays clean."]),
+        ("Line one\nline two.", ["Line one line two."]),  # soft break
+    ],
+)
 def test_cleaning_each_markdown_construct(markdown, expected):
     assert texts(markdown) == expected
 
@@ -78,11 +85,17 @@ def test_chinese_markdown_is_cleaned_without_inserted_spaces():
 
 
 def test_sentences_split_at_end_punctuation_only():
-    assert split_sentences('It works. Really? "Yes!" Version 3.5 ships… now') == \
-        ["It works.", "Really?", '"Yes!"', "Version 3.5 ships…", "now"]
+    assert split_sentences('It works. Really? "Yes!" Version 3.5 ships… now') == [
+        "It works.",
+        "Really?",
+        '"Yes!"',
+        "Version 3.5 ships…",
+        "now",
+    ]
 
 
 # ---------------------------------------------------------------- chunking (the real tokenizer)
+
 
 def article_of(text: str, name: str = "a.md"):
     from tuneforge.tasks.style.markdown import Article
@@ -125,6 +138,7 @@ def test_an_overlong_sentence_is_cut_and_a_short_article_is_counted(tokenizer):
 
 # ---------------------------------------------------------------- the three tasks
 
+
 def style_data():
     return load_recipe("style", ["model.base=embedded:smollm2-135m-instruct"])[0].data
 
@@ -142,10 +156,15 @@ def test_three_templates_from_one_chunk():
     assert all(s.messages[0] == {"role": "system", "content": data.system_prompt} for s in samples)
     assert all(s.group == "a.md" and s.source == "a.md:1" for s in samples)
     rewrite = by_task["rewrite"].messages
-    assert rewrite[1]["content"] == ('Rewrite this passage from my article "My Title" in my own style.\n\n'
-                                     "Head. Short. Punchy, always. Then more. Second one. Again. A list item.")
+    assert rewrite[1]["content"] == (
+        'Rewrite this passage from my article "My Title" in my own style.\n\n'
+        "Head. Short. Punchy, always. Then more. Second one. Again. A list item."
+    )
     assert rewrite[2]["content"] == chunk.text
-    head, rest = by_task["continue"].messages[1]["content"].split("\n\n", 1)[1], by_task["continue"].messages[2]["content"]
+    head, rest = (
+        by_task["continue"].messages[1]["content"].split("\n\n", 1)[1],
+        by_task["continue"].messages[2]["content"],
+    )
     assert f"{head}\n\n{rest}" == chunk.text and rest.startswith("Second one.")
     summary = by_task["summarize_expand"].messages[1]["content"].split("\n\n", 1)[1]
     assert summary == "- Head\n- Short.\n- Second one.\n- A list item"
@@ -186,7 +205,9 @@ def test_the_split_keeps_articles_together_and_ungrouped_data_unchanged():
     grouped = [Sample([], f"s{i}", group=f"article{i // 3}") for i in range(30)]
     splits = split_samples(grouped, data)
     assert {s.group for s in splits["val"]}.isdisjoint({s.group for s in splits["train"]})
-    assert len(splits["val"]) % 3 == 0 and len(splits["val"]) > 0 and abs(len(splits["val"]) - 30 * data.split.val) <= 1.5
+    assert (
+        len(splits["val"]) % 3 == 0 and len(splits["val"]) > 0 and abs(len(splits["val"]) - 30 * data.split.val) <= 1.5
+    )
     plain = [Sample([], f"s{i}") for i in range(30)]
     expected = plain[:]
     random.Random(data.split.seed).shuffle(expected)
@@ -196,16 +217,26 @@ def test_the_split_keeps_articles_together_and_ungrouped_data_unchanged():
 
 # ---------------------------------------------------------------- build-style
 
+
 def small_corpus(folder: Path, count: int = 6) -> Path:
     for index in range(count):
-        write_article(folder, f"post-{index}", f"---\ntitle: front {index}\n---\n# Post {index}\n\n{prose(index)}\n",
-                      {"title": f"Post {index}", "tags": ["t"], "lang": "en"})
+        write_article(
+            folder,
+            f"post-{index}",
+            f"---\ntitle: front {index}\n---\n# Post {index}\n\n{prose(index)}\n",
+            {"title": f"Post {index}", "tags": ["t"], "lang": "en"},
+        )
     return folder
 
 
 def build(folder: Path, out: Path, model: Path, *extra: str):
-    overrides = [f"model.base={model}", "data.markdown.chunk_min_tokens=30", "data.markdown.chunk_max_tokens=90",
-                 "data.split.val=0.3", *extra]
+    overrides = [
+        f"model.base={model}",
+        "data.markdown.chunk_min_tokens=30",
+        "data.markdown.chunk_max_tokens=90",
+        "data.split.val=0.3",
+        *extra,
+    ]
     args = ["data", "build-style", str(folder), "--out", str(out)] + [a for o in overrides for a in ("-o", o)]
     return CliRunner().invoke(main, args)
 
@@ -215,18 +246,25 @@ def test_build_style_writes_the_seed_files(tmp_path, tiny_llama_dir):
     assert result.exit_code == 0, result.output
     out = tmp_path / "out"
     assert sorted(p.name for p in out.iterdir()) == ["dataset_stats.json", "sft_train.jsonl", "sft_val.jsonl"]
-    rows = {name: [json.loads(line) for line in (out / f"sft_{name}.jsonl").read_text().splitlines()]
-            for name in ("train", "val")}
+    rows = {
+        name: [json.loads(line) for line in (out / f"sft_{name}.jsonl").read_text().splitlines()]
+        for name in ("train", "val")
+    }
     stats = json.loads((out / "dataset_stats.json").read_text())
     assert all(set(r) == {"system", "input", "output", "task", "source"} for rs in rows.values() for r in rs)
     assert {r["task"] for r in rows["train"]} == {"rewrite", "continue", "summarize_expand"}
     articles = {name: {r["source"].rsplit(":", 1)[0] for r in rs} for name, rs in rows.items()}
     assert articles["val"] and articles["val"].isdisjoint(articles["train"])
     assert stats["articles"]["read"] == 6 and stats["samples"]["splits"]["val"] == len(rows["val"])
-    assert stats["samples"]["built"] == sum(stats["samples"]["by_task"].values()) == len(rows["train"]) + len(rows["val"])
+    assert (
+        stats["samples"]["built"] == sum(stats["samples"]["by_task"].values()) == len(rows["train"]) + len(rows["val"])
+    )
     assert stats["chunks"]["tokens"]["min"] >= 30 and stats["chunks"]["tokens"]["max"] <= 90
     assert "first sentence of each paragraph" in stats["summary_method"]
-    assert rows["train"][0]["input"].startswith(("Rewrite", "Continue", "Expand")) and "front" not in rows["train"][0]["input"]
+    assert (
+        rows["train"][0]["input"].startswith(("Rewrite", "Continue", "Expand"))
+        and "front" not in rows["train"][0]["input"]
+    )
 
 
 def test_build_style_reports_every_broken_article_by_file(tmp_path, tiny_llama_dir):
@@ -253,6 +291,7 @@ def test_build_style_refuses_an_empty_or_missing_folder(tmp_path, tiny_llama_dir
 
 
 # ---------------------------------------------------------------- indicators
+
 
 def test_indicators_match_hand_counts():
     from tuneforge.tasks.style.evaluate import moving_ttr, style_indicators, words
@@ -307,11 +346,14 @@ def test_style_distance_is_zero_for_the_author_and_hand_computed_otherwise():
 
 # ---------------------------------------------------------------- A/B sheet
 
+
 def test_ab_sheet_hides_the_models_and_the_key_recovers_them(tmp_path):
     from tuneforge.tasks.style.evaluate import tally_ab, write_ab_sheet
 
-    rows = [{"prompt": f"start {i} | with pipe\nand line", "base": f"base text {i}", "tuned": f"tuned text {i}"}
-            for i in range(8)]
+    rows = [
+        {"prompt": f"start {i} | with pipe\nand line", "base": f"base text {i}", "tuned": f"tuned text {i}"}
+        for i in range(8)
+    ]
     info = write_ab_sheet(tmp_path, rows, seed=0)
     assert info["rows"] == 8
     with (tmp_path / "ab_sheet.csv").open(newline="") as handle:
@@ -325,15 +367,21 @@ def test_ab_sheet_hides_the_models_and_the_key_recovers_them(tmp_path):
     assert {key[r["id"]]["A"] for r in sheet} == {"base", "tuned"}  # the order varies between rows
     markdown = (tmp_path / "ab_sheet.md").read_text()
     assert markdown.count("\n| 0") == 8 and "start 0 \\| with pipe<br>and line" in markdown
-    assert "tuned" not in markdown.split("|---|")[1] and "base" not in markdown.split("|---|")[1].replace("base text", "")
+    assert "tuned" not in markdown.split("|---|")[1] and "base" not in markdown.split("|---|")[1].replace(
+        "base text", ""
+    )
     for index, row in enumerate(sheet):
         row["more_like_the_author"] = "A" if key[row["id"]]["A"] == "tuned" else "B" if index < 5 else "="
     with (tmp_path / "filled.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(sheet[0]))
         writer.writeheader()
         writer.writerows(sheet)
-    assert tally_ab(tmp_path / "filled.csv", tmp_path / "ab_key.csv") == {"tuned": 5, "base": 0, "tie": 3,
-                                                                         "unanswered": 0}
+    assert tally_ab(tmp_path / "filled.csv", tmp_path / "ab_key.csv") == {
+        "tuned": 5,
+        "base": 0,
+        "tie": 3,
+        "unanswered": 0,
+    }
     sheet[1]["more_like_the_author"] = "maybe"
     with (tmp_path / "filled.csv").open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(sheet[0]))
@@ -368,8 +416,13 @@ def test_ab_tally_command_counts_a_filled_sheet_and_rejects_a_foreign_one(tmp_pa
         writer.writerows(sheet)
     result = CliRunner().invoke(main, ["ab-tally", str(run), "--sheet", str(filled)])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"tuned": 2, "base": 1, "tie": 0, "unanswered": 1,
-                                         "tuned_share_of_answered": 0.667}
+    assert json.loads(result.output) == {
+        "tuned": 2,
+        "base": 1,
+        "tie": 0,
+        "unanswered": 1,
+        "tuned_share_of_answered": 0.667,
+    }
     sheet[0]["id"] = "999"
     with filled.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(sheet[0]))

@@ -10,9 +10,13 @@ from tuneforge.data.tokenize import IGNORE_INDEX, encode_conversation, masked_la
 from tuneforge.errors import UserError
 from tuneforge.recipe import validate_data_section
 
-CONVERSATION = [{"role": "system", "content": "You are terse."}, {"role": "user", "content": "Capital of France?"},
-                {"role": "assistant", "content": "Paris."}, {"role": "user", "content": "And of Spain?"},
-                {"role": "assistant", "content": "Madrid, of course."}]
+CONVERSATION = [
+    {"role": "system", "content": "You are terse."},
+    {"role": "user", "content": "Capital of France?"},
+    {"role": "assistant", "content": "Paris."},
+    {"role": "user", "content": "And of Spain?"},
+    {"role": "assistant", "content": "Madrid, of course."},
+]
 
 
 def trained_text(tokenizer, ids, mask):
@@ -33,7 +37,8 @@ LAST_TURN_DIFFERS = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
     "{% if m['role'] == 'assistant' and loop.last %}<think>\n\n</think>\n\n{% endif %}"
     "{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
 
 
 def test_masking_with_a_template_that_is_not_prefix_stable(tokenizer):
@@ -73,8 +78,12 @@ def test_prepare_masks_labels_and_reports_tokens(tokenizer, tmp_path, monkeypatc
 
 def test_overlength_samples_are_dropped_or_truncated_and_counted(tokenizer, tmp_path, monkeypatch):
     monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
-    long_one = {"conversations": [{"from": "human", "value": "Tell me a story."},
-                                  {"from": "gpt", "value": "Once upon a time " * 40}]}
+    long_one = {
+        "conversations": [
+            {"from": "human", "value": "Tell me a story."},
+            {"from": "gpt", "value": "Once upon a time " * 40},
+        ]
+    }
     path = write_jsonl(tmp_path / "d.jsonl", sharegpt_records(9) + [long_one])
     _, dropped = prepare_datasets(data_section(path), tokenizer, max_seq_length=100)
     assert sum(n for reason, n in dropped.filtered.items() if reason.startswith("longer_than")) == 1

@@ -30,6 +30,7 @@ def read_samples(recipe_path: Path, overrides: list[str] | None = None):
 
 # ---------------------------------------------------------------- data
 
+
 def test_shipped_corpus_is_what_make_data_writes():
     import importlib.util
     import random
@@ -46,8 +47,16 @@ def test_shipped_corpus_is_what_make_data_writes():
 
 
 def test_language_codes_map_to_tags():
-    assert [language_tag(code) for code in ("en", "EN", "ja", "zh", "zh_tw", "zh-TW", "zh_hant", "ZH_Hant")] == \
-        ["en", "en", "ja", "zh_TW", "zh_TW", "zh_TW", "zh_TW", "zh_TW"]
+    assert [language_tag(code) for code in ("en", "EN", "ja", "zh", "zh_tw", "zh-TW", "zh_hant", "ZH_Hant")] == [
+        "en",
+        "en",
+        "ja",
+        "zh_TW",
+        "zh_TW",
+        "zh_TW",
+        "zh_TW",
+        "zh_TW",
+    ]
     with pytest.raises(ValueError, match="valid codes: en, ja, zh, zh_tw, zh_hant"):
         language_tag("fr")
     assert parse_direction("en-zh_tw") == ("en", "zh_TW") and parse_direction("zh_hant->ja") == ("zh_TW", "ja")
@@ -56,16 +65,25 @@ def test_language_codes_map_to_tags():
 
 
 def test_files_pair_by_stem_into_tagged_samples_both_ways(tmp_path):
-    folder = write_corpus(tmp_path / "data", {
-        "talk.en": ["Good morning.", "Thank you."], "talk.ZH_HANT": ["早安。", "謝謝。"],
-        "news.en": ["It rains."], "news.ja": ["雨が降ります。"], "README.md": ["not a corpus"]})
+    folder = write_corpus(
+        tmp_path / "data",
+        {
+            "talk.en": ["Good morning.", "Thank you."],
+            "talk.ZH_HANT": ["早安。", "謝謝。"],
+            "news.en": ["It rains."],
+            "news.ja": ["雨が降ります。"],
+            "README.md": ["not a corpus"],
+        },
+    )
     samples = read_samples(parallel_recipe(tmp_path, folder))
     assert len(samples) == 2 * 2 + 1 * 2  # every aligned line, both directions
     by_prompt = {s.messages[1]["content"]: s for s in samples}
     first = by_prompt["<en> <zh_TW>\nGood morning."]
-    assert first.messages == [{"role": "system", "content": SYSTEM},
-                              {"role": "user", "content": "<en> <zh_TW>\nGood morning."},
-                              {"role": "assistant", "content": "早安。"}]
+    assert first.messages == [
+        {"role": "system", "content": SYSTEM},
+        {"role": "user", "content": "<en> <zh_TW>\nGood morning."},
+        {"role": "assistant", "content": "早安。"},
+    ]
     back = by_prompt["<zh_TW> <en>\n謝謝。"]
     assert back.messages[-1]["content"] == "Thank you." and back.source == f"{folder / 'talk.ZH_HANT'}:2"
     assert by_prompt["<ja> <en>\n雨が降ります。"].messages[-1]["content"] == "It rains."
@@ -79,12 +97,16 @@ def test_a_three_language_stem_pairs_every_two_and_the_options_narrow_it(tmp_pat
     directions = lambda samples: sorted(parse_prompt(s.messages[1]["content"])[:2] for s in samples)  # noqa: E731
     assert len(directions(read_samples(path))) == 6
     assert directions(read_samples(path, ["data.parallel.languages=[EN, zh_tw]"])) == [("en", "zh_TW"), ("zh_TW", "en")]
-    assert directions(read_samples(path, ["data.parallel.directions=[en-ja, zh-en]"])) == [("en", "ja"), ("zh_TW", "en")]
+    assert directions(read_samples(path, ["data.parallel.directions=[en-ja, zh-en]"])) == [
+        ("en", "ja"),
+        ("zh_TW", "en"),
+    ]
 
 
 def test_a_blank_line_drops_only_the_directions_that_need_it(tmp_path, caplog):
-    folder = write_corpus(tmp_path / "data", {"c.en": ["Hello.", "Bye."], "c.zh_tw": ["你好。", "再見。"],
-                                              "c.ja": ["こんにちは。", "  "]})
+    folder = write_corpus(
+        tmp_path / "data", {"c.en": ["Hello.", "Bye."], "c.zh_tw": ["你好。", "再見。"], "c.ja": ["こんにちは。", "  "]}
+    )
     samples = read_samples(parallel_recipe(tmp_path, folder))
     second = sorted(parse_prompt(s.messages[1]["content"])[:2] for s in samples if s.source.endswith(":2"))
     assert len(samples) == 6 + 2 and second == [("en", "zh_TW"), ("zh_TW", "en")]
@@ -92,9 +114,17 @@ def test_a_blank_line_drops_only_the_directions_that_need_it(tmp_path, caplog):
 
 
 def test_unpaired_files_and_line_count_mismatches_are_all_reported(tmp_path):
-    folder = write_corpus(tmp_path / "data", {
-        "alone.en": ["Hi."], "short.en": ["One.", "Two.", "Three."], "short.zh_tw": ["一。", "二。"],
-        "twice.zh": ["好。"], "twice.zh_tw": ["好。"], "twice.en": ["Good."]})
+    folder = write_corpus(
+        tmp_path / "data",
+        {
+            "alone.en": ["Hi."],
+            "short.en": ["One.", "Two.", "Three."],
+            "short.zh_tw": ["一。", "二。"],
+            "twice.zh": ["好。"],
+            "twice.zh_tw": ["好。"],
+            "twice.en": ["Good."],
+        },
+    )
     with pytest.raises(UserError) as error:
         read_samples(parallel_recipe(tmp_path, folder))
     problems = error.value.problems
@@ -124,7 +154,9 @@ def test_the_schema_checks_languages_directions_and_pairing(tmp_path):
         load_recipe(path, ["data.parallel.languages=[en, fr]"])
     with pytest.raises(UserError, match="outside languages"):
         load_recipe(path, ["data.parallel.languages=[en, ja]", "data.parallel.directions=[en-zh_tw]"])
-    with pytest.raises(UserError, match=r"data.parallel: unknown key for format: sharegpt \(it goes with format: parallel\)"):
+    with pytest.raises(
+        UserError, match=r"data.parallel: unknown key for format: sharegpt \(it goes with format: parallel\)"
+    ):
         load_recipe(path, ["data.format=sharegpt", f"data.train={folder / 'c.en'}", "data.parallel.languages=[en]"])
     with pytest.raises(UserError, match="eval.translation: needs data.format: parallel"):
         load_recipe("quickstart", ["eval.translation.max_samples=2"])
@@ -132,9 +164,19 @@ def test_the_schema_checks_languages_directions_and_pairing(tmp_path):
 
 def test_the_recipe_keeps_the_seed_settings():
     recipe, _ = load_recipe("translation")
-    assert (recipe.model.base, recipe.lora.r, recipe.lora.alpha, recipe.lora.dropout) == ("Qwen/Qwen3-1.7B", 32, 64, 0.05)
+    assert (recipe.model.base, recipe.lora.r, recipe.lora.alpha, recipe.lora.dropout) == (
+        "Qwen/Qwen3-1.7B",
+        32,
+        64,
+        0.05,
+    )
     train = recipe.train
-    assert (train.batch_size * train.grad_accum, train.lr, train.optim, train.epochs) == (64, 2e-4, "paged_adamw_8bit", 3)
+    assert (train.batch_size * train.grad_accum, train.lr, train.optim, train.epochs) == (
+        64,
+        2e-4,
+        "paged_adamw_8bit",
+        3,
+    )
     assert recipe.data.system_prompt == SYSTEM and recipe.data.format == "parallel"
 
 
@@ -148,6 +190,7 @@ def test_train_subset_and_epochs_shortcuts():
 
 # ---------------------------------------------------------------- metrics
 
+
 def test_bleu_parts_and_chrf_match_hand_computed_values():
     # 1-4-gram matches 5/6, 3/5, 2/4, 1/3; equal lengths, so BP = 1; BLEU = geometric mean of the precisions.
     same_length = corpus_metrics(["the cat sat on the mat"], ["the cat sat on a mat"], "en")
@@ -156,11 +199,17 @@ def test_bleu_parts_and_chrf_match_hand_computed_values():
     assert (same_length["brevity_penalty"], same_length["length_ratio"], same_length["tokenize"]) == (1.0, 1.0, "13a")
     # A correct but short hypothesis: every precision 100, BP = exp(1 - 6/4).
     short = corpus_metrics(["the cat sat on"], ["the cat sat on the mat"], "en")
-    assert short["brevity_penalty"] == pytest.approx(math.exp(-0.5)) and short["bleu"] == pytest.approx(100 * math.exp(-0.5))
-    assert (short["hypothesis_length"], short["reference_length"]) == (4, 6) and short["length_ratio"] == pytest.approx(4 / 6)
+    assert short["brevity_penalty"] == pytest.approx(math.exp(-0.5)) and short["bleu"] == pytest.approx(
+        100 * math.exp(-0.5)
+    )
+    assert (short["hypothesis_length"], short["reference_length"]) == (4, 6) and short["length_ratio"] == pytest.approx(
+        4 / 6
+    )
     # chrF: orders 1 and 2 only (the hypothesis has no 3-gram): P = (1 + 1) / 2, R = (2/3 + 1/2) / 2, beta = 2.
     precision, recall = 1.0, (2 / 3 + 1 / 2) / 2
-    assert corpus_metrics(["ab"], ["abc"], "en")["chrf"] == pytest.approx(100 * 5 * precision * recall / (4 * precision + recall))
+    assert corpus_metrics(["ab"], ["abc"], "en")["chrf"] == pytest.approx(
+        100 * 5 * precision * recall / (4 * precision + recall)
+    )
 
 
 def test_chinese_and_japanese_targets_use_their_tokenizers():

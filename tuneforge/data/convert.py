@@ -68,8 +68,10 @@ def parse_dialogues(path: Path, user_label: str = "user", assistant_label: str =
             draft.turns.append({"role": labels[match.group(1).lower()], "content": match.group(2)})
             draft.lines.append(number)
         elif draft is None or not draft.turns:
-            problems.add(f"{path}:{number}: text outside a turn; start turns with "
-                         f"'{user_label}:', '{assistant_label}:' or 'system:'")
+            problems.add(
+                f"{path}:{number}: text outside a turn; start turns with "
+                f"'{user_label}:', '{assistant_label}:' or 'system:'"
+            )
         else:
             draft.turns[-1]["content"] += "\n" + line
     drafts += [draft] if draft else []
@@ -96,8 +98,12 @@ def write_sharegpt(conversations: list[list[dict]], output: Path, id_prefix: str
     """ShareGPT JSONL (`from`: system/user/assistant, `value`), written aside then renamed."""
     from tuneforge.runs import write_text_atomic
 
-    rows = [{"id": f"{id_prefix}-{index:04d}", "conversations": [{"from": m["role"], "value": m["content"]}
-                                                                  for m in messages]}
-            for index, messages in enumerate(conversations, start=1)]
+    rows = [
+        {
+            "id": f"{id_prefix}-{index:04d}",
+            "conversations": [{"from": m["role"], "value": m["content"]} for m in messages],
+        }
+        for index, messages in enumerate(conversations, start=1)
+    ]
     output.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(output, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))

@@ -21,8 +21,12 @@ ROLES = ("system", "user", "assistant")
 # ShareGPT exports name roles many ways; these are the usual spellings.
 SHAREGPT_ROLE_ALIASES = {
     "system": "system",
-    "human": "user", "user": "user",
-    "gpt": "assistant", "assistant": "assistant", "bot": "assistant", "model": "assistant",
+    "human": "user",
+    "user": "user",
+    "gpt": "assistant",
+    "assistant": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
     "chatgpt": "assistant",
 }
 
@@ -109,8 +113,9 @@ def read_turns(record: dict, list_key: str, role_key: str, text_key: str, roles:
         speaker = _text_field(turn, role_key)
         role = roles.get(speaker.lower())
         if role is None:
-            raise RecordError(f"{list_key}[{index}].{role_key} is {speaker!r}; "
-                              f"expected one of {', '.join(sorted(roles))}")
+            raise RecordError(
+                f"{list_key}[{index}].{role_key} is {speaker!r}; expected one of {', '.join(sorted(roles))}"
+            )
         messages.append({"role": role, "content": _text_field(turn, text_key)})
     return messages
 
@@ -132,12 +137,15 @@ def from_alpaca(record: dict, system_prompt: str | None) -> list[dict[str, str]]
     system = _text_field(record, "system", required=False) or system_prompt
     user = f"{instruction}\n\n{extra_input}" if extra_input.strip() else instruction
     messages = [{"role": "system", "content": system}] if system else []
-    return messages + [{"role": "user", "content": user},
-                       {"role": "assistant", "content": _text_field(record, "output")}]
+    return messages + [
+        {"role": "user", "content": user},
+        {"role": "assistant", "content": _text_field(record, "output")},
+    ]
 
 
 Reader = Callable[[dict, "str | None"], list[dict[str, str]]]
 CONVERSATION_READERS: dict[str, Reader] = {"chat": from_chat, "sharegpt": from_sharegpt, "alpaca": from_alpaca}
+
 
 def check_turn_order(messages: list[dict[str, str]]) -> None:
     """System first (optional), then user/assistant alternating, ending on an assistant turn."""
@@ -147,14 +155,15 @@ def check_turn_order(messages: list[dict[str, str]]) -> None:
     for index, message in enumerate(body):
         expected = "user" if index % 2 == 0 else "assistant"
         if message["role"] != expected:
-            raise RecordError(f"turn {index + 1} is {message['role']!r} but {expected!r} was expected "
-                              f"(system first, then user and assistant alternating)")
+            raise RecordError(
+                f"turn {index + 1} is {message['role']!r} but {expected!r} was expected "
+                f"(system first, then user and assistant alternating)"
+            )
     if body[-1]["role"] != "assistant":
         raise RecordError("the conversation must end with an assistant turn")
 
 
-def load_samples(paths: list[Path], fmt: str, system_prompt: str | None,
-                 problems: ProblemCollector) -> list[Sample]:
+def load_samples(paths: list[Path], fmt: str, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
     reader = CONVERSATION_READERS[fmt]
     samples = []
     for path in paths:

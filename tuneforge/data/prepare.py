@@ -40,17 +40,24 @@ class DataReport:
     split_files: Path | None = None  # the folder of the split samples' JSONL files (not part of the report)
 
     def to_json(self) -> dict:
-        return {"files": self.files, "loaded": self.loaded, "filtered": dict(self.filtered),
-                "kept": self.loaded - sum(self.filtered.values()), "truncated": dict(self.truncated),
-                "splits": self.splits, "tokens": self.tokens}
+        return {
+            "files": self.files,
+            "loaded": self.loaded,
+            "filtered": dict(self.filtered),
+            "kept": self.loaded - sum(self.filtered.values()),
+            "truncated": dict(self.truncated),
+            "splits": self.splits,
+            "tokens": self.tokens,
+        }
 
 
 def read_conversations(data: DataSection, report: DataReport) -> list[Sample]:
     """Load every file, reporting all malformed records together (exit 2 if any)."""
     problems = ProblemCollector("the training data has malformed records")
     samples = [sample for path in data.train for sample in data.read(path, problems)]
-    problems.raise_if_any(fix=f"correct those lines; the expected layout is the '{data.format}' format "
-                              f"(see README: Data formats)")
+    problems.raise_if_any(
+        fix=f"correct those lines; the expected layout is the '{data.format}' format (see README: Data formats)"
+    )
     if not samples:
         raise UserError(f"no training samples in {', '.join(map(str, data.train))}")
     report.loaded = len(samples)
@@ -90,13 +97,14 @@ def split_samples(samples: list[Sample], data: DataSection) -> dict[str, list[Sa
     shuffled, ends = _shuffled_groups(samples, rng)
     n_test = _at_group_end(_split_size(len(shuffled), data.split.test), ends, 0)
     n_val = _at_group_end(n_test + _split_size(len(shuffled), data.split.val), ends, n_test) - n_test
-    splits = {"test": shuffled[:n_test], "val": shuffled[n_test:n_test + n_val],
-              "train": shuffled[n_test + n_val:]}
+    splits = {"test": shuffled[:n_test], "val": shuffled[n_test : n_test + n_val], "train": shuffled[n_test + n_val :]}
     if data.subset < 1.0:
         splits["train"] = splits["train"][: max(1, round(len(splits["train"]) * data.subset))]
     if not splits["train"]:
-        raise UserError(f"no samples left for training after the split ({len(samples)} kept)",
-                        fix="add data or lower data.split.val / data.split.test")
+        raise UserError(
+            f"no samples left for training after the split ({len(samples)} kept)",
+            fix="add data or lower data.split.val / data.split.test",
+        )
     return splits
 
 
@@ -134,8 +142,13 @@ def _split_size(total: int, fraction: float) -> int:
 
 
 def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataReport) -> str:
-    parts = {"version": CACHE_VERSION, "files": report.files, "max_seq_length": max_seq_length,
-             "data": data.model_dump(mode="json", exclude={"train"}), "tokenizer": tokenizer_fingerprint(tokenizer)}
+    parts = {
+        "version": CACHE_VERSION,
+        "files": report.files,
+        "max_seq_length": max_seq_length,
+        "data": data.model_dump(mode="json", exclude={"train"}),
+        "tokenizer": tokenizer_fingerprint(tokenizer),
+    }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -152,19 +165,24 @@ def prepare_datasets(data: DataSection, tokenizer, max_seq_length: int):
     splits = split_samples(filter_samples(read_conversations(data, report), data, report), data)
     datasets = encode_splits(splits, tokenizer, data, max_seq_length, report)
     if len(datasets["train"]) == 0:
-        raise UserError("every training sample was dropped while tokenizing", [json.dumps(report.to_json())],
-                        fix="raise model.max_seq_length or set data.filter.overlength: truncate")
+        raise UserError(
+            "every training sample was dropped while tokenizing",
+            [json.dumps(report.to_json())],
+            fix="raise model.max_seq_length or set data.filter.overlength: truncate",
+        )
     _write_cache(folder, datasets, report, splits)
     report.split_files = folder / "splits"
     return datasets, report
 
 
-def encode_splits(splits: dict[str, list[Sample]], tokenizer, data: DataSection, max_seq_length: int,
-                  report: DataReport | None = None) -> dict:
+def encode_splits(
+    splits: dict[str, list[Sample]], tokenizer, data: DataSection, max_seq_length: int, report: DataReport | None = None
+) -> dict:
     """{split: datasets.Dataset} of split samples (a run's own, or freshly carved)."""
     report = report or DataReport()
-    return {name: encode_samples(samples, tokenizer, data, max_seq_length, report, name)
-            for name, samples in splits.items()}
+    return {
+        name: encode_samples(samples, tokenizer, data, max_seq_length, report, name) for name, samples in splits.items()
+    }
 
 
 def _write_cache(folder: Path, datasets: dict, report: DataReport, splits: dict[str, list[Sample]]) -> None:
@@ -191,5 +209,11 @@ def _load_split(folder: Path):
 
 def _load_report(path: Path) -> DataReport:
     raw = json.loads(path.read_text())
-    return DataReport(files=raw["files"], loaded=raw["loaded"], filtered=Counter(raw["filtered"]),
-                      truncated=Counter(raw["truncated"]), splits=raw["splits"], tokens=raw["tokens"])
+    return DataReport(
+        files=raw["files"],
+        loaded=raw["loaded"],
+        filtered=Counter(raw["filtered"]),
+        truncated=Counter(raw["truncated"]),
+        splits=raw["splits"],
+        tokens=raw["tokens"],
+    )

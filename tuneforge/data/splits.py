@@ -48,8 +48,14 @@ def copy_split_files(source: Path, run_dir: Path) -> dict:
     shutil.copytree(source, staging)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
-    return {name: {"file": f"{SPLITS_DIR}/{name}.jsonl", "sha256": sha256_file(target / f"{name}.jsonl"),
-                   "samples": count_lines(target / f"{name}.jsonl")} for name in SPLITS}
+    return {
+        name: {
+            "file": f"{SPLITS_DIR}/{name}.jsonl",
+            "sha256": sha256_file(target / f"{name}.jsonl"),
+            "samples": count_lines(target / f"{name}.jsonl"),
+        }
+        for name in SPLITS
+    }
 
 
 def count_lines(path: Path) -> int:
@@ -78,8 +84,10 @@ def run_splits(run_dir: Path, recipe, manifest: dict) -> dict[str, list[Sample]]
     for name, entry in entries.items():
         path = run_dir / entry["file"]
         if not path.is_file() or sha256_file(path) != entry["sha256"]:
-            raise UserError(f"{path}: missing or changed since training (sha256 differs from the manifest)",
-                            fix="restore the run folder from a copy, or train again")
+            raise UserError(
+                f"{path}: missing or changed since training (sha256 differs from the manifest)",
+                fix="restore the run folder from a copy, or train again",
+            )
         splits[name] = read_split_file(path)
     return splits
 
@@ -89,9 +97,12 @@ def recomputed_splits(run_dir: Path, recipe, manifest: dict) -> dict[str, list[S
 
     changed = changed_sources(recipe, manifest)
     if changed:
-        raise UserError(f"{run_dir} has no split files ({SPLITS_DIR}/*.jsonl), and its training data changed since "
-                        "training, so its held-out split cannot be rebuilt", changed,
-                        fix="restore the data files as they were, or train again (new runs carry their splits)")
+        raise UserError(
+            f"{run_dir} has no split files ({SPLITS_DIR}/*.jsonl), and its training data changed since "
+            "training, so its held-out split cannot be rebuilt",
+            changed,
+            fix="restore the data files as they were, or train again (new runs carry their splits)",
+        )
     log.warning("%s has no split files; recomputing the split from the unchanged source data", run_dir)
     return split_as_trained(recipe.data)
 

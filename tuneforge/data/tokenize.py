@@ -59,8 +59,10 @@ def search_span(text: str, content: str, cursor: int, end_token: str | None) -> 
     """
     start = text.find(content, cursor) if content else -1
     if start < 0:
-        raise UserError("an assistant reply cannot be found in the rendered chat template",
-                        fix="set data.assistant_only_loss: false for this model, or fix its chat template")
+        raise UserError(
+            "an assistant reply cannot be found in the rendered chat template",
+            fix="set data.assistant_only_loss: false for this model, or fix its chat template",
+        )
     end = start + len(content)
     if end_token and text.startswith(end_token, end):
         end += len(end_token)
@@ -73,8 +75,7 @@ def encode_conversation(tokenizer, messages: list[dict], assistant_only: bool) -
     encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     if not assistant_only:
         return encoding["input_ids"], [1] * len(encoding["input_ids"])
-    mask = [int(any(start <= char_start < end for start, end in spans))
-            for char_start, _ in encoding["offset_mapping"]]
+    mask = [int(any(start <= char_start < end for start, end in spans)) for char_start, _ in encoding["offset_mapping"]]
     return encoding["input_ids"], mask
 
 
@@ -111,5 +112,6 @@ def encode_samples(samples: list[Sample], tokenizer, data, max_seq_length: int, 
 def dataset_features():
     from datasets import Features, Sequence, Value
 
-    return Features({"input_ids": Sequence(Value("int32")), "labels": Sequence(Value("int32")),
-                     "source": Value("string")})
+    return Features(
+        {"input_ids": Sequence(Value("int32")), "labels": Sequence(Value("int32")), "source": Value("string")}
+    )

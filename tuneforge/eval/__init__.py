@@ -30,9 +30,11 @@ def evaluate_run(run_dir: Path, overrides: list[str] | None = None) -> Path:
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     metrics = manifest.get("metrics", {})
-    results: dict = {"run": str(run_dir), "recipe": recipe.name,
-                     "held_out_loss": {"before": metrics.get("held_out_loss_before"),
-                                       "after": metrics.get("held_out_loss_after")}}
+    results: dict = {
+        "run": str(run_dir),
+        "recipe": recipe.name,
+        "held_out_loss": {"before": metrics.get("held_out_loss_before"), "after": metrics.get("held_out_loss_after")},
+    }
     sections = [held_out_loss_markdown(results["held_out_loss"])]
     for task in registered():
         if task.evaluates(recipe):
@@ -60,5 +62,7 @@ def held_out_loss_markdown(loss: dict) -> str:
     if loss["before"] is None or loss["after"] is None:
         return "## Held-out loss\n\nNot measured (no validation split)."
     change = (loss["after"] - loss["before"]) / loss["before"] * 100
-    return ("## Held-out loss (assistant tokens, validation split)\n\n| before | after | change |\n|---|---|---|\n"
-            f"| {loss['before']:.4f} | {loss['after']:.4f} | {change:+.1f}% |")
+    return (
+        "## Held-out loss (assistant tokens, validation split)\n\n| before | after | change |\n|---|---|---|\n"
+        f"| {loss['before']:.4f} | {loss['after']:.4f} | {change:+.1f}% |"
+    )

@@ -31,6 +31,8 @@ def held_out(run, needed_by: str, split: str = "test", fallback: str | None = No
     samples = run.split(split) or (run.split(fallback) if fallback else [])
     if not samples:
         wanted = f"a {split} split" + (f" (or a {fallback} split)" if fallback else "")
-        raise UserError(f"{needed_by} needs {wanted}, and this run has none",
-                        fix=f"set data.split.{split}, e.g. 0.1, and train again")
+        raise UserError(
+            f"{needed_by} needs {wanted}, and this run has none",
+            fix=f"set data.split.{split}, e.g. 0.1, and train again",
+        )
     return samples

@@ -49,9 +49,15 @@ def bleu_metric(tokenize: str, sentence: bool = False):
 
 def corpus_bleu(hypotheses: list[str], references: list[str], tokenize: str) -> dict:
     score = bleu_metric(tokenize).corpus_score(hypotheses, [references])
-    return {"score": score.score, "precisions": score.precisions, "brevity_penalty": score.bp,
-            "hypothesis_length": score.sys_len, "reference_length": score.ref_len, "length_ratio": score.ratio,
-            "tokenize": tokenize}
+    return {
+        "score": score.score,
+        "precisions": score.precisions,
+        "brevity_penalty": score.bp,
+        "hypothesis_length": score.sys_len,
+        "reference_length": score.ref_len,
+        "length_ratio": score.ratio,
+        "tokenize": tokenize,
+    }
 
 
 def sentence_bleu(hypotheses: list[str], references: list[str], tokenize: str) -> list[float]:

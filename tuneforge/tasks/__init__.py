@@ -117,8 +117,7 @@ def _register_builtins() -> None:
     from tuneforge.tasks.style import StyleTask
     from tuneforge.tasks.translation import TranslationTask
 
-    for task in (ConversationTask(), PersonaTask(), ClassificationTask(), DomainTask(), StyleTask(),
-                 TranslationTask()):
+    for task in (ConversationTask(), PersonaTask(), ClassificationTask(), DomainTask(), StyleTask(), TranslationTask()):
         register(task)
 
 

@@ -44,8 +44,10 @@ def read_classification(path: Path, data, problems: ProblemCollector) -> list[Sa
         if not isinstance(text, str) or not text.strip():
             problems.add(f"{where}: missing or empty {config.text_key!r} (a string)")
         elif label is None:
-            problems.add(f"{where}: {config.label_key!r} is {record.get(config.label_key)!r}; expected an index "
-                         f"0-{len(config.labels) - 1} or one of {config.labels}")
+            problems.add(
+                f"{where}: {config.label_key!r} is {record.get(config.label_key)!r}; expected an index "
+                f"0-{len(config.labels) - 1} or one of {config.labels}"
+            )
         else:
             messages = [*prompt_messages(data, text.strip()), {"role": "assistant", "content": label}]
             samples.append(Sample(messages, where, meta={"text": text.strip(), "label": label}))

@@ -21,10 +21,28 @@ from tuneforge.runs import write_json_atomic
 
 log = logging.getLogger(__name__)
 # Synonym swaps that keep the sentiment, for Chinese and English reviews (written for this project).
-SYNONYMS = {"非常": "十分", "特别": "格外", "很": "挺", "干净": "整洁", "热情": "热心", "难吃": "不好吃",
-            "便利": "方便", "失望": "沮丧", "推荐": "建议", "满意": "称心", "很差": "很糟", "太差": "太糟",
-            "very": "really", "good": "fine", "great": "excellent", "bad": "poor", "terrible": "awful",
-            "clean": "tidy", "slow": "sluggish", "recommend": "suggest"}
+SYNONYMS = {
+    "非常": "十分",
+    "特别": "格外",
+    "很": "挺",
+    "干净": "整洁",
+    "热情": "热心",
+    "难吃": "不好吃",
+    "便利": "方便",
+    "失望": "沮丧",
+    "推荐": "建议",
+    "满意": "称心",
+    "很差": "很糟",
+    "太差": "太糟",
+    "very": "really",
+    "good": "fine",
+    "great": "excellent",
+    "bad": "poor",
+    "terrible": "awful",
+    "clean": "tidy",
+    "slow": "sluggish",
+    "recommend": "suggest",
+}
 PUNCTUATION = {"。": "！", "，": "、", "！": "。", ".": "!", ",": ";", "!": "."}
 
 
@@ -64,17 +82,29 @@ def label_metrics(labels: list[str], truth: list[str], predictions: list[dict]) 
     predicted = [p["label"] for p in predictions]
     binary = len(labels) == 2
     precision, recall, f1, _ = precision_recall_fscore_support(
-        truth, predicted, labels=labels, average="binary" if binary else "macro", pos_label=labels[-1], zero_division=0)
+        truth, predicted, labels=labels, average="binary" if binary else "macro", pos_label=labels[-1], zero_division=0
+    )
     scores = [[p["probabilities"][label] for label in labels] for p in predictions]
     try:
-        auc = roc_auc_score([t == labels[-1] for t in truth], [s[-1] for s in scores]) if binary else \
-            roc_auc_score(truth, scores, multi_class="ovr", labels=labels)
+        auc = (
+            roc_auc_score([t == labels[-1] for t in truth], [s[-1] for s in scores])
+            if binary
+            else roc_auc_score(truth, scores, multi_class="ovr", labels=labels)
+        )
     except ValueError:  # a test split holding one class only
         auc = None
-    return {"samples": len(truth), "accuracy": accuracy_score(truth, predicted), "precision": precision,
-            "recall": recall, "f1": f1, "roc_auc": auc, "average": "binary" if binary else "macro",
-            "positive_label": labels[-1] if binary else None, "labels": labels,
-            "confusion_matrix": confusion_matrix(truth, predicted, labels=labels).tolist()}
+    return {
+        "samples": len(truth),
+        "accuracy": accuracy_score(truth, predicted),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "roc_auc": auc,
+        "average": "binary" if binary else "macro",
+        "positive_label": labels[-1] if binary else None,
+        "labels": labels,
+        "confusion_matrix": confusion_matrix(truth, predicted, labels=labels).tolist(),
+    }
 
 
 def confidence_analysis(items: list[tuple[str, str]], predictions: list[dict], threshold: float) -> dict:
@@ -82,11 +112,21 @@ def confidence_analysis(items: list[tuple[str, str]], predictions: list[dict], t
 
     confidences = np.array([p["confidence"] for p in predictions])
     counts, edges = np.histogram(confidences, bins=10, range=(0.0, 1.0))
-    low = [{"text": text, "label": label, **p} for (text, label), p in zip(items, predictions) if p["confidence"] < threshold]
-    return {"mean_confidence": float(confidences.mean()), "share_above_0.9": float((confidences > 0.9).mean()),
-            "histogram": [{"from": round(float(a), 2), "to": round(float(b), 2), "count": int(c)}
-                          for a, b, c in zip(edges[:-1], edges[1:], counts)],
-            "low_confidence_threshold": threshold, "low_confidence": sorted(low, key=lambda r: r["confidence"])}
+    low = [
+        {"text": text, "label": label, **p}
+        for (text, label), p in zip(items, predictions)
+        if p["confidence"] < threshold
+    ]
+    return {
+        "mean_confidence": float(confidences.mean()),
+        "share_above_0.9": float((confidences > 0.9).mean()),
+        "histogram": [
+            {"from": round(float(a), 2), "to": round(float(b), 2), "count": int(c)}
+            for a, b, c in zip(edges[:-1], edges[1:], counts)
+        ],
+        "low_confidence_threshold": threshold,
+        "low_confidence": sorted(low, key=lambda r: r["confidence"]),
+    }
 
 
 def robustness(predictor, items: list[tuple[str, str]], clean_accuracy: float) -> dict:
@@ -97,14 +137,21 @@ def robustness(predictor, items: list[tuple[str, str]], clean_accuracy: float) -
         predicted = predictor.predict_batch(texts)
         results[name] = sum(p["label"] == label for p, (_, label) in zip(predicted, items)) / len(items)
     mean = sum(results.values()) / len(results)
-    return {"clean_accuracy": clean_accuracy, "accuracy": results,
-            "robustness_score": mean / clean_accuracy if clean_accuracy else None,
-            "note": "robustness_score = mean perturbed accuracy / clean accuracy (1.0: unaffected)"}
+    return {
+        "clean_accuracy": clean_accuracy,
+        "accuracy": results,
+        "robustness_score": mean / clean_accuracy if clean_accuracy else None,
+        "note": "robustness_score = mean perturbed accuracy / clean accuracy (1.0: unaffected)",
+    }
 
 
 def gain(base: float, tuned: float) -> dict:
-    return {"base": base, "tuned": tuned, "absolute_gain": tuned - base,
-            "relative_gain": (tuned - base) / base if base else None}
+    return {
+        "base": base,
+        "tuned": tuned,
+        "absolute_gain": tuned - base,
+        "relative_gain": (tuned - base) / base if base else None,
+    }
 
 
 def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
@@ -115,8 +162,9 @@ def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
     texts, truth = [text for text, _ in items], [label for _, label in items]
     tuned = Predictor(run.path, batch_size=config.batch_size)
     labels = tuned.labels
-    predictions = for_each_variant(lambda adapter: tuned.predict_batch(texts, use_adapter=adapter),
-                                   f"classifying {len(items)} test texts")
+    predictions = for_each_variant(
+        lambda adapter: tuned.predict_batch(texts, use_adapter=adapter), f"classifying {len(items)} test texts"
+    )
     tuned_predictions, base_predictions = predictions["tuned"], predictions["base"]
     metrics = label_metrics(labels, truth, tuned_predictions)
     base_metrics = label_metrics(labels, truth, base_predictions)
@@ -124,19 +172,26 @@ def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
         "metrics.json": metrics,
         "confidence_analysis.json": confidence_analysis(items, tuned_predictions, config.low_confidence),
         "robustness_result.json": robustness(tuned, items, metrics["accuracy"]),
-        "baseline_comparison.json": {"base_model": manifest["base_model"]["ref"], "zero_shot_prompt": "the training prompt",
-                                     "accuracy": gain(base_metrics["accuracy"], metrics["accuracy"]),
-                                     "f1": gain(base_metrics["f1"], metrics["f1"]), "base_metrics": base_metrics},
+        "baseline_comparison.json": {
+            "base_model": manifest["base_model"]["ref"],
+            "zero_shot_prompt": "the training prompt",
+            "accuracy": gain(base_metrics["accuracy"], metrics["accuracy"]),
+            "f1": gain(base_metrics["f1"], metrics["f1"]),
+            "base_metrics": base_metrics,
+        },
     }
     for name, payload in files.items():
         write_json_atomic(out_dir / name, payload)
     write_predictions(out_dir / "predictions.jsonl", items, tuned_predictions, base_predictions)
     plot_confusion(out_dir / "confusion_matrix.png", labels, metrics["confusion_matrix"])
     plot_confidence(out_dir / "confidence_histogram.png", files["confidence_analysis.json"])
-    summary = {"metrics": metrics, "base_accuracy": base_metrics["accuracy"],
-               "robustness": files["robustness_result.json"]["accuracy"],
-               "robustness_score": files["robustness_result.json"]["robustness_score"],
-               "mean_confidence": files["confidence_analysis.json"]["mean_confidence"]}
+    summary = {
+        "metrics": metrics,
+        "base_accuracy": base_metrics["accuracy"],
+        "robustness": files["robustness_result.json"]["accuracy"],
+        "robustness_score": files["robustness_result.json"]["robustness_score"],
+        "mean_confidence": files["confidence_analysis.json"]["mean_confidence"],
+    }
     return summary, markdown(metrics, base_metrics, files)
 
 
@@ -177,15 +232,23 @@ def plot_confidence(path: Path, analysis: dict) -> None:
 
 def markdown(metrics: dict, base: dict, files: dict) -> str:
     robust = files["robustness_result.json"]
-    rows = "\n".join(f"| {name} | {base[name]:.3f} | {metrics[name]:.3f} |"
-                     for name in ("accuracy", "precision", "recall", "f1") if base[name] is not None)
-    auc = (f"| roc_auc | {base['roc_auc']:.3f} | {metrics['roc_auc']:.3f} |"
-           if base["roc_auc"] is not None and metrics["roc_auc"] is not None else "")
+    rows = "\n".join(
+        f"| {name} | {base[name]:.3f} | {metrics[name]:.3f} |"
+        for name in ("accuracy", "precision", "recall", "f1")
+        if base[name] is not None
+    )
+    auc = (
+        f"| roc_auc | {base['roc_auc']:.3f} | {metrics['roc_auc']:.3f} |"
+        if base["roc_auc"] is not None and metrics["roc_auc"] is not None
+        else ""
+    )
     perturbed = ", ".join(f"{name} {value:.3f}" for name, value in robust["accuracy"].items())
-    return (f"## Classification (test split, {metrics['samples']} texts)\n\n| metric | base (zero-shot) | tuned |\n"
-            f"|---|---|---|\n{rows}\n{auc}\n\nConfusion matrix (rows true, columns predicted, {metrics['labels']}): "
-            f"{metrics['confusion_matrix']}. Mean confidence "
-            f"{files['confidence_analysis.json']['mean_confidence']:.3f}; above 0.9: "
-            f"{files['confidence_analysis.json']['share_above_0.9']:.0%}.\n\nRobustness (accuracy): {perturbed}; "
-            f"score {robust['robustness_score']:.3f}.\n\n![confusion](confusion_matrix.png) "
-            "![confidence](confidence_histogram.png)")
+    return (
+        f"## Classification (test split, {metrics['samples']} texts)\n\n| metric | base (zero-shot) | tuned |\n"
+        f"|---|---|---|\n{rows}\n{auc}\n\nConfusion matrix (rows true, columns predicted, {metrics['labels']}): "
+        f"{metrics['confusion_matrix']}. Mean confidence "
+        f"{files['confidence_analysis.json']['mean_confidence']:.3f}; above 0.9: "
+        f"{files['confidence_analysis.json']['share_above_0.9']:.0%}.\n\nRobustness (accuracy): {perturbed}; "
+        f"score {robust['robustness_score']:.3f}.\n\n![confusion](confusion_matrix.png) "
+        "![confidence](confidence_histogram.png)"
+    )

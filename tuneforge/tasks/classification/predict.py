@@ -27,11 +27,14 @@ class Predictor:
         self.run = RunFolder(run_dir)
         self.run_dir, self.recipe, manifest = self.run.path, self.run.recipe, self.run.manifest
         if self.recipe.data.format != "classification":
-            raise UserError(f"{self.run_dir}: not a run of a classification recipe (recipe {self.recipe.name!r})",
-                            fix="use a run of a recipe with data.format: classification")
+            raise UserError(
+                f"{self.run_dir}: not a run of a classification recipe (recipe {self.recipe.name!r})",
+                fix="use a run of a recipe with data.format: classification",
+            )
         self.labels = self.recipe.data.classification.labels
-        self.model, self.tokenizer = load_with_adapter(self.run_dir, manifest, torch.float32,
-                                                       self.recipe.model.trust_remote_code)
+        self.model, self.tokenizer = load_with_adapter(
+            self.run_dir, manifest, torch.float32, self.recipe.model.trust_remote_code
+        )
         self.model.eval()
         self.use_adapter, self.batch_size = use_adapter, batch_size
         self.label_ids = [self.tokenizer(label, add_special_tokens=False)["input_ids"] for label in self.labels]
@@ -39,8 +42,9 @@ class Predictor:
     def prompt_ids(self, text: str) -> list[int]:
         from tuneforge.tasks.classification.data import prompt_messages
 
-        rendered = self.tokenizer.apply_chat_template(prompt_messages(self.recipe.data, text), tokenize=False,
-                                                      add_generation_prompt=True)
+        rendered = self.tokenizer.apply_chat_template(
+            prompt_messages(self.recipe.data, text), tokenize=False, add_generation_prompt=True
+        )
         return self.tokenizer(rendered, add_special_tokens=False)["input_ids"]
 
     def predict(self, text: str) -> dict:
@@ -51,7 +55,7 @@ class Predictor:
         adapter = self.use_adapter if use_adapter is None else use_adapter
         results = []
         for start in range(0, len(texts), self.batch_size):
-            results += self._score([self.prompt_ids(text) for text in texts[start:start + self.batch_size]], adapter)
+            results += self._score([self.prompt_ids(text) for text in texts[start : start + self.batch_size]], adapter)
         return results
 
     def _score(self, prompts: list[list[int]], use_adapter: bool) -> list[dict]:
@@ -68,15 +72,22 @@ class Predictor:
         adapter_off = contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
         with torch.inference_mode(), adapter_off:
             log_probs = torch.log_softmax(self.model(input_ids=input_ids, attention_mask=mask).logits.float(), dim=-1)
-        scores = torch.tensor([sum(log_probs[row, len(p) + i - 1, token].item() for i, token in enumerate(label))
-                               for row, (p, label) in enumerate(pairs)]).view(len(prompts), len(self.labels))
+        scores = torch.tensor(
+            [
+                sum(log_probs[row, len(p) + i - 1, token].item() for i, token in enumerate(label))
+                for row, (p, label) in enumerate(pairs)
+            ]
+        ).view(len(prompts), len(self.labels))
         probabilities = torch.softmax(scores, dim=-1)
         return [self._result(row.tolist()) for row in probabilities]
 
     def _result(self, probabilities: list[float]) -> dict:
         best = max(range(len(self.labels)), key=probabilities.__getitem__)
-        return {"label": self.labels[best], "confidence": round(probabilities[best], 6),
-                "probabilities": {label: round(p, 6) for label, p in zip(self.labels, probabilities)}}
+        return {
+            "label": self.labels[best],
+            "confidence": round(probabilities[best], 6),
+            "probabilities": {label: round(p, 6) for label, p in zip(self.labels, probabilities)},
+        }
 
 
 def describe(result: dict) -> str:
@@ -132,7 +143,7 @@ def predict_file(run_dir: Path, input_path: Path, output: Path, batch_size: int 
     answers = AnswerLog(output)
     try:
         for start in tqdm(range(0, len(todo), batch_size), unit="batch"):
-            batch = todo[start:start + batch_size]
+            batch = todo[start : start + batch_size]
             for (ident, _), result in zip(batch, predictor.predict_batch([text for _, text in batch])):
                 answers.write({"id": ident, **result})
     finally:

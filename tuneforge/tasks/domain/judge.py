@@ -25,8 +25,10 @@ CRITERIA = ("accuracy", "completeness", "fluency", "professionalism", "overall")
 REASONING_MAX_CHARS = 400  # bounds the judge's reasoning under a grammar; validation does not cut longer ones
 Score = Literal[1, 2, 3, 4, 5]
 
-JUDGE_SYSTEM = ("You are a strict and fair reviewer of answers written by a domain assistant. "
-                "You compare an answer with a reference answer and reply with JSON only.")
+JUDGE_SYSTEM = (
+    "You are a strict and fair reviewer of answers written by a domain assistant. "
+    "You compare an answer with a reference answer and reply with JSON only."
+)
 JUDGE_TASK = """Question:
 {question}
 
@@ -44,9 +46,11 @@ Score the answer from 1 (poor) to 5 (excellent) on each criterion:
 - overall: your overall judgement.
 Reply with only this JSON object, integer scores:
 {{"reasoning": "<one or two sentences>", "accuracy": n, "completeness": n, "fluency": n, "professionalism": n, "overall": n}}"""
-CORRECTION = ("Your reply was not a valid score object ({error}). Reply again with only the JSON object: "
-              "a \"reasoning\" string and integer scores from 1 to 5 for accuracy, completeness, fluency, "
-              "professionalism and overall.")
+CORRECTION = (
+    "Your reply was not a valid score object ({error}). Reply again with only the JSON object: "
+    'a "reasoning" string and integer scores from 1 to 5 for accuracy, completeness, fluency, '
+    "professionalism and overall."
+)
 
 
 class JudgeScore(BaseModel):
@@ -71,15 +75,18 @@ class Verdict:
     errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"score": self.score.model_dump() if self.score else None, "attempts": self.attempts,
-                "errors": self.errors}
+        return {
+            "score": self.score.model_dump() if self.score else None,
+            "attempts": self.attempts,
+            "errors": self.errors,
+        }
 
 
 def parse_verdict(text: str | None) -> JudgeScore:
     """The score object in a reply; tolerates a Markdown code fence or words around the object."""
     if not text or "{" not in text or "}" not in text:
         raise ValueError("no JSON object in the reply")
-    candidate = text[text.index("{"): text.rindex("}") + 1]
+    candidate = text[text.index("{") : text.rindex("}") + 1]
     try:
         return JudgeScore.model_validate_json(candidate)
     except ValidationError as exc:
@@ -92,11 +99,13 @@ def response_format(mode: str, served_here: bool) -> dict | None:
     if mode == "auto":
         mode = "llamacpp_schema" if served_here else "json_object"
     schema = JudgeScore.model_json_schema()
-    return {"json_schema": {"type": "json_schema", "json_schema": {"name": "judge_score", "schema": schema}},
-            "json_object": {"type": "json_object"},
-            # llama-cpp-python's server turns this schema into a grammar, so even a small model replies in shape
-            "llamacpp_schema": {"type": "json_object", "schema": schema},
-            "text": None}[mode]
+    return {
+        "json_schema": {"type": "json_schema", "json_schema": {"name": "judge_score", "schema": schema}},
+        "json_object": {"type": "json_object"},
+        # llama-cpp-python's server turns this schema into a grammar, so even a small model replies in shape
+        "llamacpp_schema": {"type": "json_object", "schema": schema},
+        "text": None,
+    }[mode]
 
 
 def judge_api_key(config) -> str | None:
@@ -104,8 +113,10 @@ def judge_api_key(config) -> str | None:
         return None
     key = os.environ.get(config.api_key_env)
     if not key:
-        raise UserError(f"eval.domain.judge.api_key_env names {config.api_key_env!r}, which is not set",
-                        fix=f"export {config.api_key_env}=<key>, or remove api_key_env for a judge without a key")
+        raise UserError(
+            f"eval.domain.judge.api_key_env names {config.api_key_env!r}, which is not set",
+            fix=f"export {config.api_key_env}=<key>, or remove api_key_env for a judge without a key",
+        )
     return key
 
 
@@ -119,9 +130,13 @@ class Judge:
         self.format = response_format(config.response_format, served_here)
 
     def score(self, question: str, reference: str, answer: str) -> Verdict:
-        messages = [{"role": "system", "content": JUDGE_SYSTEM},
-                    {"role": "user", "content": JUDGE_TASK.format(question=question, reference=reference,
-                                                                  answer=answer or "(no answer)")}]
+        messages = [
+            {"role": "system", "content": JUDGE_SYSTEM},
+            {
+                "role": "user",
+                "content": JUDGE_TASK.format(question=question, reference=reference, answer=answer or "(no answer)"),
+            },
+        ]
         errors = []
         for attempt in range(1, self.config.retries + 2):
             try:
@@ -134,8 +149,10 @@ class Judge:
             except ValueError as exc:
                 errors.append(f"attempt {attempt}: {exc}")
                 # A deterministic judge repeats itself on the same prompt; the correction turn changes it.
-                messages = messages[:2] + [{"role": "assistant", "content": reply or ""},
-                                           {"role": "user", "content": CORRECTION.format(error=exc)}]
+                messages = messages[:2] + [
+                    {"role": "assistant", "content": reply or ""},
+                    {"role": "user", "content": CORRECTION.format(error=exc)},
+                ]
         log.warning("judge reply invalid after %d attempts: %s", len(errors), errors[-1])
         return Verdict(None, len(errors), errors)
 
@@ -144,11 +161,14 @@ class Judge:
 
         extra = {"response_format": self.format} if self.format else {}
         try:
-            reply = self.client.chat.completions.create(model=self.model, messages=messages, temperature=0,
-                                                        max_tokens=self.config.max_tokens, **extra)
+            reply = self.client.chat.completions.create(
+                model=self.model, messages=messages, temperature=0, max_tokens=self.config.max_tokens, **extra
+            )
         except (openai.AuthenticationError, openai.PermissionDeniedError, openai.NotFoundError) as exc:
-            raise UserError(f"the judge at {self.client.base_url} refused the request: {exc}",
-                            fix="check eval.domain.judge.model / --judge-model and api_key_env") from None
+            raise UserError(
+                f"the judge at {self.client.base_url} refused the request: {exc}",
+                fix="check eval.domain.judge.model / --judge-model and api_key_env",
+            ) from None
         except openai.APIError as exc:  # timeouts, 5xx, a prompt too long for the judge: this item fails
             raise TransientJudgeError(f"{type(exc).__name__}: {exc}") from None
         return reply.choices[0].message.content if reply.choices else None
@@ -163,8 +183,14 @@ def summarize(verdicts: list[Verdict]) -> dict:
     scored = [v.score for v in verdicts if v.score is not None]
     means = {name: (sum(getattr(s, name) for s in scored) / len(scored) if scored else None) for name in CRITERIA}
     failures = [{"item": index, "errors": v.errors} for index, v in enumerate(verdicts) if v.score is None]
-    return {"items": len(verdicts), "scored": len(scored), "failures": len(failures), "means": means,
-            "retried": sum(v.attempts > 1 for v in verdicts), "failure_details": failures}
+    return {
+        "items": len(verdicts),
+        "scored": len(scored),
+        "failures": len(failures),
+        "means": means,
+        "retried": sum(v.attempts > 1 for v in verdicts),
+        "failure_details": failures,
+    }
 
 
 def score_all(judge: Judge, items: list[tuple[str, str, str]]) -> list[Verdict]:

@@ -23,7 +23,7 @@ def read_prompts(path: Path) -> list[str]:
         try:
             prompts.append(json.loads(line)["prompt"])
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise UserError(f"{path}:{number}: expected a JSON object with a \"prompt\" field") from None
+            raise UserError(f'{path}:{number}: expected a JSON object with a "prompt" field') from None
     if not prompts:
         raise UserError(f"{path}: no prompts")
     return prompts
@@ -39,8 +39,12 @@ def score_replies(replies: list[str], config) -> dict:
     style = [contains_any(r, config.style_markers) if config.style_markers else True for r in replies]
     both = [n and s for n, s in zip(name, style)]
     count = len(replies)
-    return {"name_share": sum(name) / count, "style_share": sum(style) / count,
-            "persona_share": sum(both) / count, "replies": count}
+    return {
+        "name_share": sum(name) / count,
+        "style_share": sum(style) / count,
+        "persona_share": sum(both) / count,
+        "replies": count,
+    }
 
 
 def probe_conditions(config, recipe) -> dict[str, str | None]:
@@ -56,26 +60,37 @@ def evaluate_persona(run, out_dir: Path) -> tuple[dict, str]:
     generator = AdapterGenerator(run.path, run.manifest, recipe.model.trust_remote_code)
     result = {}
     for condition, system in probe_conditions(config, recipe).items():
-        conversations = [([{"role": "system", "content": system}] if system else [])
-                         + [{"role": "user", "content": prompt}] for prompt in prompts]
-        replies = for_each_variant(lambda tuned, asked=conversations: generator.generate(asked, config.max_new_tokens,
-                                                                                         use_adapter=tuned),
-                                   f"answering {len(prompts)} unseen prompts {condition.replace('_', ' ')}")
+        conversations = [
+            ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+            for prompt in prompts
+        ]
+        replies = for_each_variant(
+            lambda tuned, asked=conversations: generator.generate(asked, config.max_new_tokens, use_adapter=tuned),
+            f"answering {len(prompts)} unseen prompts {condition.replace('_', ' ')}",
+        )
         result[condition] = {variant: score_replies(texts, config) for variant, texts in replies.items()}
-        result[condition]["samples"] = [{"prompt": p, "base": b, "tuned": t}
-                                        for p, b, t in zip(prompts, replies["base"], replies["tuned"])]
+        result[condition]["samples"] = [
+            {"prompt": p, "base": b, "tuned": t} for p, b, t in zip(prompts, replies["base"], replies["tuned"])
+        ]
     plot_shares(result, out_dir / "persona.png")
     return result, persona_markdown(result)
 
 
 def persona_markdown(result: dict) -> str:
-    rows = [f"| {condition.replace('_', ' ')} | {variant} | {scores[variant]['name_share']:.0%} | "
-            f"{scores[variant]['style_share']:.0%} | {scores[variant]['persona_share']:.0%} |"
-            for condition, scores in result.items() for variant in VARIANTS]
+    rows = [
+        f"| {condition.replace('_', ' ')} | {variant} | {scores[variant]['name_share']:.0%} | "
+        f"{scores[variant]['style_share']:.0%} | {scores[variant]['persona_share']:.0%} |"
+        for condition, scores in result.items()
+        for variant in VARIANTS
+    ]
     first = next(iter(result.values()))["samples"][:4]
     examples = [f"- **{s['prompt']}**\n  - base: {s['base'][:200]!r}\n  - tuned: {s['tuned'][:200]!r}" for s in first]
-    return ("## Persona on unseen prompts\n\n| condition | model | name | manner | both |\n|---|---|---|---|---|\n"
-            + "\n".join(rows) + "\n\n![persona](persona.png)\n\n### Examples\n\n" + "\n".join(examples))
+    return (
+        "## Persona on unseen prompts\n\n| condition | model | name | manner | both |\n|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + "\n\n![persona](persona.png)\n\n### Examples\n\n"
+        + "\n".join(examples)
+    )
 
 
 def plot_shares(result: dict, output: Path) -> None:
@@ -83,13 +98,17 @@ def plot_shares(result: dict, output: Path) -> None:
 
     plt = pyplot()
     keys = [("name_share", "name"), ("style_share", "manner"), ("persona_share", "both")]
-    bars = [(f"{variant}\n{condition.split('_')[0]} system", result[condition][variant])
-            for condition in result for variant in VARIANTS]
+    bars = [
+        (f"{variant}\n{condition.split('_')[0]} system", result[condition][variant])
+        for condition in result
+        for variant in VARIANTS
+    ]
     figure, axes = plt.subplots(figsize=(7, 3.8))
     width = 0.8 / len(keys)
     for index, (key, label) in enumerate(keys):
-        axes.bar([i + (index - 1) * width for i in range(len(bars))], [s[key] * 100 for _, s in bars], width,
-                 label=label)
+        axes.bar(
+            [i + (index - 1) * width for i in range(len(bars))], [s[key] * 100 for _, s in bars], width, label=label
+        )
     axes.set_xticks(range(len(bars)), [name for name, _ in bars], fontsize=8)
     axes.set_ylabel("% of replies")
     axes.set_ylim(0, 105)

@@ -31,8 +31,10 @@ def load_style_recipe(folder: Path, recipe_ref: str, overrides: list[str]):
         raise UserError(f"{folder}: no such folder", fix="pass the folder that holds the Markdown articles")
     recipe, _ = load_recipe(recipe_ref, [*overrides, f"data.train={json.dumps(str(folder.resolve()))}"])
     if recipe.data.format != "markdown":
-        raise UserError(f"recipe {recipe.name!r} reads data.format: {recipe.data.format}, not markdown",
-                        fix="use --recipe style, or a recipe with data.format: markdown")
+        raise UserError(
+            f"recipe {recipe.name!r} reads data.format: {recipe.data.format}, not markdown",
+            fix="use --recipe style, or a recipe with data.format: markdown",
+        )
     return recipe
 
 
@@ -50,8 +52,11 @@ def build_style(folder: Path, out: Path, recipe_ref: str = "style", overrides: l
     build = build_style_samples(folder.resolve(), recipe.data, problems)
     problems.raise_if_any(fix="correct the files named above (data.markdown in the recipe says what is required)")
     if not build.samples:
-        raise UserError(f"{folder}: no samples: every article is shorter than data.markdown.chunk_min_tokens="
-                        f"{recipe.data.markdown.chunk_min_tokens}", fix="add text or lower chunk_min_tokens (-o)")
+        raise UserError(
+            f"{folder}: no samples: every article is shorter than data.markdown.chunk_min_tokens="
+            f"{recipe.data.markdown.chunk_min_tokens}",
+            fix="add text or lower chunk_min_tokens (-o)",
+        )
     report = DataReport(loaded=len(build.samples))
     splits = split_samples(filter_samples(build.samples, recipe.data, report), recipe.data)
     seconds = time.perf_counter() - loaded
@@ -63,16 +68,26 @@ def build_style(folder: Path, out: Path, recipe_ref: str = "style", overrides: l
     stats = dataset_stats(recipe, folder, build, report, splits, seconds)
     stats["tokenizer_load_seconds"] = round(loaded - started, 3)
     write_json_atomic(out / "dataset_stats.json", stats)
-    log.info("%s: %d samples (%s) in %.2f s", out, len(build.samples), ", ".join(f"{n} {k}" for k, n in
-             stats["samples"]["splits"].items()), seconds)
+    log.info(
+        "%s: %d samples (%s) in %.2f s",
+        out,
+        len(build.samples),
+        ", ".join(f"{n} {k}" for k, n in stats["samples"]["splits"].items()),
+        seconds,
+    )
     return stats
 
 
 def seed_record(sample) -> dict:
     """The predecessor project's sample layout, plus the template and where the chunk starts."""
     by_role = {message["role"]: message["content"] for message in sample.messages}
-    return {"system": by_role.get("system", ""), "input": by_role["user"], "output": by_role["assistant"],
-            "task": sample.meta["task"], "source": sample.source}
+    return {
+        "system": by_role.get("system", ""),
+        "input": by_role["user"],
+        "output": by_role["assistant"],
+        "task": sample.meta["task"],
+        "source": sample.source,
+    }
 
 
 def number_summary(values: list[int]) -> dict:
@@ -90,27 +105,45 @@ def sample_lengths(recipe, samples) -> dict:
         ids, _ = encode_conversation(tokenizer, sample.messages, recipe.data.assistant_only_loss)
         lengths.setdefault(sample.meta["task"], []).append(len(ids))
     limit = recipe.model.max_seq_length
-    return {task: {**number_summary(values), "over_max_seq_length": sum(v > limit for v in values)}
-            for task, values in lengths.items()}
+    return {
+        task: {**number_summary(values), "over_max_seq_length": sum(v > limit for v in values)}
+        for task, values in lengths.items()
+    }
 
 
 def dataset_stats(recipe, folder: Path, build, report, splits: dict, seconds: float) -> dict:
     config = recipe.data.markdown
     chunk_tokens = [chunk.tokens for chunk in build.chunks]
     return {
-        "folder": str(folder), "recipe": recipe.name, "tokenizer": config.tokenizer,
-        "articles": {"read": build.report.articles, "drafts_skipped": build.report.drafts_skipped,
-                     "too_short": build.report.too_short},
-        "chunks": {"count": len(build.chunks), "bounds": [config.chunk_min_tokens, config.chunk_max_tokens],
-                   "tokens": number_summary(chunk_tokens), "outside_bounds": build.report.chunks_outside_bounds},
-        "samples": {"built": len(build.samples), "by_task": dict(Counter(s.meta["task"] for s in build.samples)),
-                    "chunks_without_sample": build.skipped, "filtered": dict(report.filtered),
-                    "splits": {name: len(split) for name, split in splits.items()},
-                    "split_by": "article (all tasks of one article share a split)"},
-        "sample_tokens": sample_lengths(recipe, build.samples), "max_seq_length": recipe.model.max_seq_length,
+        "folder": str(folder),
+        "recipe": recipe.name,
+        "tokenizer": config.tokenizer,
+        "articles": {
+            "read": build.report.articles,
+            "drafts_skipped": build.report.drafts_skipped,
+            "too_short": build.report.too_short,
+        },
+        "chunks": {
+            "count": len(build.chunks),
+            "bounds": [config.chunk_min_tokens, config.chunk_max_tokens],
+            "tokens": number_summary(chunk_tokens),
+            "outside_bounds": build.report.chunks_outside_bounds,
+        },
+        "samples": {
+            "built": len(build.samples),
+            "by_task": dict(Counter(s.meta["task"] for s in build.samples)),
+            "chunks_without_sample": build.skipped,
+            "filtered": dict(report.filtered),
+            "splits": {name: len(split) for name, split in splits.items()},
+            "split_by": "article (all tasks of one article share a split)",
+        },
+        "sample_tokens": sample_lengths(recipe, build.samples),
+        "max_seq_length": recipe.model.max_seq_length,
         "summary_method": "summarize_expand input: the first sentence of each paragraph of the chunk (extractive)",
-        "meta": {"tags": dict(Counter(tag for meta in build.meta for tag in meta.get("tags", []))),
-                 "lang": dict(Counter(str(meta.get("lang", "unset")) for meta in build.meta))},
+        "meta": {
+            "tags": dict(Counter(tag for meta in build.meta for tag in meta.get("tags", []))),
+            "lang": dict(Counter(str(meta.get("lang", "unset")) for meta in build.meta)),
+        },
         "seconds": round(seconds, 3),  # reading, cleaning, chunking, tasks, filter and split (not writing)
         "samples_per_second": round(len(build.samples) / seconds, 1) if seconds else None,
     }
@@ -118,14 +151,37 @@ def dataset_stats(recipe, folder: Path, build, report, splits: dict, seconds: fl
 
 @click.command(name="build-style")
 @click.argument("folder", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), required=True,
-              help="Folder for sft_train.jsonl, sft_val.jsonl and dataset_stats.json.")
-@click.option("--recipe", "recipe_ref", default="style", show_default=True,
-              help="Recipe whose data.markdown (chunk sizes, templates, meta), split and model.base to use.")
-@click.option("-o", "--override", "overrides", multiple=True, metavar="KEY=VALUE",
-              help="Override a recipe value by dotted key, e.g. -o data.markdown.chunk_max_tokens=600.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder for sft_train.jsonl, sft_val.jsonl and dataset_stats.json.",
+)
+@click.option(
+    "--recipe",
+    "recipe_ref",
+    default="style",
+    show_default=True,
+    help="Recipe whose data.markdown (chunk sizes, templates, meta), split and model.base to use.",
+)
+@click.option(
+    "-o",
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a recipe value by dotted key, e.g. -o data.markdown.chunk_max_tokens=600.",
+)
 def build_style_command(folder: Path, out: Path, recipe_ref: str, overrides: tuple[str, ...]) -> None:
     """Turn a folder of Markdown articles (each with meta.json) into the style SFT dataset files."""
     stats = build_style(folder, out, recipe_ref, list(overrides))
-    click.echo(json.dumps({"out": str(out), "samples": stats["samples"]["splits"], "chunks": stats["chunks"]["count"],
-                           "samples_per_second": stats["samples_per_second"]}))
+    click.echo(
+        json.dumps(
+            {
+                "out": str(out),
+                "samples": stats["samples"]["splits"],
+                "chunks": stats["chunks"]["count"],
+                "samples_per_second": stats["samples_per_second"],
+            }
+        )
+    )

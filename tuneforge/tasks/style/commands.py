@@ -12,8 +12,12 @@ from tuneforge.cli_options import runs_dir_option
 @click.command(name="ab-tally")
 @click.argument("run")
 @runs_dir_option
-@click.option("--sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The filled-in sheet (default: RUN/eval/ab_sheet.csv).")
+@click.option(
+    "--sheet",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The filled-in sheet (default: RUN/eval/ab_sheet.csv).",
+)
 def ab_tally(run: str, runs_dir: Path, sheet: Path | None) -> None:
     """Count a filled-in blind A/B sheet of the style evaluation through its key (RUN/eval/ab_key.csv):
     how often readers found the tuned or the base model's text more like the author."""
@@ -30,4 +34,6 @@ def ab_tally(run: str, runs_dir: Path, sheet: Path | None) -> None:
             raise UserError(f"{path}: not found", fix="run `tuneforge eval RUN` on a style run first")
     tally = tally_ab(sheet, key)
     answered = tally["tuned"] + tally["base"] + tally["tie"]
-    click.echo(json.dumps({**tally, "tuned_share_of_answered": round(tally["tuned"] / answered, 3) if answered else None}))
+    click.echo(
+        json.dumps({**tally, "tuned_share_of_answered": round(tally["tuned"] / answered, 3) if answered else None})
+    )

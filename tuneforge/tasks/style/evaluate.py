@@ -47,13 +47,225 @@ from tuneforge.runs import write_json_atomic, write_text_atomic
 from tuneforge.tasks.style.markdown import has_cjk, split_sentences
 
 log = logging.getLogger(__name__)
-PUNCTUATION = {"comma": ",，、", "period": ".。", "exclamation": "!！", "question": "?？", "semicolon": ";；",
-               "colon": ":：", "dash": "—–", "ellipsis": "…", "quote": "\"“”「」『』", "parenthesis": "()（）"}
+PUNCTUATION = {
+    "comma": ",，、",
+    "period": ".。",
+    "exclamation": "!！",
+    "question": "?？",
+    "semicolon": ";；",
+    "colon": ":：",
+    "dash": "—–",
+    "ellipsis": "…",
+    "quote": '"“”「」『』',
+    "parenthesis": "()（）",
+}
 _SAME_MARK = [(re.compile(r"\.{3,}|……"), "…"), (re.compile(r"——|--"), "—")]
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 SENTENCE_BINS = list(range(0, 42, 2))  # words per sentence; longer sentences fall in the last bin
 # Function words (closed-class: articles, pronouns, prepositions, conjunctions, auxiliaries, particles).
-FUNCTION_WORDS = frozenset(["a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "no", "all", "both", "either", "neither", "i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your", "yours", "he", "him", "his", "she", "her", "hers", "it", "its", "they", "them", "their", "theirs", "myself", "yourself", "himself", "herself", "itself", "ourselves", "themselves", "who", "whom", "whose", "which", "what", "of", "in", "on", "at", "by", "for", "with", "from", "to", "into", "onto", "about", "above", "below", "over", "under", "between", "through", "during", "before", "after", "since", "until", "against", "among", "without", "within", "along", "across", "behind", "beyond", "near", "off", "out", "up", "down", "and", "or", "but", "nor", "so", "yet", "if", "then", "than", "because", "although", "though", "while", "whereas", "unless", "whether", "as", "be", "am", "is", "are", "was", "were", "been", "being", "have", "has", "had", "having", "do", "does", "did", "doing", "will", "would", "shall", "should", "can", "could", "may", "might", "must", "not", "also", "just", "only", "very", "too", "there", "here", "when", "where", "why", "how", "的", "了", "着", "过", "地", "得", "之", "和", "与", "及", "或", "而", "但", "但是", "因为", "所以", "如果", "虽然", "就", "都", "也", "还", "又", "才", "在", "从", "对", "把", "被", "给", "向", "往", "于", "以", "为", "是", "有", "没", "没有", "不", "很", "吗", "呢", "吧", "啊", "我", "你", "他", "她", "它", "我们", "你们", "他们", "这", "那", "这个", "那个", "一个"])
+FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "some",
+        "any",
+        "each",
+        "every",
+        "no",
+        "all",
+        "both",
+        "either",
+        "neither",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "hers",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "myself",
+        "yourself",
+        "himself",
+        "herself",
+        "itself",
+        "ourselves",
+        "themselves",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "for",
+        "with",
+        "from",
+        "to",
+        "into",
+        "onto",
+        "about",
+        "above",
+        "below",
+        "over",
+        "under",
+        "between",
+        "through",
+        "during",
+        "before",
+        "after",
+        "since",
+        "until",
+        "against",
+        "among",
+        "without",
+        "within",
+        "along",
+        "across",
+        "behind",
+        "beyond",
+        "near",
+        "off",
+        "out",
+        "up",
+        "down",
+        "and",
+        "or",
+        "but",
+        "nor",
+        "so",
+        "yet",
+        "if",
+        "then",
+        "than",
+        "because",
+        "although",
+        "though",
+        "while",
+        "whereas",
+        "unless",
+        "whether",
+        "as",
+        "be",
+        "am",
+        "is",
+        "are",
+        "was",
+        "were",
+        "been",
+        "being",
+        "have",
+        "has",
+        "had",
+        "having",
+        "do",
+        "does",
+        "did",
+        "doing",
+        "will",
+        "would",
+        "shall",
+        "should",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "not",
+        "also",
+        "just",
+        "only",
+        "very",
+        "too",
+        "there",
+        "here",
+        "when",
+        "where",
+        "why",
+        "how",
+        "的",
+        "了",
+        "着",
+        "过",
+        "地",
+        "得",
+        "之",
+        "和",
+        "与",
+        "及",
+        "或",
+        "而",
+        "但",
+        "但是",
+        "因为",
+        "所以",
+        "如果",
+        "虽然",
+        "就",
+        "都",
+        "也",
+        "还",
+        "又",
+        "才",
+        "在",
+        "从",
+        "对",
+        "把",
+        "被",
+        "给",
+        "向",
+        "往",
+        "于",
+        "以",
+        "为",
+        "是",
+        "有",
+        "没",
+        "没有",
+        "不",
+        "很",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "他们",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "一个",
+    ]
+)
 
 
 @dataclass
@@ -80,15 +292,23 @@ class Indicators:
     def to_json(self, top_words: int) -> dict:
         lengths = self.sentence_lengths
         histogram = Counter(min(n, SENTENCE_BINS[-1]) // 2 * 2 for n in lengths)
-        return {"texts": self.texts, "words": self.words, "sentences": len(lengths),
-                "sentence_length": {"mean": statistics.fmean(lengths) if lengths else 0.0,
-                                    "median": statistics.median(lengths) if lengths else 0.0,
-                                    "stdev": statistics.pstdev(lengths) if lengths else 0.0,
-                                    "histogram": {f"{b}-{b + 1}" if b < SENTENCE_BINS[-1] else f"{b}+": histogram[b]
-                                                  for b in SENTENCE_BINS}},
-                "punctuation_per_100_words": self.punctuation_rates(),
-                "top_words": [[w, round(c / self.words, 5)] for w, c in self.word_counts.most_common(top_words)],
-                "function_word_rate": self.function_word_rate(), "type_token_ratio": self.ttr}
+        return {
+            "texts": self.texts,
+            "words": self.words,
+            "sentences": len(lengths),
+            "sentence_length": {
+                "mean": statistics.fmean(lengths) if lengths else 0.0,
+                "median": statistics.median(lengths) if lengths else 0.0,
+                "stdev": statistics.pstdev(lengths) if lengths else 0.0,
+                "histogram": {
+                    f"{b}-{b + 1}" if b < SENTENCE_BINS[-1] else f"{b}+": histogram[b] for b in SENTENCE_BINS
+                },
+            },
+            "punctuation_per_100_words": self.punctuation_rates(),
+            "top_words": [[w, round(c / self.words, 5)] for w, c in self.word_counts.most_common(top_words)],
+            "function_word_rate": self.function_word_rate(),
+            "type_token_ratio": self.ttr,
+        }
 
 
 def words(text: str) -> list[str]:
@@ -163,6 +383,7 @@ def style_distance(generated: Indicators, author: Indicators, top_words: int) ->
 
 # ---------------------------------------------------------------- the blind A/B sheet
 
+
 def _csv_text(rows: list[dict]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
@@ -182,17 +403,28 @@ def write_ab_sheet(out_dir: Path, rows: list[dict], seed: int) -> dict:
     for index, row in enumerate(rows, start=1):
         order = ["base", "tuned"]
         rng.shuffle(order)
-        sheet.append({"id": f"{index:03d}", "prompt": row["prompt"], "A": row[order[0]], "B": row[order[1]],
-                      "more_like_the_author": ""})
+        sheet.append(
+            {
+                "id": f"{index:03d}",
+                "prompt": row["prompt"],
+                "A": row[order[0]],
+                "B": row[order[1]],
+                "more_like_the_author": "",
+            }
+        )
         key.append({"id": f"{index:03d}", "A": order[0], "B": order[1]})
     write_text_atomic(out_dir / "ab_sheet.csv", _csv_text(sheet))
     write_text_atomic(out_dir / "ab_key.csv", _csv_text(key))
     table = "\n".join(f"| {r['id']} | {_cell(r['prompt'])} | {_cell(r['A'])} | {_cell(r['B'])} |  |" for r in sheet)
-    write_text_atomic(out_dir / "ab_sheet.md", (
-        "# Blind A/B: which continuation sounds more like the author?\n\nFor each row, read the end of the "
-        "article, then continuations A and B, and write A, B or = in the last column (or in "
-        "`more_like_the_author` of ab_sheet.csv). The key is in ab_key.csv: do not open it before.\n\n"
-        f"| id | the article so far (end) | A | B | more like the author |\n|---|---|---|---|---|\n{table}\n"))
+    write_text_atomic(
+        out_dir / "ab_sheet.md",
+        (
+            "# Blind A/B: which continuation sounds more like the author?\n\nFor each row, read the end of the "
+            "article, then continuations A and B, and write A, B or = in the last column (or in "
+            "`more_like_the_author` of ab_sheet.csv). The key is in ab_key.csv: do not open it before.\n\n"
+            f"| id | the article so far (end) | A | B | more like the author |\n|---|---|---|---|---|\n{table}\n"
+        ),
+    )
     return {"rows": len(sheet), "files": ["ab_sheet.csv", "ab_sheet.md", "ab_key.csv"]}
 
 
@@ -204,20 +436,25 @@ def tally_ab(sheet_csv: Path, key_csv: Path) -> dict[str, int]:
     with sheet_csv.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
         if not {"id", "more_like_the_author"} <= set(reader.fieldnames or []):
-            raise UserError(f"{sheet_csv}:1: the header needs the columns id and more_like_the_author",
-                            fix="fill in the ab_sheet.csv the evaluation wrote, keeping its header")
+            raise UserError(
+                f"{sheet_csv}:1: the header needs the columns id and more_like_the_author",
+                fix="fill in the ab_sheet.csv the evaluation wrote, keeping its header",
+            )
         for number, row in enumerate(reader, start=2):
             choice = (row["more_like_the_author"] or "").strip().upper()
             if choice not in ("A", "B", "=", ""):
                 raise UserError(f"{sheet_csv}:{number}: more_like_the_author is {choice!r}; write A, B, = or nothing")
             if row["id"] not in key:
-                raise UserError(f"{sheet_csv}:{number}: id {row['id']!r} is not in {key_csv}",
-                                fix="tally a sheet with the key written beside it by the same evaluation")
+                raise UserError(
+                    f"{sheet_csv}:{number}: id {row['id']!r} is not in {key_csv}",
+                    fix="tally a sheet with the key written beside it by the same evaluation",
+                )
             tally[key[row["id"]][choice] if choice in ("A", "B") else "tie" if choice == "=" else "unanswered"] += 1
     return dict(tally)
 
 
 # ---------------------------------------------------------------- the evaluation
+
 
 def perplexity(model, dataset, pad_id: int, batch_size: int, use_adapter: bool) -> dict:
     """exp(mean negative log-likelihood) of the tokens that carry loss (the author's text)."""
@@ -230,14 +467,15 @@ def perplexity(model, dataset, pad_id: int, batch_size: int, use_adapter: bool) 
     switch = contextlib.nullcontext() if use_adapter else model.disable_adapter()
     with torch.inference_mode(), switch:
         for start in range(0, len(dataset), batch_size):
-            rows = dataset[start:start + batch_size]
+            rows = dataset[start : start + batch_size]
             width = max(map(len, rows["input_ids"]))
             ids = torch.tensor([r + [pad_id] * (width - len(r)) for r in rows["input_ids"]], device=model.device)
             mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in rows["input_ids"]], device=model.device)
             labels = torch.tensor([r + [-100] * (width - len(r)) for r in rows["labels"]], device=model.device)
             logits = model(input_ids=ids, attention_mask=mask).logits.float()
-            total += F.cross_entropy(logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100,
-                                     reduction="sum").item()
+            total += F.cross_entropy(
+                logits[:, :-1].flatten(0, 1), labels[:, 1:].flatten(), ignore_index=-100, reduction="sum"
+            ).item()
             count += int((labels[:, 1:] != -100).sum())
     return {"perplexity": math.exp(total / count), "mean_nll": total / count, "tokens": count, "samples": len(dataset)}
 
@@ -250,11 +488,15 @@ def author_corpus(run) -> list[str]:
 
     recipe, changed = run.recipe, changed_sources(run.recipe, run.manifest)
     if changed:
-        raise UserError("eval.style compares with the author's articles, which changed since training", changed,
-                        fix="restore the articles as they were trained on, or train again")
+        raise UserError(
+            "eval.style compares with the author's articles, which changed since training",
+            changed,
+            fix="restore the articles as they were trained on, or train again",
+        )
     problems = ProblemCollector("the author's articles cannot be read")
-    articles = [a for path in recipe.data.train for a in read_articles(path, recipe.data.markdown, problems,
-                                                                      FolderReport())]
+    articles = [
+        a for path in recipe.data.train for a in read_articles(path, recipe.data.markdown, problems, FolderReport())
+    ]
     problems.raise_if_any()
     return [article.text for article in articles]
 
@@ -263,8 +505,10 @@ def validation_continuations(run, limit: int | None) -> list:
     """The 'continue' samples of the run's own validation split (whole held-out articles)."""
     samples = [s for s in held_out(run, "eval.style", split="val") if s.meta.get("task") == "continue"][:limit]
     if not samples:
-        raise UserError("eval.style found no 'continue' samples in the validation split",
-                        fix="raise data.split.val (the split holds whole articles)")
+        raise UserError(
+            "eval.style found no 'continue' samples in the validation split",
+            fix="raise data.split.val (the split holds whole articles)",
+        )
     return samples
 
 
@@ -282,8 +526,9 @@ def generate_both(generator, samples: list, config) -> dict[str, list[str]]:
 
     def continue_all(tuned: bool) -> list[str]:
         torch.manual_seed(config.seed)  # the same sampling noise for both (when sampling)
-        return generator.generate(conversations, config.max_new_tokens, use_adapter=tuned,
-                                  batch_size=config.batch_size, **decoding(config))
+        return generator.generate(
+            conversations, config.max_new_tokens, use_adapter=tuned, batch_size=config.batch_size, **decoding(config)
+        )
 
     return for_each_variant(continue_all, f"continuing {len(samples)} validation prompts")
 
@@ -295,28 +540,42 @@ def evaluate_style(run, out_dir: Path) -> tuple[dict, str]:
     recipe, config = run.recipe, run.recipe.eval.style
     author = author_corpus(run)  # refuses changed articles before any model loads
     generator = AdapterGenerator(run.path, run.manifest, recipe.model.trust_remote_code)
-    val = encode_splits({"val": held_out(run, "eval.style", split="val")}, generator.tokenizer, recipe.data,
-                        recipe.model.max_seq_length)["val"]
+    val = encode_splits(
+        {"val": held_out(run, "eval.style", split="val")}, generator.tokenizer, recipe.data, recipe.model.max_seq_length
+    )["val"]
     pad_id = generator.tokenizer.pad_token_id if generator.tokenizer.pad_token_id is not None else 0
-    ppl = for_each_variant(lambda tuned: perplexity(generator.model, val, pad_id, config.batch_size, tuned),
-                           f"perplexity on {len(val)} validation samples")
+    ppl = for_each_variant(
+        lambda tuned: perplexity(generator.model, val, pad_id, config.batch_size, tuned),
+        f"perplexity on {len(val)} validation samples",
+    )
     samples = validation_continuations(run, config.max_samples)
     texts = generate_both(generator, samples, config)
     texts["reference"] = [sample.messages[-1]["content"] for sample in samples]
     indicators = {"author": style_indicators(author, config.ttr_window)}
     for name in ("reference", "base", "tuned"):
         indicators[name] = style_indicators(texts[name], config.ttr_window)
-    distance = {name: style_distance(indicators[name], indicators["author"], config.top_words)
-                for name in ("reference", "base", "tuned")}
-    write_json_atomic(out_dir / "style_indicators.json",
-                      {name: value.to_json(config.top_words) for name, value in indicators.items()})
-    rows = [{"prompt": prompt_tail(sample), "base": base, "tuned": tuned, "reference": reference}
-            for sample, base, tuned, reference in zip(samples, texts["base"], texts["tuned"], texts["reference"])]
+    distance = {
+        name: style_distance(indicators[name], indicators["author"], config.top_words)
+        for name in ("reference", "base", "tuned")
+    }
+    write_json_atomic(
+        out_dir / "style_indicators.json", {name: value.to_json(config.top_words) for name, value in indicators.items()}
+    )
+    rows = [
+        {"prompt": prompt_tail(sample), "base": base, "tuned": tuned, "reference": reference}
+        for sample, base, tuned, reference in zip(samples, texts["base"], texts["tuned"], texts["reference"])
+    ]
     write_text_atomic(out_dir / "continuations.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     ab = write_ab_sheet(out_dir, rows, config.seed)
     plot_sentence_lengths(out_dir / "sentence_lengths.png", indicators)
-    results = {"perplexity": ppl, "distance": distance, "prompts": len(samples), "ab_sheet": ab,
-               "decoding": decoding(config), "indicators": "style_indicators.json"}
+    results = {
+        "perplexity": ppl,
+        "distance": distance,
+        "prompts": len(samples),
+        "ab_sheet": ab,
+        "decoding": decoding(config),
+        "indicators": "style_indicators.json",
+    }
     return results, style_markdown(results, indicators, rows, config.top_words)
 
 
@@ -336,8 +595,14 @@ def plot_sentence_lengths(output: Path, indicators: dict[str, Indicators]) -> No
         lengths = [min(n, SENTENCE_BINS[-1]) for n in indicators[name].sentence_lengths]
         if lengths:
             mean = statistics.fmean(indicators[name].sentence_lengths)
-            axes.hist(lengths, bins=edges, weights=[1 / len(lengths)] * len(lengths), histtype="step", linewidth=1.8,
-                      label=f"{name} (mean {mean:.1f})")
+            axes.hist(
+                lengths,
+                bins=edges,
+                weights=[1 / len(lengths)] * len(lengths),
+                histtype="step",
+                linewidth=1.8,
+                label=f"{name} (mean {mean:.1f})",
+            )
     axes.set_xlabel(f"words per sentence ({SENTENCE_BINS[-1]}+ in the last bin)")
     axes.set_ylabel("share of sentences (per 2-word bin)")
     axes.set_title("Sentence lengths: the author's corpus vs generated continuations")
@@ -348,21 +613,28 @@ def plot_sentence_lengths(output: Path, indicators: dict[str, Indicators]) -> No
 def style_markdown(results: dict, indicators: dict[str, Indicators], rows: list[dict], top_words: int) -> str:
     ppl, distance = results["perplexity"], results["distance"]
     names = ["sentence_length", "punctuation", "top_words", "function_words", "type_token_ratio", "overall"]
-    distance_rows = "\n".join(f"| {n.replace('_', ' ')} | {distance['base'][n]:.3f} | {distance['tuned'][n]:.3f} | "
-                              f"{distance['reference'][n]:.3f} |" for n in names)
+    distance_rows = "\n".join(
+        f"| {n.replace('_', ' ')} | {distance['base'][n]:.3f} | {distance['tuned'][n]:.3f} | "
+        f"{distance['reference'][n]:.3f} |"
+        for n in names
+    )
     summary = {name: ind.to_json(top_words) for name, ind in indicators.items()}
     lines = "\n".join(
         f"| {name} | {s['sentence_length']['mean']:.1f} | {s['punctuation_per_100_words']['dash']:.2f} | "
         f"{s['punctuation_per_100_words']['exclamation']:.2f} | {s['function_word_rate']:.3f} | "
-        f"{s['type_token_ratio']:.3f} | {', '.join(w for w, _ in s['top_words'][:6])} |" for name, s in summary.items())
+        f"{s['type_token_ratio']:.3f} | {', '.join(w for w, _ in s['top_words'][:6])} |"
+        for name, s in summary.items()
+    )
     example = rows[0] if rows else {"prompt": "", "base": "", "tuned": ""}
-    return (f"## Writing style\n\nPerplexity on the validation split (held-out articles, the author's tokens): "
-            f"base **{ppl['base']['perplexity']:.2f}**, tuned **{ppl['tuned']['perplexity']:.2f}** "
-            f"({ppl['tuned']['tokens']} tokens).\n\nDistance of {results['prompts']} continuations from the author's "
-            f"corpus (0 = identical; the author's own continuations of the same prompts as a floor):\n\n"
-            f"| indicator | base | tuned | author's continuations |\n|---|---|---|---|\n{distance_rows}\n\n"
-            f"| text | words/sentence | dashes /100 words | ! /100 words | function words | TTR | top words |\n"
-            f"|---|---|---|---|---|---|---|\n{lines}\n\n![sentence lengths](sentence_lengths.png)\n\n"
-            f"Blind A/B sheet: ab_sheet.md / ab_sheet.csv ({results['ab_sheet']['rows']} rows), key in ab_key.csv.\n\n"
-            f"Example: …{example['prompt'][-160:]!r}\n- base: {example['base'][:240]!r}\n"
-            f"- tuned: {example['tuned'][:240]!r}")
+    return (
+        f"## Writing style\n\nPerplexity on the validation split (held-out articles, the author's tokens): "
+        f"base **{ppl['base']['perplexity']:.2f}**, tuned **{ppl['tuned']['perplexity']:.2f}** "
+        f"({ppl['tuned']['tokens']} tokens).\n\nDistance of {results['prompts']} continuations from the author's "
+        f"corpus (0 = identical; the author's own continuations of the same prompts as a floor):\n\n"
+        f"| indicator | base | tuned | author's continuations |\n|---|---|---|---|\n{distance_rows}\n\n"
+        f"| text | words/sentence | dashes /100 words | ! /100 words | function words | TTR | top words |\n"
+        f"|---|---|---|---|---|---|---|\n{lines}\n\n![sentence lengths](sentence_lengths.png)\n\n"
+        f"Blind A/B sheet: ab_sheet.md / ab_sheet.csv ({results['ab_sheet']['rows']} rows), key in ab_key.csv.\n\n"
+        f"Example: …{example['prompt'][-160:]!r}\n- base: {example['base'][:240]!r}\n"
+        f"- tuned: {example['tuned'][:240]!r}"
+    )

@@ -89,6 +89,7 @@ class FolderReport:
 
 # ---------------------------------------------------------------- text helpers
 
+
 def has_cjk(text: str) -> bool:
     return bool(_CJK_CHAR.search(text))
 
@@ -116,6 +117,7 @@ def split_sentences(text: str) -> list[str]:
 
 # ---------------------------------------------------------------- cleaning
 
+
 @functools.lru_cache(maxsize=1)
 def _parser():
     from markdown_it import MarkdownIt
@@ -126,7 +128,7 @@ def _parser():
 def strip_front_matter(text: str) -> str:
     """Front matter replaced by as many empty lines, so that line numbers still match the file."""
     match = _FRONT_MATTER.match(text)
-    return text if not match else "\n" * match.group().count("\n") + text[match.end():]
+    return text if not match else "\n" * match.group().count("\n") + text[match.end() :]
 
 
 def clean_markdown(text: str) -> list[Paragraph]:
@@ -156,7 +158,11 @@ def inline_text(children) -> str:
     for child in children:
         if child.type in ("text", "code_inline"):
             parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak") or child.type == "html_inline" and re.match(r"<br\b", child.content, re.IGNORECASE):
+        elif (
+            child.type in ("softbreak", "hardbreak")
+            or child.type == "html_inline"
+            and re.match(r"<br\b", child.content, re.IGNORECASE)
+        ):
             parts.append("\n")
         elif child.type == "link_open":
             links.append((len(parts), child.markup == "autolink"))
@@ -178,8 +184,30 @@ class _HtmlText(HTMLParser):
     """Text of an HTML fragment, with a paragraph break at each block element."""
 
     SKIP = {"script", "style", "pre", "code", "template", "svg"}
-    BLOCKS = {"p", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "section",
-              "article", "aside", "figure", "figcaption", "table", "tr", "hr", "details", "summary"}
+    BLOCKS = {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "section",
+        "article",
+        "aside",
+        "figure",
+        "figcaption",
+        "table",
+        "tr",
+        "hr",
+        "details",
+        "summary",
+    }
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -210,6 +238,7 @@ def html_paragraphs(html: str) -> list[str]:
 
 # ---------------------------------------------------------------- the folder
 
+
 def find_markdown(folder: Path, problems: ProblemCollector) -> list[Path]:
     if folder.is_file():
         return [folder]
@@ -229,9 +258,11 @@ def read_meta(markdown: Path, require: bool, problems: ProblemCollector) -> dict
     path = meta_path(markdown)
     if path is None:
         if require:
-            problems.add(f"{markdown}: no meta.json beside it (looked for {markdown.with_name('meta.json')} and "
-                         f"{markdown.stem}.meta.json); add one such as {{\"title\": \"...\"}}, "
-                         f"or set data.markdown.require_meta: false")
+            problems.add(
+                f"{markdown}: no meta.json beside it (looked for {markdown.with_name('meta.json')} and "
+                f'{markdown.stem}.meta.json); add one such as {{"title": "..."}}, '
+                f"or set data.markdown.require_meta: false"
+            )
         return None if require else {}
     text = read_utf8(path, problems)
     if text is None:
@@ -248,11 +279,19 @@ def _meta_ok(path: Path, meta, problems: ProblemCollector) -> bool:
     if not isinstance(meta, dict):
         problems.add(f"{path}: meta.json must hold a JSON object, got {type(meta).__name__}")
         return False
-    wrong = [f'"{key}" must be {kind}' for key, kind, ok in (
-        ("title", "a string", isinstance(meta.get("title", ""), str)),
-        ("draft", "true or false", isinstance(meta.get("draft", False), bool)),
-        ("tags", "a list of strings", isinstance(meta.get("tags", []), list)
-         and all(isinstance(tag, str) for tag in meta.get("tags", [])))) if not ok]
+    wrong = [
+        f'"{key}" must be {kind}'
+        for key, kind, ok in (
+            ("title", "a string", isinstance(meta.get("title", ""), str)),
+            ("draft", "true or false", isinstance(meta.get("draft", False), bool)),
+            (
+                "tags",
+                "a list of strings",
+                isinstance(meta.get("tags", []), list) and all(isinstance(tag, str) for tag in meta.get("tags", [])),
+            ),
+        )
+        if not ok
+    ]
     for problem in wrong:
         problems.add(f"{path}: {problem}")
     return not wrong
@@ -263,8 +302,11 @@ def read_article(markdown: Path, meta: dict, problems: ProblemCollector) -> Arti
     if text is None:
         return None
     paragraphs = clean_markdown(text)
-    title = meta.get("title") or _first_heading(text) or (
-        markdown.parent.name if markdown.stem == "index" else markdown.stem)
+    title = (
+        meta.get("title")
+        or _first_heading(text)
+        or (markdown.parent.name if markdown.stem == "index" else markdown.stem)
+    )
     return Article(markdown, meta, title.strip(), paragraphs)
 
 
@@ -291,6 +333,7 @@ def read_articles(folder: Path, config, problems: ProblemCollector, report: Fold
 
 
 # ---------------------------------------------------------------- chunking
+
 
 @functools.lru_cache(maxsize=4)
 def load_tokenizer(ref: str):
@@ -392,8 +435,11 @@ class Chunker:
     def _cut(self, current: list[_Unit], unit: _Unit) -> tuple[list[_Unit], list[_Unit]]:
         """Emit up to the last paragraph break that leaves a full chunk and room for `unit` after it."""
         for cut in range(len(current) - 1, 0, -1):
-            if current[cut].para != current[cut - 1].para and self.count(current[:cut]) >= self.lo \
-                    and self.count(current[cut:] + [unit]) <= self.hi:
+            if (
+                current[cut].para != current[cut - 1].para
+                and self.count(current[:cut]) >= self.lo
+                and self.count(current[cut:] + [unit]) <= self.hi
+            ):
                 return current[:cut], current[cut:]
         return current, []
 

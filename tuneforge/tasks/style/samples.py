@@ -121,8 +121,9 @@ def chunk_samples(chunk: Chunk, data, build: StyleBuild) -> list[Sample]:
             continue
         prompt = f"{config.instructions[template].format(title=chunk.article.title)}\n\n{texts[0]}"
         messages = [*system, {"role": "user", "content": prompt}, {"role": "assistant", "content": texts[1]}]
-        samples.append(Sample(messages, f"{chunk.article.path}:{chunk.line}", str(chunk.article.path),
-                              meta={"task": template}))
+        samples.append(
+            Sample(messages, f"{chunk.article.path}:{chunk.line}", str(chunk.article.path), meta={"task": template})
+        )
     return samples
 
 
@@ -145,12 +146,25 @@ def read_markdown_folder(path: Path, data, problems: ProblemCollector) -> list[S
     """The `format: markdown` reader (training and `tuneforge data build-style` share it)."""
     build = build_style_samples(path, data, problems)
     report = build.report
-    log.info("%s: %d articles → %d chunks → %d samples (%s)", path, report.articles, len(build.chunks),
-             len(build.samples), ", ".join(data.markdown.templates))
+    log.info(
+        "%s: %d articles → %d chunks → %d samples (%s)",
+        path,
+        report.articles,
+        len(build.chunks),
+        len(build.samples),
+        ", ".join(data.markdown.templates),
+    )
     if report.drafts_skipped:
-        log.info("skipped %d draft(s) (data.markdown.skip_drafts): %s", len(report.drafts_skipped),
-                 ", ".join(report.drafts_skipped))
+        log.info(
+            "skipped %d draft(s) (data.markdown.skip_drafts): %s",
+            len(report.drafts_skipped),
+            ", ".join(report.drafts_skipped),
+        )
     if report.too_short:
-        log.warning("%d article(s) shorter than data.markdown.chunk_min_tokens=%d gave no chunk: %s",
-                    len(report.too_short), data.markdown.chunk_min_tokens, ", ".join(report.too_short))
+        log.warning(
+            "%d article(s) shorter than data.markdown.chunk_min_tokens=%d gave no chunk: %s",
+            len(report.too_short),
+            data.markdown.chunk_min_tokens,
+            ", ".join(report.too_short),
+        )
     return build.samples

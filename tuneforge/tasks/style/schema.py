@@ -14,9 +14,9 @@ from tuneforge.recipe import DataSection, PositiveInt, Section
 STYLE_TEMPLATES = ("rewrite", "continue", "summarize_expand")
 # The writing tasks' instructions ({title}: the article's title from meta.json, else its first heading).
 STYLE_INSTRUCTIONS = {
-    "rewrite": "Rewrite this passage from my article \"{title}\" in my own style.",
-    "continue": "Continue my article \"{title}\" in my own style.",
-    "summarize_expand": "Expand these notes from my article \"{title}\" into a full passage in my own style.",
+    "rewrite": 'Rewrite this passage from my article "{title}" in my own style.',
+    "continue": 'Continue my article "{title}" in my own style.',
+    "summarize_expand": 'Expand these notes from my article "{title}" into a full passage in my own style.',
 }
 
 
@@ -32,7 +32,8 @@ class MarkdownData(Section):
     tokenizer: str | None = None
     """The tokenizer chunks are measured in; None: model.base (written out in the resolved recipe)."""
     templates: list[Literal[STYLE_TEMPLATES]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: list(STYLE_TEMPLATES), min_length=1)
+        default_factory=lambda: list(STYLE_TEMPLATES), min_length=1
+    )
     """The writing tasks made from every chunk: rewrite, continue, summarize_expand."""
     instructions: dict[str, str] = Field(default_factory=dict)
     """Instruction per template ({title} is the article's title); unset ones keep the default."""
@@ -60,8 +61,10 @@ class MarkdownData(Section):
     @model_validator(mode="after")
     def _room_for_chunks(self) -> MarkdownData:
         if self.chunk_max_tokens < 2 * self.chunk_min_tokens:
-            raise ValueError("chunk_max_tokens must be at least twice chunk_min_tokens (so a short tail "
-                             "can always be balanced with the chunk before it)")
+            raise ValueError(
+                "chunk_max_tokens must be at least twice chunk_min_tokens (so a short tail "
+                "can always be balanced with the chunk before it)"
+            )
         return self
 
 

@@ -17,8 +17,15 @@ from tuneforge.cli_options import prompted_lines, runs_dir_option
 @click.option("--max-new-tokens", type=click.IntRange(1), default=256, show_default=True)
 @click.option("--base", "base_only", is_flag=True, help="Translate with the base model alone (no adapter).")
 @runs_dir_option
-def translate(target: str, texts: tuple[str, ...], source_lang: str, target_lang: str, max_new_tokens: int,
-              base_only: bool, runs_dir: Path) -> None:
+def translate(
+    target: str,
+    texts: tuple[str, ...],
+    source_lang: str,
+    target_lang: str,
+    max_new_tokens: int,
+    base_only: bool,
+    runs_dir: Path,
+) -> None:
     """Translate TEXTS from --src to --tgt with TARGET (a run folder, or a recipe name for its newest
     complete run). Without TEXTS: an interactive prompt, one text per line (`exit` or `quit` leaves)."""
     from tuneforge.targets import resolve_run

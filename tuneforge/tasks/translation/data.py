@@ -63,6 +63,7 @@ def parse_prompt(user_content: str) -> tuple[str, str, str]:
 
 # ---------------------------------------------------------------- discovery and pairing
 
+
 @dataclass
 class Corpus:
     """The files of one stem, by language tag, with their lines."""
@@ -93,8 +94,9 @@ def discover(folder: Path, languages: list[str] | None, problems: ProblemCollect
         if tag is None:
             ignored.append(path.name)
         elif tag in by_stem[folder / path.stem]:
-            problems.add(f"{path}: {by_stem[folder / path.stem][tag].name} is {tag} too; "
-                         "keep one file per language and stem")
+            problems.add(
+                f"{path}: {by_stem[folder / path.stem][tag].name} is {tag} too; keep one file per language and stem"
+            )
         else:
             by_stem[folder / path.stem][tag] = path
     if ignored:
@@ -102,8 +104,10 @@ def discover(folder: Path, languages: list[str] | None, problems: ProblemCollect
     corpora = []
     for stem, files in by_stem.items():
         if len(files) < 2:
-            problems.add(f"{next(iter(files.values()))}: no partner file; a parallel corpus needs {stem.name}.<lang> "
-                         f"in two or more of {', '.join(LANGUAGE_CODES)} (same stem)")
+            problems.add(
+                f"{next(iter(files.values()))}: no partner file; a parallel corpus needs {stem.name}.<lang> "
+                f"in two or more of {', '.join(LANGUAGE_CODES)} (same stem)"
+            )
             continue
         chosen = {tag: files[tag] for tag in TAG_ORDER if tag in files and (not languages or tag in languages)}
         if len(chosen) < 2:
@@ -130,6 +134,7 @@ def load_aligned(corpus: Corpus, problems: ProblemCollector) -> bool:
 
 # ---------------------------------------------------------------- samples
 
+
 def corpus_directions(corpus: Corpus, directions: list[tuple[str, str]] | None) -> list[tuple[str, str]]:
     every = list(permutations(corpus.files, 2))  # A→B and B→A for every two languages
     return every if directions is None else [pair for pair in every if pair in directions]
@@ -148,8 +153,12 @@ def corpus_samples(corpus: Corpus, directions: list[tuple[str, str]], system_pro
                 messages.append({"role": "assistant", "content": text[target]})
                 samples.append(Sample(messages, f"{corpus.files[source]}:{index + 1}", group=where))
     if blank:
-        log.warning("%s.*: %d line(s) blank in some language, skipped in the directions that need them (first: %s)",
-                    corpus.stem, len(blank), ", ".join(blank[:3]))
+        log.warning(
+            "%s.*: %d line(s) blank in some language, skipped in the directions that need them (first: %s)",
+            corpus.stem,
+            len(blank),
+            ", ".join(blank[:3]),
+        )
     return samples
 
 
@@ -172,4 +181,3 @@ def read_parallel(path: Path, data, problems: ProblemCollector) -> list[Sample]:
     if not samples and not problems.problems:
         problems.add(f"{path}: no parallel files found (expected e.g. corpus.en + corpus.zh_tw)")
     return samples
-

@@ -72,9 +72,10 @@ def translate_all(run, pairs: list[HeldOutPair]) -> dict[str, list[str]]:
     config = run.recipe.eval.translation
     translator = Translator(run.path, recipe=run.recipe, manifest=run.manifest, max_new_tokens=config.max_new_tokens)
     requests = [(pair.source_lang, pair.target_lang, pair.source) for pair in pairs]
-    return for_each_variant(lambda tuned: translator.translate_batch(requests, use_adapter=tuned,
-                                                                     batch_size=config.batch_size),
-                            f"translating {len(pairs)} test sentences")
+    return for_each_variant(
+        lambda tuned: translator.translate_batch(requests, use_adapter=tuned, batch_size=config.batch_size),
+        f"translating {len(pairs)} test sentences",
+    )
 
 
 def evaluate_translation(run, out_dir: Path) -> tuple[dict, str]:
@@ -86,11 +87,17 @@ def evaluate_translation(run, out_dir: Path) -> tuple[dict, str]:
     for direction, group in by_direction.items():
         references = [pair.reference for pair in group]
         results["directions"][direction] = {
-            variant: corpus_metrics(hypotheses[variant][start:start + len(group)], references, group[0].target_lang)
-            for variant in VARIANTS}
+            variant: corpus_metrics(hypotheses[variant][start : start + len(group)], references, group[0].target_lang)
+            for variant in VARIANTS
+        }
         start += len(group)
-    results["mean"] = {variant: {metric: statistics.mean(d[variant][metric] for d in results["directions"].values())
-                                 for metric in ("bleu", "chrf")} for variant in VARIANTS}
+    results["mean"] = {
+        variant: {
+            metric: statistics.mean(d[variant][metric] for d in results["directions"].values())
+            for metric in ("bleu", "chrf")
+        }
+        for variant in VARIANTS
+    }
     write_json_atomic(out_dir / "translation_metrics.json", results)
     write_samples(out_dir / "translation_samples.jsonl", pairs, hypotheses)
     section = translation_markdown(results)
@@ -104,27 +111,38 @@ def write_samples(path: Path, pairs: list[HeldOutPair], hypotheses: dict[str, li
     for index, pair in enumerate(pairs):
         row = {"direction": pair.direction, "where": pair.where, "source": pair.source, "reference": pair.reference}
         for variant in VARIANTS:
-            row[variant] = {"hypothesis": hypotheses[variant][index],
-                            **sentence_metrics(hypotheses[variant][index], pair.reference, pair.target_lang)}
+            row[variant] = {
+                "hypothesis": hypotheses[variant][index],
+                **sentence_metrics(hypotheses[variant][index], pair.reference, pair.target_lang),
+            }
         rows.append(json.dumps(row, ensure_ascii=False) + "\n")
     write_text_atomic(path, "".join(rows))
 
 
 def translation_markdown(results: dict) -> str:
-    header = ("| direction | sentences | tokenize | BLEU base | BLEU tuned | chrF base | chrF tuned | "
-              "tuned 1/2/3/4-gram precision | tuned BP | tuned length ratio |\n|---|---|---|---|---|---|---|---|---|---|")
+    header = (
+        "| direction | sentences | tokenize | BLEU base | BLEU tuned | chrF base | chrF tuned | "
+        "tuned 1/2/3/4-gram precision | tuned BP | tuned length ratio |\n|---|---|---|---|---|---|---|---|---|---|"
+    )
     rows = []
     for direction, scores in results["directions"].items():
         base, tuned = scores["base"], scores["tuned"]
         precisions = "/".join(f"{p:.1f}" for p in tuned["precisions"])
-        rows.append(f"| {direction} | {tuned['samples']} | {tuned['tokenize']} | {base['bleu']:.2f} | "
-                    f"{tuned['bleu']:.2f} | {base['chrf']:.2f} | {tuned['chrf']:.2f} | {precisions} | "
-                    f"{tuned['brevity_penalty']:.3f} | {tuned['length_ratio']:.3f} |")
+        rows.append(
+            f"| {direction} | {tuned['samples']} | {tuned['tokenize']} | {base['bleu']:.2f} | "
+            f"{tuned['bleu']:.2f} | {base['chrf']:.2f} | {tuned['chrf']:.2f} | {precisions} | "
+            f"{tuned['brevity_penalty']:.3f} | {tuned['length_ratio']:.3f} |"
+        )
     means = results["mean"]
-    rows.append(f"| **mean** | {results['test_sentences']} | | {means['base']['bleu']:.2f} | "
-                f"{means['tuned']['bleu']:.2f} | {means['base']['chrf']:.2f} | {means['tuned']['chrf']:.2f} | | | |")
-    return (f"## Translation (test split, sacrebleu BLEU and chrF, base vs tuned)\n\n{header}\n" + "\n".join(rows)
-            + "\n\nPer-sentence hypotheses and scores: translation_samples.jsonl.\n\n![translation](translation.png)")
+    rows.append(
+        f"| **mean** | {results['test_sentences']} | | {means['base']['bleu']:.2f} | "
+        f"{means['tuned']['bleu']:.2f} | {means['base']['chrf']:.2f} | {means['tuned']['chrf']:.2f} | | | |"
+    )
+    return (
+        f"## Translation (test split, sacrebleu BLEU and chrF, base vs tuned)\n\n{header}\n"
+        + "\n".join(rows)
+        + "\n\nPer-sentence hypotheses and scores: translation_samples.jsonl.\n\n![translation](translation.png)"
+    )
 
 
 def plot_translation(output: Path, results: dict) -> None:

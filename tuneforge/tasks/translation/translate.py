@@ -17,8 +17,9 @@ from pathlib import Path
 from tuneforge.errors import UserError
 
 
-def language_pair(source_lang: str, target_lang: str,
-                  names: tuple[str, str] = ("source language", "target language")) -> tuple[str, str]:
+def language_pair(
+    source_lang: str, target_lang: str, names: tuple[str, str] = ("source language", "target language")
+) -> tuple[str, str]:
     """Both codes as tags; a UserError naming the valid codes for an unknown one. `names` are what
     the caller calls the two (the CLI: its --src and --tgt)."""
     from tuneforge.tasks.translation.data import LANGUAGE_CODES, language_tag
@@ -28,11 +29,14 @@ def language_pair(source_lang: str, target_lang: str,
         try:
             tags.append(language_tag(code))
         except ValueError:
-            raise UserError(f"{name} {code!r}: unknown language code",
-                            fix=f"use one of: {', '.join(LANGUAGE_CODES)}") from None
+            raise UserError(
+                f"{name} {code!r}: unknown language code", fix=f"use one of: {', '.join(LANGUAGE_CODES)}"
+            ) from None
     if tags[0] == tags[1]:
-        raise UserError(f"{names[0]} {source_lang} and {names[1]} {target_lang} are the same language ({tags[0]})",
-                        fix="pick two different languages")
+        raise UserError(
+            f"{names[0]} {source_lang} and {names[1]} {target_lang} are the same language ({tags[0]})",
+            fix="pick two different languages",
+        )
     return tags[0], tags[1]
 
 
@@ -45,16 +49,20 @@ class Translator:
         if recipe is None or manifest is None:
             recipe, manifest = load_run(self.run_dir)
         if recipe.data.format != "parallel":  # the prompt is the parallel format's
-            raise UserError(f"{self.run_dir}: recipe {recipe.name!r} is not a translation recipe "
-                            f"(data.format is {recipe.data.format})", fix="use a run of e.g. the translation recipe")
+            raise UserError(
+                f"{self.run_dir}: recipe {recipe.name!r} is not a translation recipe "
+                f"(data.format is {recipe.data.format})",
+                fix="use a run of e.g. the translation recipe",
+            )
         self.recipe, self.max_new_tokens = recipe, max_new_tokens
         self.generator = AdapterGenerator(self.run_dir, manifest, recipe.model.trust_remote_code)
 
     def translate(self, source_lang: str, target_lang: str, text: str, *, use_adapter: bool = True) -> str:
         return self.translate_batch([(source_lang, target_lang, text)], use_adapter=use_adapter)[0]
 
-    def translate_batch(self, requests: list[tuple[str, str, str]], *, use_adapter: bool = True,
-                        batch_size: int = 16) -> list[str]:
+    def translate_batch(
+        self, requests: list[tuple[str, str, str]], *, use_adapter: bool = True, batch_size: int = 16
+    ) -> list[str]:
         """Translations of (source language, target language, text) requests, in order."""
         from tuneforge.serve.client import strip_think
         from tuneforge.tasks.translation.data import translation_messages
@@ -65,6 +73,7 @@ class Translator:
             # One line per sample in training: a pasted multi-line text is translated as one line.
             line = " ".join(text.split())
             conversations.append(translation_messages(self.recipe.data.system_prompt, source, target, line))
-        replies = self.generator.generate(conversations, self.max_new_tokens, use_adapter=use_adapter,
-                                          batch_size=batch_size)
+        replies = self.generator.generate(
+            conversations, self.max_new_tokens, use_adapter=use_adapter, batch_size=batch_size
+        )
         return [strip_think(reply).strip() for reply in replies]  # Qwen3 writes an (empty) <think> block first
