@@ -57,3 +57,12 @@ def read_classification(path: Path, data, problems: ProblemCollector) -> list[Sa
 def text_and_label(data, sample: Sample) -> tuple[str, str]:
     """The record's text and label, as read_classification kept them for the metrics."""
     return sample.meta["text"], sample.meta["label"]
+
+
+def test_items(run, limit: int | None) -> list[tuple[str, str]]:
+    """(text, label) of the run's own test split (its validation split when it has no test split):
+    what the evaluation scores and `tuneforge classify --demo` shows."""
+    from tuneforge.eval.kit import held_out
+
+    samples = held_out(run, "eval.classification", fallback="val")
+    return [text_and_label(run.recipe.data, sample) for sample in samples[:limit]]

@@ -16,8 +16,9 @@ import logging
 import random
 from pathlib import Path
 
-from tuneforge.eval.kit import for_each_variant, held_out
+from tuneforge.eval.kit import for_each_variant
 from tuneforge.runs import write_json_atomic
+from tuneforge.tasks.classification.data import test_items
 
 log = logging.getLogger(__name__)
 # Synonym swaps that keep the sentiment, for Chinese and English reviews (written for this project).
@@ -66,14 +67,6 @@ def change_punctuation(text: str, rng: random.Random) -> str:
 
 
 PERTURBATIONS = {"synonym_swap": synonym_swap, "typo_insertion": insert_typo, "punctuation_change": change_punctuation}
-
-
-def test_items(run, limit: int | None) -> list[tuple[str, str]]:
-    """(text, label) of the run's own test split (its validation split when it has no test split)."""
-    from tuneforge.tasks.classification.data import text_and_label
-
-    samples = held_out(run, "eval.classification", fallback="val")
-    return [text_and_label(run.recipe.data, sample) for sample in samples[:limit]]
 
 
 def label_metrics(labels: list[str], truth: list[str], predictions: list[dict]) -> dict:

@@ -96,7 +96,7 @@ def describe(result: dict) -> str:
 
 def demo_items(run, count: int = 6) -> list[tuple[str, str]]:
     """(text, label) from the run's held-out test split, the same items the evaluation uses."""
-    from tuneforge.tasks.classification.evaluate import test_items
+    from tuneforge.tasks.classification.data import test_items
 
     return test_items(run, count)
 
