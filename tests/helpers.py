@@ -113,6 +113,18 @@ def tiny_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
 CLASSIFICATION_LABELS = ["negative", "positive"]
 
 
+# The 4-step schedule of the tiny task runs (classification, translation).
+TINY_TASK_TRAIN = {
+    "max_steps": 4,
+    "batch_size": 8,
+    "grad_accum": 1,
+    "lr": 5e-3,
+    "eval_steps": None,
+    "save_steps": 4,
+    "warmup_ratio": 0.0,
+}
+
+
 def classification_recipe(tmp_path: Path, model: str, records: list, **extra) -> Path:
     data = write_jsonl(tmp_path / "reviews.jsonl", records)
     body = {
@@ -126,15 +138,7 @@ def classification_recipe(tmp_path: Path, model: str, records: list, **extra) ->
             "classification": {"labels": CLASSIFICATION_LABELS},
             "split": {"val": 0.1, "test": 0.2},
         },
-        "train": {
-            "max_steps": 4,
-            "batch_size": 8,
-            "grad_accum": 1,
-            "lr": 5e-3,
-            "eval_steps": None,
-            "save_steps": 4,
-            "warmup_ratio": 0.0,
-        },
+        "train": dict(TINY_TASK_TRAIN),
         "eval": {"classification": {"batch_size": 8}},
         **extra,
     }
@@ -162,15 +166,7 @@ def parallel_recipe(tmp_path: Path, folder: Path, model: str = "embedded:smollm2
             "system_prompt": TRANSLATION_SYSTEM,
             "split": {"val": 0.1, "test": 0.2},
         },
-        "train": {
-            "max_steps": 4,
-            "batch_size": 8,
-            "grad_accum": 1,
-            "lr": 5e-3,
-            "eval_steps": None,
-            "save_steps": 4,
-            "warmup_ratio": 0.0,
-        },
+        "train": dict(TINY_TASK_TRAIN),
         "eval": {"translation": {"max_samples": 3, "max_new_tokens": 6, "batch_size": 4}},
         **extra,
     }

@@ -95,10 +95,6 @@ def formats_of(task: Task) -> list[str]:
     return [fmt for section in task.data_sections() for fmt in section.formats()]
 
 
-def task_for_format(fmt: str) -> Task:
-    return next(task for task in _registry.values() if fmt in formats_of(task))
-
-
 def task_commands(parent: str | None) -> dict[str, Any]:
     """Every registered task's commands that belong under `parent` (None: the top level), by name."""
     return {command.name: command for task in registered() for group, command in task.commands() if group == parent}
