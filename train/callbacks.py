@@ -1,13 +1,20 @@
-"""Trainer callbacks: every logged metric to metrics.jsonl, and the loss curve as loss.png."""
+"""Trainer callbacks: every logged metric to metrics.jsonl, the loss curve as loss.png, a stop at
+the next step boundary on SIGTERM / Ctrl-C, and a check that the distributed strategy engaged."""
 
 from __future__ import annotations
 
 import json
 import logging
+import signal
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from transformers import TrainerCallback
+
+from tuneforge.errors import StopRequested
+from tuneforge.train.distributed import World, any_rank
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +27,78 @@ class MetricsFile(TrainerCallback):
         self.started = time.time()
 
     def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero:  # every rank logs the same (reduced) values; one writes
+            return
         record = {"step": state.global_step, "epoch": state.epoch, "elapsed_s": round(time.time() - self.started, 2)}
         record.update(logs or {})
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# A repeat this soon is the same request arriving twice (torchrun and SLURM pass a stop on to every
+# process that already got it); a later one means "stop now".
+REPEAT_IS_SAME_REQUEST_S = 5.0
+
+
+class StopAtStepBoundary(TrainerCallback):
+    """A stop signal during training ends it at the next step boundary, after a checkpoint of that
+    step, on every rank at once (the ranks agree on the step with one all-reduce per step)."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.signum: int | None = None
+        self.stopped_at: int | None = None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if any_rank(self.signum is not None, self.world):
+            self.signum = self.signum or signal.SIGTERM  # another rank got it
+            self.stopped_at = state.global_step
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    @contextmanager
+    def armed(self):
+        """While the block runs, a first stop signal is recorded; a second one stops at once."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        first_at: list[float] = []
+
+        def request_stop(signum, frame):
+            if self.signum is None:
+                self.signum, first_at[:] = signum, [time.monotonic()]
+                log.warning(
+                    "%s: stopping after this step, with a checkpoint (send it again to stop at once)",
+                    signal.Signals(signum).name,
+                )
+            elif time.monotonic() - first_at[0] > REPEAT_IS_SAME_REQUEST_S:
+                raise StopRequested(signum)
+
+        previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, request_stop)
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+class StrategyCheck(TrainerCallback):
+    """Fails the run at its start when the strategy in effect is not the one asked for."""
+
+    def __init__(self, requested: str):
+        self.requested = requested
+        self.trainer = None  # set once the trainer exists
+        self.in_effect: str | None = None
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from tuneforge.train.strategy import check_in_effect
+
+        self.in_effect = check_in_effect(self.requested, self.trainer)
+        return control
 
 
 def read_metrics(path: Path) -> list[dict]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.models import ResolvedModel
-from tuneforge.recipe import LoraSection, ModelSection, Recipe
+from tuneforge.recipe import LoraSection, ModelSection, Recipe, TrainSection
+from tuneforge.train.distributed import World
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,27 @@ def optimizer_name(optim: str) -> str:
     return "adamw_8bit" if has_gpu() else "adamw_torch"
 
 
-def sft_config(recipe: Recipe, checkpoints_dir: Path, has_val: bool):
+def accumulation(train: TrainSection, world_size: int) -> int:
+    """Forward passes per optimizer step: train.grad_accum, or derived from train.global_batch_size
+    so that the effective batch does not depend on the number of processes."""
+    if train.global_batch_size is None:
+        return train.grad_accum
+    per_pass = train.batch_size * world_size
+    if train.global_batch_size % per_pass:
+        raise UserError(
+            f"train.global_batch_size: {train.global_batch_size} does not divide into {world_size} process(es) "
+            f"x batch_size {train.batch_size} = {per_pass} samples per forward pass",
+            fix=f"make it a multiple of {per_pass}, or change train.batch_size or the number of devices",
+        )
+    return train.global_batch_size // per_pass
+
+
+def sft_config(
+    recipe: Recipe, checkpoints_dir: Path, has_val: bool, world: World = World(), engine_arguments: dict | None = None
+):
     from trl import SFTConfig
+
+    from tuneforge.train.strategy import trainer_arguments
 
     train = recipe.train
     evaluate = has_val and train.eval_steps is not None
@@ -122,7 +142,7 @@ def sft_config(recipe: Recipe, checkpoints_dir: Path, has_val: bool):
         max_steps=train.max_steps or -1,
         per_device_train_batch_size=train.batch_size,
         per_device_eval_batch_size=train.batch_size,
-        gradient_accumulation_steps=train.grad_accum,
+        gradient_accumulation_steps=accumulation(train, world.size),
         learning_rate=train.lr,
         lr_scheduler_type=train.lr_scheduler,
         warmup_steps=train.warmup_ratio,
@@ -144,6 +164,8 @@ def sft_config(recipe: Recipe, checkpoints_dir: Path, has_val: bool):
         report_to="none",
         dataloader_num_workers=0,
         **precision_flags(train.precision),
+        **trainer_arguments(world, train.distributed),
+        **(engine_arguments or {}),
     )
 
 
@@ -152,23 +174,44 @@ def trainer_dataset(dataset):
     return dataset.select_columns(["input_ids", "labels"])
 
 
-def build_trainer(model, tokenizer, recipe: Recipe, datasets: dict, run_dir: Path, callbacks: list):
+def build_trainer(
+    model,
+    tokenizer,
+    recipe: Recipe,
+    datasets: dict,
+    run_dir: Path,
+    callbacks: list,
+    world: World,
+    engine_arguments: dict,
+):
     from trl import SFTTrainer
 
     has_val = len(datasets["val"]) > 0
     return SFTTrainer(
         model=model,
         processing_class=tokenizer,
-        args=sft_config(recipe, run_dir / "checkpoints", has_val),
+        args=sft_config(recipe, run_dir / "checkpoints", has_val, world, engine_arguments),
         train_dataset=trainer_dataset(datasets["train"]),
         eval_dataset=trainer_dataset(datasets["val"]) if has_val else None,
         callbacks=callbacks,
     )
 
 
-def effective_settings(recipe: Recipe) -> dict:
-    """What the "auto" settings became on this machine, for the manifest and the log."""
+def effective_settings(recipe: Recipe, world: World, strategy: str) -> dict:
+    """What the "auto" settings became on this machine and this many processes, for the manifest
+    and the log."""
+    from tuneforge.train.distributed import backend
+
+    train = recipe.train
+    accumulate = accumulation(train, world.size)
     settings = {
+        "world_size": world.size,
+        "nodes": world.nodes,
+        "strategy": strategy,
+        "backend": backend() if world.size > 1 else None,
+        "per_device_batch": train.batch_size,
+        "grad_accum": accumulate,
+        "global_batch": train.batch_size * accumulate * world.size,
         "gpu": has_gpu(),
         "load_in_4bit": effective_4bit(recipe.model.load_in_4bit),
         "gradient_checkpointing": effective_checkpointing(recipe.train.gradient_checkpointing),

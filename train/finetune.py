@@ -3,12 +3,16 @@
 tuneforge train quickstart                     # a shipped recipe, by name
 tuneforge train my.yaml -o train.lr=1e-4       # a file, with overrides
 tuneforge train quickstart --resume auto       # continue an interrupted run
+tuneforge train translation --devices 2        # two processes (tuneforge.train.launch)
+
+Under torchrun every process runs this; rank 0 alone writes the run folder (tuneforge.train.distributed).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import time
 from contextlib import contextmanager
@@ -17,6 +21,7 @@ from pathlib import Path
 
 from tuneforge.data.prepare import DataReport, prepare_datasets, read_conversations
 from tuneforge.data.splits import copy_split_files
+from tuneforge.errors import StopRequested, UserError
 from tuneforge.models import ResolvedModel, resolve_model
 from tuneforge.recipe import Recipe, recipe_to_yaml
 from tuneforge.runs import (
@@ -31,10 +36,20 @@ from tuneforge.runs import (
     write_json_atomic,
     write_text_atomic,
 )
+from tuneforge.train import strategy as strategies
+from tuneforge.train.distributed import (
+    World,
+    current_world,
+    init_process_group,
+    local_main_first,
+    quiet_other_ranks,
+    share,
+)
 from tuneforge.train.resume import select_resume
 
 log = logging.getLogger(__name__)
 ADAPTER_DIR = "adapter"
+LAUNCH_RECORD = "TUNEFORGE_LAUNCH_RECORD"  # a file the launcher reads back: the run folder in use
 
 
 def start_manifest(run_dir: Path, recipe: Recipe, source: Path) -> dict:
@@ -52,13 +67,15 @@ def start_manifest(run_dir: Path, recipe: Recipe, source: Path) -> dict:
 
 
 def open_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id: str | None):
-    """Returns (run folder, checkpoint to resume or None, manifest)."""
+    """Returns (run folder, checkpoint to resume or None, manifest). Rank 0 only."""
     resolved_yaml = recipe_to_yaml(recipe)
     found = select_resume(resume, runs_root, recipe.name, resolved_yaml)
     if found:
         run_dir, checkpoint = found
         log.info("resuming %s from %s", run_dir, checkpoint.name)
         manifest = read_manifest(run_dir) | {"status": "running"}
+        for stale in ("stopped_at_step", "error"):
+            manifest.pop(stale, None)
         write_json_atomic(run_dir / MANIFEST, manifest)
         return run_dir, checkpoint, manifest
     run_dir = create_run_dir(runs_root, recipe.name, run_id)
@@ -66,15 +83,51 @@ def open_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id:
     return run_dir, None, start_manifest(run_dir, recipe, source)
 
 
-def save_adapter(model, tokenizer, run_dir: Path) -> Path:
-    """Adapter weights (safetensors) and tokenizer, written aside and renamed into place."""
+def open_shared_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id: str | None, world: World):
+    """Rank 0 picks the run folder and the resume checkpoint once; every rank gets its decision
+    (or its error, so that no rank waits for a decision that never comes)."""
+    decision = None
+    if world.is_main:
+        try:
+            decision = open_run(recipe, source, runs_root, resume, run_id)
+        except UserError as error:
+            decision = error
+    decision = share(decision, world)
+    if isinstance(decision, UserError):
+        raise decision
+    record_launch(decision[0])
+    return decision
+
+
+def stop_with_launcher() -> None:
+    """If torchrun dies (even by SIGKILL), this process gets SIGTERM: it never outlives its launcher."""
+    from tuneforge.serve.server import die_with_parent
+
+    arm = die_with_parent(os.getppid())
+    if arm:
+        arm()
+
+
+def record_launch(run_dir: Path) -> None:
+    """Tell `tuneforge train --devices` which folder its workers use, so that it can mark the run
+    failed if a worker dies without a word (SIGKILL, out of memory)."""
+    record = os.environ.get(LAUNCH_RECORD)
+    if record:
+        Path(record).write_text(str(run_dir), encoding="utf-8")
+
+
+def save_adapter(trainer, run_dir: Path, world: World) -> Path:
+    """Adapter weights (safetensors) and tokenizer, written aside and renamed into place. Every rank
+    takes part (under FSDP2 the full weights are gathered from the shards); rank 0 writes."""
     final = run_dir / ADAPTER_DIR
     staging = run_dir / f".{ADAPTER_DIR}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(str(staging), safe_serialization=True)
-    tokenizer.save_pretrained(str(staging))
-    shutil.rmtree(final, ignore_errors=True)
-    staging.rename(final)
+    if world.is_main:
+        shutil.rmtree(staging, ignore_errors=True)
+    trainer.save_model(str(staging))
+    if world.is_main:
+        (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the manifest has the settings
+        shutil.rmtree(final, ignore_errors=True)
+        staging.rename(final)
     return final
 
 
@@ -85,23 +138,35 @@ def held_out_loss(trainer, has_val: bool) -> float | None:
 def train_recipe(
     recipe: Recipe, source: Path, runs_root: Path = Path("runs"), resume: str = "auto", run_id: str | None = None
 ) -> Path:
-    """Train one recipe; returns the completed run folder."""
+    """Train one recipe; returns the completed run folder. Under torchrun, one call per process."""
     from tuneforge.train.engine import import_unsloth
 
+    world = current_world()
+    strategy = strategies.resolve_strategy(recipe.train.distributed, world)
+    strategies.apply_environment(strategy, recipe.train.distributed)
+    quiet_other_ranks(world)
     import_unsloth()  # before transformers: Unsloth patches it on import
     from tuneforge.train.callbacks import plot_loss
 
+    init_process_group(world, recipe.train.distributed.timeout_s)
+    if world.size > 1:
+        stop_with_launcher()
     base = preflight(recipe)
-    run_dir, checkpoint, manifest = open_run(recipe, source, runs_root, resume, run_id)
+    run_dir, checkpoint, manifest = open_shared_run(recipe, source, runs_root, resume, run_id, world)
     log.info("run folder: %s\n%s", run_dir, recipe_to_yaml(recipe))
-    with failure_recorded(run_dir, manifest, source):
-        trainer = assemble_trainer(recipe, base, run_dir, manifest)
-        fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}))
-        save_adapter(trainer.model, trainer.processing_class, run_dir)
-        plot_loss(run_dir / "metrics.jsonl", run_dir / "loss.png")
+    with failure_recorded(run_dir, manifest, source, world):
+        trainer, stop = assemble_trainer(recipe, base, run_dir, manifest, world, strategy)
+        fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}), stop)
+        if stop.signum is not None:
+            manifest["stopped_at_step"] = stop.stopped_at
+            raise StopRequested(stop.signum)
+        save_adapter(trainer, run_dir, world)
+        if world.is_main:
+            plot_loss(run_dir / "metrics.jsonl", run_dir / "loss.png")
     manifest.update(status="complete", finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
-    write_json_atomic(run_dir / MANIFEST, manifest)
-    log.info("done: %s\n%s", run_dir, json.dumps(manifest["metrics"], indent=2))
+    if world.is_main:
+        write_json_atomic(run_dir / MANIFEST, manifest)
+        log.info("done: %s\n%s", run_dir, json.dumps(manifest["metrics"], indent=2))
     return run_dir
 
 
@@ -113,49 +178,65 @@ def preflight(recipe: Recipe) -> ResolvedModel:
     return base
 
 
-def assemble_trainer(recipe: Recipe, base: ResolvedModel, run_dir: Path, manifest: dict):
-    """Base model, data and LoRA, handed to TRL's SFTTrainer; records what it used in the manifest."""
+def assemble_trainer(recipe: Recipe, base: ResolvedModel, run_dir: Path, manifest: dict, world: World, strategy: str):
+    """Base model, data and LoRA, handed to TRL's SFTTrainer; records what it used in the manifest.
+    Returns the trainer and its stop-at-step-boundary callback."""
     from transformers import set_seed
 
-    from tuneforge.train.callbacks import MetricsFile
+    from tuneforge.train.callbacks import MetricsFile, StopAtStepBoundary, StrategyCheck
     from tuneforge.train.engine import attach_lora, build_trainer, effective_settings, load_base
 
     set_seed(recipe.train.seed)
     manifest["base_model"] = base.to_manifest()
-    manifest["effective"] = effective_settings(recipe)
+    manifest["effective"] = effective_settings(recipe, world, strategy)
     model, tokenizer = load_base(recipe.model, base)
-    datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
+    with local_main_first(world):  # the others read the tokenized cache it leaves
+        datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
     manifest["data"] = report.to_json()
-    manifest["data_splits"] = copy_split_files(report.split_files, run_dir)  # later stages read only these
-    write_json_atomic(run_dir / "data_report.json", report.to_json())
+    if world.is_main:
+        manifest["data_splits"] = copy_split_files(report.split_files, run_dir)  # later stages read only these
+        write_json_atomic(run_dir / "data_report.json", report.to_json())
     model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
-    trainer = build_trainer(model, tokenizer, recipe, datasets, run_dir, [MetricsFile(run_dir / "metrics.jsonl")])
+    engine_arguments = strategies.write_engine_config(strategy, recipe.train.distributed, world, run_dir)
+    stop, check = StopAtStepBoundary(world), StrategyCheck(strategy)
+    callbacks = [MetricsFile(run_dir / "metrics.jsonl"), stop, check]
+    trainer = build_trainer(model, tokenizer, recipe, datasets, run_dir, callbacks, world, engine_arguments)
+    check.trainer = trainer
     manifest["effective"]["packing"] = bool(trainer.args.packing)
+    manifest["effective"]["sharding"] = strategies.sharding(trainer.model)
     if recipe.data.packing and not trainer.args.packing:
         # Unsloth refuses packing where attention cannot keep packed samples apart (on a CPU:
         # no FlashAttention); training goes on with padded batches, and the manifest says so.
         log.warning("data.packing was requested but Unsloth turned it off on this machine; training unpacked")
-    return trainer
+    return trainer, stop
 
 
-def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict) -> None:
-    """Train (or continue), measuring held-out loss before and after."""
+def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict, stop) -> None:
+    """Train (or continue), measuring held-out loss before and after; a stop signal ends it at the
+    next step boundary with a checkpoint (stop.signum says which signal)."""
     has_val = trainer.eval_dataset is not None and recipe.eval.held_out_loss
-    if checkpoint is None:
-        metrics["held_out_loss_before"] = held_out_loss(trainer, has_val)
+    # Measured inside train(), once the model is wrapped: an evaluate() before train() marks the model
+    # prepared, and accelerate then never wraps it in DDP (the ranks would train unsynchronised).
+    trainer.args.eval_on_start = checkpoint is None and has_val
     tokens_before = tokens_seen_before(checkpoint)  # read now: checkpoint rotation may delete it
     started = time.time()
-    result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    with stop.armed():
+        result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     metrics.update(train_metrics(result, time.time() - started, trainer, tokens_before))
-    metrics["held_out_loss_after"] = held_out_loss(trainer, has_val)
+    if checkpoint is None:
+        metrics["held_out_loss_before"] = first_held_out_loss(trainer) if has_val else None
+    if stop.signum is None:
+        metrics["held_out_loss_after"] = held_out_loss(trainer, has_val)
 
 
 @contextmanager
-def failure_recorded(run_dir: Path, manifest: dict, source: Path):
+def failure_recorded(run_dir: Path, manifest: dict, source: Path, world: World):
     """Any exit other than success leaves the manifest saying so (failed / interrupted)."""
     try:
         yield
     except BaseException as exc:
+        if not world.is_main:
+            raise
         manifest["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
         manifest["error"] = f"{type(exc).__name__}: {exc}"
         write_json_atomic(run_dir / MANIFEST, manifest)
@@ -167,6 +248,10 @@ def failure_recorded(run_dir: Path, manifest: dict, source: Path):
                 source,
             )
         raise
+
+
+def first_held_out_loss(trainer) -> float:
+    return next(entry["eval_loss"] for entry in trainer.state.log_history if "eval_loss" in entry)
 
 
 def tokens_seen_before(checkpoint: Path | None) -> int:

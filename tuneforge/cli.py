@@ -121,7 +121,20 @@ def main(verbose: bool) -> None:
     "--subset", type=float, default=None, help="Train on this fraction of the training split (-o data.subset=)."
 )
 @click.option("--epochs", type=float, default=None, help="Number of epochs (-o train.epochs=).")
+@click.option(
+    "--devices",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Training processes on this machine, one per GPU (CPU processes without GPUs), through torchrun.",
+)
+@click.option("--nnodes", type=click.IntRange(min=1), default=1, show_default=True, help="Machines taking part.")
+@click.option("--node-rank", type=click.IntRange(min=0), default=0, show_default=True, help="This machine's index.")
+@click.option("--master-addr", default=None, help="Address of machine 0 (with --nnodes).")
+@click.option("--master-port", type=click.IntRange(1, 65535), default=None, help="Port on machine 0 (default 29500).")
+@click.option("--rdzv-endpoint", default=None, metavar="HOST:PORT", help="Elastic (c10d) rendezvous instead.")
+@click.pass_context
 def train(
+    ctx: click.Context,
     recipe: str,
     overrides: tuple[str, ...],
     dry_run: bool,
@@ -130,6 +143,7 @@ def train(
     run_id: str | None,
     subset: float | None,
     epochs: float | None,
+    **launch_options,
 ) -> None:
     """Fine-tune with LoRA on a RECIPE (a shipped name or a YAML path)."""
     from tuneforge.recipe import load_recipe, recipe_to_yaml
@@ -141,6 +155,14 @@ def train(
     if dry_run:
         click.echo(recipe_to_yaml(loaded), nl=False)
         return
+    from tuneforge.train.launch import LaunchOptions, launch
+
+    options = LaunchOptions(**launch_options)
+    if options.wanted():
+        worker = ["-v"] if ctx.find_root().params["verbose"] else []
+        worker += ["train", recipe, *(f"--override={item}" for item in [*overrides, *shortcuts])]
+        worker += [f"--resume={resume}", f"--runs-dir={runs_dir}", *([f"--run-id={run_id}"] if run_id else [])]
+        sys.exit(launch(options, loaded, source, worker))
     from tuneforge.train.finetune import train_recipe
 
     run_dir = train_recipe(loaded, source, runs_dir, resume, run_id)

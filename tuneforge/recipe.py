@@ -177,6 +177,22 @@ class DataSection(Section):
         return [resolve_existing_file(path, info, cls.FOLDERS) for path in value]
 
 
+class DistributedSection(Section):
+    """How training runs on more than one process (`tuneforge train --devices N`, or under torchrun /
+    accelerate launch). One process ignores it, whatever it says."""
+
+    strategy: Literal["auto", "ddp", "fsdp2", "deepspeed"] = "auto"
+    """auto: DDP when more than one process runs. ddp: every process holds the whole model. fsdp2: the
+    parameters are sharded over the processes (torch's fully_shard, through Unsloth's native FSDP2).
+    deepspeed: ZeRO (needs GPUs and `make setup-deepspeed`)."""
+    zero_stage: Literal[2, 3] = 2
+    """DeepSpeed ZeRO stage: 2 shards optimizer state and gradients, 3 also the parameters."""
+    cpu_offload: bool = False
+    """Keep optimizer state (and, for fsdp2 / ZeRO-3, parameters) in host memory: slower, fits bigger models."""
+    timeout_s: Annotated[int, Field(ge=10)] = 600
+    """A collective that waits longer than this fails the job (a rank that died or hung stops the rest)."""
+
+
 class TrainSection(Section):
     """The optimizer and schedule (TRL's SFTTrainer through Unsloth)."""
 
@@ -187,7 +203,10 @@ class TrainSection(Section):
     batch_size: PositiveInt = 2
     """Samples per device per forward pass."""
     grad_accum: PositiveInt = 4
-    """Forward passes per optimizer step (effective batch = batch_size x grad_accum)."""
+    """Forward passes per optimizer step (effective batch = batch_size x grad_accum x processes)."""
+    global_batch_size: PositiveInt | None = None
+    """Samples per optimizer step over all processes; when set, grad_accum is derived from it (global /
+    (batch_size x processes)), so the effective batch stays the same on any number of devices."""
     lr: Annotated[float, Field(gt=0, lt=1)] = 2e-4
     """Peak learning rate."""
     lr_scheduler: Literal["linear", "cosine", "constant", "constant_with_warmup"] = "linear"
@@ -215,6 +234,8 @@ class TrainSection(Section):
     """Write a checkpoint every this many steps (resume continues from the newest)."""
     save_total_limit: PositiveInt = 3
     """Checkpoints kept (older ones are deleted)."""
+    distributed: DistributedSection = Field(default_factory=DistributedSection)
+    """Strategy and limits for training on more than one process."""
 
 
 class EvalSection(Section):
@@ -333,9 +354,23 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
         problems.append(
             "eval.held_out_loss: needs a validation split; set data.split.val > 0 or eval.held_out_loss: false"
         )
+    problems += batch_problems(recipe.train)
     for task in registered():
         problems += task.check(recipe)
     return problems
+
+
+def batch_problems(train: TrainSection) -> list[str]:
+    if train.global_batch_size is None:
+        return []
+    if "grad_accum" in train.model_fields_set:
+        return ["train.global_batch_size: grad_accum is derived from it; remove train.grad_accum"]
+    if train.global_batch_size % train.batch_size:
+        return [
+            f"train.global_batch_size: {train.global_batch_size} is not a multiple of "
+            f"train.batch_size ({train.batch_size})"
+        ]
+    return []
 
 
 # ---------------------------------------------------------------- loading
