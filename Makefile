@@ -97,7 +97,7 @@ domain: setup  ## personal-finance advisor from Alpaca JSONL on the embedded mod
 
 # Translation on CPU: all six directions, 60 steps of 8 at lr 2e-3 (plain AdamW: paged 8-bit needs a GPU),
 # 8 test sentences per direction; 48 new tokens cover the longest reference (39 tokens, Japanese).
-CPU_TRANSLATION := $(CPU) -o model.max_seq_length=128 -o train.max_steps=60 -o train.grad_accum=1 -o train.lr=2e-3 \
+CPU_TRANSLATION := $(CPU) -o model.max_seq_length=128 -o train.max_steps=60 -o train.global_batch_size=8 -o train.lr=2e-3 \
   -o train.optim=auto -o train.eval_steps=30 -o train.save_steps=30 -o eval.translation.max_samples=8 \
   -o eval.translation.max_new_tokens=48
 

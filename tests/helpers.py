@@ -292,3 +292,36 @@ def run_gpu_bench(tmp_path: Path, *args: str, **env: str) -> subprocess.Complete
         cwd=tmp_path,
         timeout=900,
     )
+
+
+# ---------------------------------------------------------------- distributed runs (tests/integration/test_distributed_run.py)
+
+
+def distributed_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
+    """A recipe whose runs give the same result on 1 or 2 processes: 24 training and 6 validation
+    conversations (both divide evenly over 2 ranks, so no rank pads its share) and a global batch
+    of 4, which is 2 per forward pass on 2 processes or 2 x 2 accumulated on one."""
+    data = write_jsonl(tmp_path / "data.jsonl", sharegpt_records(30))
+    settings = {
+        "max_steps": 12,
+        "batch_size": 2,
+        "global_batch_size": 4,
+        "lr": 5e-3,
+        "logging_steps": 1,
+        "eval_steps": None,
+        "save_steps": 6,
+        "save_total_limit": 4,
+        "warmup_ratio": 0.0,
+        "gradient_checkpointing": False,
+        **train,
+    }
+    return write_recipe(
+        tmp_path / "dist.yaml",
+        {
+            "name": "dist",
+            "model": {"base": str(model_dir), "max_seq_length": 128, "load_in_4bit": False},
+            "lora": {"r": 8, "alpha": 16},
+            "data": {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}},
+            "train": settings,
+        },
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.models import ResolvedModel
-from tuneforge.recipe import LoraSection, ModelSection, Recipe, TrainSection
+from tuneforge.recipe import DEFAULT_GRAD_ACCUM, LoraSection, ModelSection, Recipe, TrainSection
 from tuneforge.train.distributed import World
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def accumulation(train: TrainSection, world_size: int) -> int:
     """Forward passes per optimizer step: train.grad_accum, or derived from train.global_batch_size
     so that the effective batch does not depend on the number of processes."""
     if train.global_batch_size is None:
-        return train.grad_accum
+        return train.grad_accum or DEFAULT_GRAD_ACCUM
     per_pass = train.batch_size * world_size
     if train.global_batch_size % per_pass:
         raise UserError(

@@ -76,11 +76,27 @@ def open_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id:
         manifest = read_manifest(run_dir) | {"status": "running"}
         for stale in ("stopped_at_step", "error"):
             manifest.pop(stale, None)
+        rewind_metrics(run_dir / "metrics.jsonl", checkpoint_step(checkpoint))
         write_json_atomic(run_dir / MANIFEST, manifest)
         return run_dir, checkpoint, manifest
     run_dir = create_run_dir(runs_root, recipe.name, run_id)
     write_text_atomic(run_dir / RESOLVED_RECIPE, resolved_yaml)
     return run_dir, None, start_manifest(run_dir, recipe, source)
+
+
+def checkpoint_step(checkpoint: Path) -> int:
+    return json.loads((checkpoint / "trainer_state.json").read_text())["global_step"]
+
+
+def rewind_metrics(path: Path, step: int) -> None:
+    """Drop what was logged after the checkpoint: those steps are trained again, and the loss curve
+    must not show them twice."""
+    if not path.is_file():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
+    if len(kept) != len(lines):
+        write_text_atomic(path, "".join(kept))
 
 
 def open_shared_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id: str | None, world: World):

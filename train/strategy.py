@@ -49,10 +49,17 @@ def check_available(strategy: str, gpus: int) -> None:
 
 
 def engine_environment(strategy: str, section: DistributedSection) -> dict[str, str]:
-    """Variables Unsloth reads when it is imported and when the Trainer is built."""
-    if strategy != "fsdp2":
-        return {}
-    return {"UNSLOTH_FSDP2": "1", "UNSLOTH_FSDP2_CPU_OFFLOAD": "1" if section.cpu_offload else "0"}
+    """Variables Unsloth and accelerate read when they are imported and when the Trainer is built."""
+    import torch
+
+    variables = {}
+    if strategy != SINGLE and not torch.cuda.is_available():
+        # accelerate names a CPU process's device "cpu:<rank>", which torch.load cannot map a
+        # checkpoint onto (resuming a multi-process CPU run failed); plain "cpu" is the same device.
+        variables["ACCELERATE_TORCH_DEVICE"] = "cpu"
+    if strategy == "fsdp2":
+        variables |= {"UNSLOTH_FSDP2": "1", "UNSLOTH_FSDP2_CPU_OFFLOAD": "1" if section.cpu_offload else "0"}
+    return variables
 
 
 def deepspeed_config(section: DistributedSection) -> dict:

@@ -193,6 +193,9 @@ class DistributedSection(Section):
     """A collective that waits longer than this fails the job (a rank that died or hung stops the rest)."""
 
 
+DEFAULT_GRAD_ACCUM = 4  # train.grad_accum when neither it nor train.global_batch_size is set
+
+
 class TrainSection(Section):
     """The optimizer and schedule (TRL's SFTTrainer through Unsloth)."""
 
@@ -202,8 +205,9 @@ class TrainSection(Section):
     """Stop after this many optimizer steps; None: epochs decide."""
     batch_size: PositiveInt = 2
     """Samples per device per forward pass."""
-    grad_accum: PositiveInt = 4
-    """Forward passes per optimizer step (effective batch = batch_size x grad_accum x processes)."""
+    grad_accum: PositiveInt | None = None
+    """Forward passes per optimizer step (effective batch = batch_size x grad_accum x processes); None: derived
+    from global_batch_size when that is set, else 4."""
     global_batch_size: PositiveInt | None = None
     """Samples per optimizer step over all processes; when set, grad_accum is derived from it (global /
     (batch_size x processes)), so the effective batch stays the same on any number of devices."""
@@ -363,8 +367,8 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
 def batch_problems(train: TrainSection) -> list[str]:
     if train.global_batch_size is None:
         return []
-    if "grad_accum" in train.model_fields_set:
-        return ["train.global_batch_size: grad_accum is derived from it; remove train.grad_accum"]
+    if train.grad_accum is not None:
+        return ["train.global_batch_size: grad_accum is derived from it; remove train.grad_accum (or set it to null)"]
     if train.global_batch_size % train.batch_size:
         return [
             f"train.global_batch_size: {train.global_batch_size} is not a multiple of "

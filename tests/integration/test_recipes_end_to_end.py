@@ -22,6 +22,7 @@ CPU_SHORT = [
     "train.max_steps=2",
     "train.batch_size=4",
     "train.grad_accum=1",
+    "train.global_batch_size=null",
     "train.optim=auto",
     "train.precision=auto",
     "train.gradient_checkpointing=auto",

@@ -171,8 +171,9 @@ def test_the_recipe_keeps_the_seed_settings():
         0.05,
     )
     train = recipe.train
-    assert (train.batch_size * train.grad_accum, train.lr, train.optim, train.epochs) == (
+    assert (train.global_batch_size, train.grad_accum, train.lr, train.optim, train.epochs) == (
         64,
+        None,
         2e-4,
         "paged_adamw_8bit",
         3,
