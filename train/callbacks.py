@@ -48,6 +48,7 @@ class StopAtStepBoundary(TrainerCallback):
     def __init__(self, world: World):
         self.world = world
         self.signum: int | None = None
+        self.requested_at = 0.0
         self.stopped_at: int | None = None
 
     def on_step_end(self, args, state, control, **kwargs):
@@ -64,16 +65,15 @@ class StopAtStepBoundary(TrainerCallback):
         if threading.current_thread() is not threading.main_thread():
             yield
             return
-        first_at: list[float] = []
 
         def request_stop(signum, frame):
             if self.signum is None:
-                self.signum, first_at[:] = signum, [time.monotonic()]
+                self.signum, self.requested_at = signum, time.monotonic()
                 log.warning(
                     "%s: stopping after this step, with a checkpoint (send it again to stop at once)",
                     signal.Signals(signum).name,
                 )
-            elif time.monotonic() - first_at[0] > REPEAT_IS_SAME_REQUEST_S:
+            elif time.monotonic() - self.requested_at > REPEAT_IS_SAME_REQUEST_S:
                 raise StopRequested(signum)
 
         previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}

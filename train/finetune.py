@@ -115,6 +115,17 @@ def open_shared_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, 
     return decision
 
 
+def session_record(world: World, strategy: str, checkpoint: Path | None) -> dict:
+    """One entry per training session of the run: a resumed run may continue on other devices."""
+    return {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "from_step": checkpoint_step(checkpoint) if checkpoint else 0,
+        "world_size": world.size,
+        "nodes": world.nodes,
+        "strategy": strategy,
+    }
+
+
 def stop_with_launcher() -> None:
     """If torchrun dies (even by SIGKILL), this process gets SIGTERM: it never outlives its launcher."""
     from tuneforge.serve.server import die_with_parent
@@ -170,6 +181,7 @@ def train_recipe(
     base = preflight(recipe)
     run_dir, checkpoint, manifest = open_shared_run(recipe, source, runs_root, resume, run_id, world)
     log.info("run folder: %s\n%s", run_dir, recipe_to_yaml(recipe))
+    manifest.setdefault("sessions", []).append(session_record(world, strategy, checkpoint))
     with failure_recorded(run_dir, manifest, source, world):
         trainer, stop = assemble_trainer(recipe, base, run_dir, manifest, world, strategy)
         fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}), stop)

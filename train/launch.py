@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuneforge.errors import ProblemCollector, StopRequested, UserError
+from tuneforge.errors import EXIT_USER_ERROR, ProblemCollector, StopRequested, UserError
 from tuneforge.recipe import Recipe
 from tuneforge.train.distributed import World, launched
 
@@ -163,11 +163,11 @@ def launch(options: LaunchOptions, recipe: Recipe, source: Path, worker_argument
             preexec_fn=die_with_parent(os.getpid()),
         )
         code, stop = supervise(process)
-        if code != 0:
-            mark_failed(record, code)
+        error = mark_failed(record, code) if code != 0 else ""
         if stop is not None:
             raise StopRequested(stop)
-    return code
+    # A mistake the processes found (the same on every rank) is a user error here too.
+    return EXIT_USER_ERROR if error.startswith(f"{UserError.__name__}:") else code
 
 
 def supervise(process: subprocess.Popen) -> tuple[int, int | None]:
@@ -183,18 +183,20 @@ def supervise(process: subprocess.Popen) -> tuple[int, int | None]:
             process.send_signal(stop)
 
 
-def mark_failed(record: Path, code: int) -> None:
-    """A process killed without a word (SIGKILL, out of memory) leaves its run `running`; say failed."""
+def mark_failed(record: Path, code: int) -> str:
+    """A process killed without a word (SIGKILL, out of memory) leaves its run `running`; say failed.
+    Returns the run's recorded error ("" if there is no run)."""
     from tuneforge.runs import MANIFEST, read_manifest, write_json_atomic
 
     if not record.is_file():
-        return
+        return ""
     run_dir = Path(record.read_text(encoding="utf-8"))
     try:
         manifest = read_manifest(run_dir)
     except UserError:
-        return
+        return ""
     if manifest.get("status") == "running":
         manifest.update(status="failed", error=f"a training process died (torchrun exit code {code})")
         write_json_atomic(run_dir / MANIFEST, manifest)
         log.error("run %s failed: a training process died; see the log above", run_dir)
+    return manifest.get("error", "")

@@ -163,10 +163,12 @@ def train(
         worker += ["train", recipe, *(f"--override={item}" for item in [*overrides, *shortcuts])]
         worker += [f"--resume={resume}", f"--runs-dir={runs_dir}", *([f"--run-id={run_id}"] if run_id else [])]
         sys.exit(launch(options, loaded, source, worker))
+    from tuneforge.train.distributed import current_world
     from tuneforge.train.finetune import train_recipe
 
     run_dir = train_recipe(loaded, source, runs_dir, resume, run_id)
-    click.echo(str(run_dir))
+    if current_world().is_main:  # under torchrun every process gets here; one prints
+        click.echo(str(run_dir))
 
 
 @main.command(name="eval")
@@ -371,6 +373,13 @@ def with_sampling(command):
     "--tensor-parallel-size", type=click.IntRange(1), default=1, show_default=True, help="vLLM: GPUs to shard over."
 )
 @click.option(
+    "--data-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="vLLM: whole model replicas (tensor-parallel-size GPUs each) sharing the requests.",
+)
+@click.option(
     "--llamacpp-server",
     type=click.Choice(["auto", "native", "python"]),
     default="auto",
@@ -392,6 +401,7 @@ def serve(
     port: int | None,
     api_key: str | None,
     tensor_parallel_size: int,
+    data_parallel_size: int,
     llamacpp_server: str,
     timeout: float | None,
     runs_dir: Path,
@@ -405,7 +415,7 @@ def serve(
     backend = backend or export.recipe.serve.backend
     refuse_options(
         ctx,
-        ["tensor_parallel_size"] if backend == "llamacpp" else ["quant", "llamacpp_server"],
+        ["tensor_parallel_size", "data_parallel_size"] if backend == "llamacpp" else ["quant", "llamacpp_server"],
         f"by the {backend} backend",
     )
     launch = plan_launch(
@@ -417,6 +427,7 @@ def serve(
         port=port,
         api_key=api_key,
         tensor_parallel_size=tensor_parallel_size,
+        data_parallel_size=data_parallel_size,
         llamacpp_server=llamacpp_server,
     )
     # A stop can land anywhere (while starting, while printing, while serving): the with-block stops

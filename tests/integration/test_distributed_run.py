@@ -203,24 +203,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def test_two_nodes_on_one_machine_train_together(recipe, single, tmp_path):
-    """Two launchers (`--nnodes 2`, c10d rendezvous on 127.0.0.1), one process each: one job of
-    world size 2, of which only global rank 0 writes a run folder."""
-    endpoint = f"127.0.0.1:{free_port()}"
+@pytest.mark.parametrize("rendezvous", ["static", "c10d"])
+def test_two_nodes_on_one_machine_train_together(recipe, single, tmp_path, rendezvous):
+    """Two launchers (`--nnodes 2` on 127.0.0.1), one process each: one job of world size 2, of
+    which only global rank 0 writes a run folder. The static rendezvous (--master-addr) makes
+    node 0 rank 0; the elastic one (c10d, --rdzv-endpoint) lets torchrun order the nodes."""
+    port = free_port()
+    address = ["--master-addr", "127.0.0.1", "--master-port", str(port)]
+    if rendezvous == "c10d":
+        address = ["--rdzv-endpoint", f"127.0.0.1:{port}"]
     nodes = [
         subprocess.Popen(
-            train_command(
-                recipe,
-                tmp_path / f"node{rank}",
-                "--devices",
-                "1",
-                "--nnodes",
-                "2",
-                "--node-rank",
-                str(rank),
-                "--rdzv-endpoint",
-                endpoint,
-            ),
+            train_command(recipe, tmp_path / f"node{rank}", "--devices", "1", "--nnodes", "2", "--node-rank", str(rank))
+            + address,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -230,7 +225,7 @@ def test_two_nodes_on_one_machine_train_together(recipe, single, tmp_path):
     outputs = [node.communicate(timeout=600) for node in nodes]
     assert [node.returncode for node in nodes] == [0, 0], [stderr[-3000:] for _, stderr in outputs]
     written = [rank for rank in (0, 1) if (tmp_path / f"node{rank}" / "dist").exists()]
-    assert len(written) == 1, "exactly one node's rank 0 writes the run folder"
+    assert written == [0] if rendezvous == "static" else len(written) == 1, "one node's rank 0 writes the run"
     (run_dir,) = (tmp_path / f"node{written[0]}" / "dist").iterdir()
     effective = read_manifest(run_dir)["effective"]
     assert (effective["world_size"], effective["nodes"]) == (2, 2)

@@ -164,6 +164,9 @@ def test_vllm_variant_and_environment_mistakes_are_user_errors(export, tmp_path,
         vllm_command(bundle, variant="adapter", host="127.0.0.1", port=8000)
     with pytest.raises(UserError, match="no launch.json"):
         vllm_command(tmp_path, host="127.0.0.1", port=8000)
+    scaled = vllm_command(bundle, host="127.0.0.1", port=8000, tensor_parallel_size=2, data_parallel_size=3)
+    assert scaled[scaled.index("--tensor-parallel-size") + 1] == "2"
+    assert scaled[scaled.index("--data-parallel-size") + 1] == "3"
     monkeypatch.setenv("TUNEFORGE_VLLM_VENV", str(tmp_path / "nowhere"))
     with pytest.raises(UserError) as missing:
         vllm_python()
