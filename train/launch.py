@@ -30,6 +30,7 @@ from tuneforge.train.distributed import World, launched
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+DEFAULT_MASTER_PORT = 29500  # torchrun's own default
 SHUTDOWN_GRACE_S = 60  # torchrun waits this long for the processes to checkpoint before SIGKILL
 
 
@@ -106,8 +107,11 @@ def hosted_address(options: LaunchOptions) -> tuple[str, int | None]:
         if not port.isdigit():
             return host, None
         return host or "127.0.0.1", int(port) if is_this_machine(host) and options.node_rank == 0 else None
+    if not (options.master_addr or options.master_port or options.nnodes > 1):
+        return "127.0.0.1", None  # --standalone: torchrun picks a free port itself
     host = options.master_addr or "127.0.0.1"
-    return host, options.master_port if options.node_rank == 0 and is_this_machine(host) else None
+    port = options.master_port or DEFAULT_MASTER_PORT
+    return host, port if options.node_rank == 0 and is_this_machine(host) else None
 
 
 def is_this_machine(host: str) -> bool:
@@ -130,7 +134,7 @@ def torchrun_command(options: LaunchOptions, worker_arguments: list[str]) -> lis
         command += ["--rdzv-backend=c10d", f"--rdzv-endpoint={options.rdzv_endpoint}"]
     elif options.nnodes > 1 or options.master_addr or options.master_port:
         command += [f"--node-rank={options.node_rank}", f"--master-addr={options.master_addr or '127.0.0.1'}"]
-        command += [f"--master-port={options.master_port or 29500}"]
+        command += [f"--master-port={options.master_port or DEFAULT_MASTER_PORT}"]
     else:
         command.append("--standalone")  # one machine: a rendezvous on a free local port
     return [*command, "-m", "tuneforge", *worker_arguments]
