@@ -297,31 +297,59 @@ def run_gpu_bench(tmp_path: Path, *args: str, **env: str) -> subprocess.Complete
 # ---------------------------------------------------------------- distributed runs (tests/integration/test_distributed_run.py)
 
 
+def full_precision_recipe(tmp_path: Path, name: str, model_dir: Path, data: dict, train: dict) -> Path:
+    """A recipe of the tiny model in full precision with a small LoRA (the CPU path, no 4-bit)."""
+    return write_recipe(
+        tmp_path / f"{name}.yaml",
+        {
+            "name": name,
+            "model": {"base": str(model_dir), "max_seq_length": 128, "load_in_4bit": False},
+            "lora": {"r": 8, "alpha": 16},
+            "data": data,
+            "train": {"lr": 5e-3, "logging_steps": 1, "eval_steps": None, "warmup_ratio": 0.0, **train},
+        },
+    )
+
+
 def distributed_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
     """A recipe whose runs give the same result on 1 or 2 processes: 24 training and 6 validation
     conversations (both divide evenly over 2 ranks, so no rank pads its share) and a global batch
     of 4, which is 2 per forward pass on 2 processes or 2 x 2 accumulated on one."""
     data = write_jsonl(tmp_path / "data.jsonl", sharegpt_records(30))
-    settings = {
-        "max_steps": 12,
-        "batch_size": 2,
-        "global_batch_size": 4,
-        "lr": 5e-3,
-        "logging_steps": 1,
-        "eval_steps": None,
-        "save_steps": 6,
-        "save_total_limit": 4,
-        "warmup_ratio": 0.0,
-        "gradient_checkpointing": False,
-        **train,
-    }
-    return write_recipe(
-        tmp_path / "dist.yaml",
+    schedule = {"max_steps": 12, "batch_size": 2, "global_batch_size": 4, "save_steps": 6, "save_total_limit": 4}
+    data_section = {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}}
+    return full_precision_recipe(tmp_path, "dist", model_dir, data_section, {**schedule, **train})
+
+
+# ---------------------------------------------------------------- preference pairs (DPO)
+
+
+def pair_records(count: int) -> list[dict]:
+    """In-character vs generic-assistant replies in the three layouts the reader takes, plus one
+    identical pair (dropped and counted)."""
+    records = [
         {
-            "name": "dist",
-            "model": {"base": str(model_dir), "max_seq_length": 128, "load_in_4bit": False},
-            "lora": {"r": 8, "alpha": 16},
-            "data": {"format": "sharegpt", "train": data.name, "split": {"val": 0.2}},
-            "train": settings,
-        },
+            "prompt": f"What is {i} plus {i}?",
+            "chosen": f"Ahoy! {i} plus {i} be {2 * i}, matey.",
+            "rejected": f"As an AI language model, I can tell you that {i} plus {i} is {2 * i}.",
+        }
+        for i in range(count)
+    ]
+    records.append(
+        {
+            "chosen": [{"role": "user", "content": "Hi!"}, {"role": "assistant", "content": "Ahoy there, matey!"}],
+            "rejected": [
+                {"role": "user", "content": "Hi!"},
+                {"role": "assistant", "content": "Hello. How can I help?"},
+            ],
+        }
     )
+    records.append({"prompt": "Same?", "chosen": "Aye.", "rejected": "Aye."})
+    return records
+
+
+def preference_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
+    data = write_jsonl(tmp_path / "pairs.jsonl", pair_records(30))
+    schedule = {"method": "dpo", "max_steps": 8, "batch_size": 4, "grad_accum": 1, "save_steps": 8}
+    data_section = {"format": "preference", "train": data.name, "split": {"val": 0.2}}
+    return full_precision_recipe(tmp_path, "pairs", model_dir, data_section, {**schedule, **train})

@@ -93,6 +93,13 @@ def attach_lora(model, lora: LoraSection, gradient_checkpointing: str | bool, se
     )
 
 
+def continue_adapter(model, adapter_dir: Path):
+    """Load a run's adapter onto the base model, trainable, to train it further."""
+    from peft import PeftModel
+
+    return PeftModel.from_pretrained(model, str(adapter_dir), is_trainable=True)
+
+
 def precision_flags(precision: str) -> dict[str, bool]:
     """auto: bf16 on GPUs that have it, else fp16 on GPU, fp32 on CPU."""
     import torch
@@ -127,16 +134,15 @@ def accumulation(train: TrainSection, world_size: int) -> int:
     return train.global_batch_size // per_pass
 
 
-def sft_config(
-    recipe: Recipe, checkpoints_dir: Path, has_val: bool, world: World = World(), engine_arguments: dict | None = None
-):
-    from trl import SFTConfig
-
+def training_arguments(
+    recipe: Recipe, checkpoints_dir: Path, has_val: bool, world: World, engine_arguments: dict
+) -> dict:
+    """The settings every method's TRL config shares: schedule, optimizer, checkpoints, logging, devices."""
     from tuneforge.train.strategy import trainer_arguments
 
     train = recipe.train
     evaluate = has_val and train.eval_steps is not None
-    return SFTConfig(
+    return dict(
         output_dir=str(checkpoints_dir),
         num_train_epochs=train.epochs,
         max_steps=train.max_steps or -1,
@@ -159,42 +165,29 @@ def sft_config(
         save_steps=train.save_steps,
         save_total_limit=train.save_total_limit,
         max_length=recipe.model.max_seq_length,
-        packing=recipe.data.packing,
-        include_num_input_tokens_seen="non_padding",
         report_to="none",
         dataloader_num_workers=0,
         **precision_flags(train.precision),
         **trainer_arguments(world, train.distributed),
-        **(engine_arguments or {}),
+        **engine_arguments,
+    )
+
+
+def sft_config(
+    recipe: Recipe, checkpoints_dir: Path, has_val: bool, world: World = World(), engine_arguments: dict | None = None
+):
+    from trl import SFTConfig
+
+    return SFTConfig(
+        **training_arguments(recipe, checkpoints_dir, has_val, world, engine_arguments or {}),
+        packing=recipe.data.packing,
+        include_num_input_tokens_seen="non_padding",
     )
 
 
 def trainer_dataset(dataset):
     """Only the columns the trainer consumes; `labels` already masks non-assistant tokens."""
     return dataset.select_columns(["input_ids", "labels"])
-
-
-def build_trainer(
-    model,
-    tokenizer,
-    recipe: Recipe,
-    datasets: dict,
-    run_dir: Path,
-    callbacks: list,
-    world: World,
-    engine_arguments: dict,
-):
-    from trl import SFTTrainer
-
-    has_val = len(datasets["val"]) > 0
-    return SFTTrainer(
-        model=model,
-        processing_class=tokenizer,
-        args=sft_config(recipe, run_dir / "checkpoints", has_val, world, engine_arguments),
-        train_dataset=trainer_dataset(datasets["train"]),
-        eval_dataset=trainer_dataset(datasets["val"]) if has_val else None,
-        callbacks=callbacks,
-    )
 
 
 def effective_settings(recipe: Recipe, world: World, strategy: str) -> dict:

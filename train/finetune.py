@@ -20,9 +20,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tuneforge.data.prepare import DataReport, prepare_datasets, read_conversations
-from tuneforge.data.splits import copy_split_files
+from tuneforge.data.splits import SPLITS, copy_split_files, read_split_file
 from tuneforge.errors import StopRequested, UserError
-from tuneforge.models import ResolvedModel, resolve_model
+from tuneforge.models import ResolvedModel, resolve_model, sha256_file
 from tuneforge.recipe import Recipe, recipe_to_yaml
 from tuneforge.runs import (
     MANIFEST,
@@ -153,6 +153,7 @@ def save_adapter(trainer, run_dir: Path, world: World) -> Path:
     trainer.save_model(str(staging))
     if world.is_main:
         (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the manifest has the settings
+        shutil.rmtree(staging / "ref", ignore_errors=True)  # DPO's frozen reference copy, not the result
         shutil.rmtree(final, ignore_errors=True)
         staging.rename(final)
     return final
@@ -173,7 +174,7 @@ def train_recipe(
     strategies.apply_environment(strategy, recipe.train.distributed)
     quiet_other_ranks(world)
     import_unsloth()  # before transformers: Unsloth patches it on import
-    from tuneforge.train.callbacks import plot_loss
+    from tuneforge.train.callbacks import StopAtStepBoundary, plot_loss
 
     init_process_group(world, recipe.train.distributed.timeout_s)
     if world.size > 1:
@@ -183,7 +184,8 @@ def train_recipe(
     log.info("run folder: %s\n%s", run_dir, recipe_to_yaml(recipe))
     manifest.setdefault("sessions", []).append(session_record(world, strategy, checkpoint))
     with failure_recorded(run_dir, manifest, source, world):
-        trainer, stop = assemble_trainer(recipe, base, run_dir, manifest, world, strategy)
+        stop = StopAtStepBoundary(world)
+        trainer = assemble_trainer(recipe, base, run_dir, manifest, world, strategy, [stop])
         fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}), stop)
         if stop.signum is not None:
             manifest["stopped_at_step"] = stop.stopped_at
@@ -202,17 +204,27 @@ def preflight(recipe: Recipe) -> ResolvedModel:
     """Checks that need no weights, before any run folder exists: the base model resolves and
     every data record parses (all problems reported together)."""
     base = resolve_model(recipe.model.base)
+    check_parent(recipe, base)
     read_conversations(recipe.data, DataReport())
     return base
 
 
-def assemble_trainer(recipe: Recipe, base: ResolvedModel, run_dir: Path, manifest: dict, world: World, strategy: str):
-    """Base model, data and LoRA, handed to TRL's SFTTrainer; records what it used in the manifest.
-    Returns the trainer and its stop-at-step-boundary callback."""
+def assemble_trainer(
+    recipe: Recipe,
+    base: ResolvedModel,
+    run_dir: Path,
+    manifest: dict,
+    world: World = World(),
+    strategy: str = strategies.SINGLE,
+    callbacks: list = (),
+):
+    """Base model, data and LoRA, handed to the method's TRL trainer (train/methods.py); records what
+    it used in the manifest."""
     from transformers import set_seed
 
-    from tuneforge.train.callbacks import MetricsFile, StopAtStepBoundary, StrategyCheck
-    from tuneforge.train.engine import attach_lora, build_trainer, effective_settings, load_base
+    from tuneforge.train.callbacks import MetricsFile, StrategyCheck
+    from tuneforge.train.engine import effective_settings, load_base
+    from tuneforge.train.methods import build_trainer
 
     set_seed(recipe.train.seed)
     manifest["base_model"] = base.to_manifest()
@@ -224,19 +236,55 @@ def assemble_trainer(recipe: Recipe, base: ResolvedModel, run_dir: Path, manifes
     if world.is_main:
         manifest["data_splits"] = copy_split_files(report.split_files, run_dir)  # later stages read only these
         write_json_atomic(run_dir / "data_report.json", report.to_json())
-    model = attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
+    model = adapted_model(model, recipe, manifest)
     engine_arguments = strategies.write_engine_config(strategy, recipe.train.distributed, world, run_dir)
-    stop, check = StopAtStepBoundary(world), StrategyCheck(strategy)
-    callbacks = [MetricsFile(run_dir / "metrics.jsonl"), stop, check]
-    trainer = build_trainer(model, tokenizer, recipe, datasets, run_dir, callbacks, world, engine_arguments)
+    check = StrategyCheck(strategy)
+    callbacks = [MetricsFile(run_dir / "metrics.jsonl"), check, *callbacks]
+    splits = {split: read_split_file(report.split_files / f"{split}.jsonl") for split in SPLITS}
+    trainer = build_trainer(model, tokenizer, recipe, datasets, splits, run_dir, callbacks, world, engine_arguments)
     check.trainer = trainer
-    manifest["effective"]["packing"] = bool(trainer.args.packing)
+    manifest["effective"]["packing"] = bool(getattr(trainer.args, "packing", False))  # DPO never packs
     manifest["effective"]["sharding"] = strategies.sharding(trainer.model)
-    if recipe.data.packing and not trainer.args.packing:
+    if recipe.data.packing and not manifest["effective"]["packing"]:
         # Unsloth refuses packing where attention cannot keep packed samples apart (on a CPU:
         # no FlashAttention); training goes on with padded batches, and the manifest says so.
         log.warning("data.packing was requested but Unsloth turned it off on this machine; training unpacked")
-    return trainer, stop
+    return trainer
+
+
+def adapted_model(model, recipe: Recipe, manifest: dict):
+    """A fresh LoRA, or the adapter of the run that model.adapter names, trained further."""
+    from tuneforge.train.engine import attach_lora, continue_adapter
+
+    if recipe.model.adapter is None:
+        return attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
+    manifest["parent"] = parent_record(recipe.model.adapter)
+    return continue_adapter(model, recipe.model.adapter / ADAPTER_DIR)
+
+
+def parent_record(parent: Path) -> dict:
+    manifest = read_manifest(parent)
+    return {
+        "run": str(parent),
+        "recipe": manifest.get("recipe"),
+        "adapter_sha256": sha256_file(parent / ADAPTER_DIR / "adapter_model.safetensors"),
+    }
+
+
+def check_parent(recipe: Recipe, base: ResolvedModel) -> None:
+    """model.adapter must come from a complete run on the same base model."""
+    parent = recipe.model.adapter
+    if parent is None:
+        return
+    manifest = read_manifest(parent)
+    if manifest.get("status") != "complete":
+        raise UserError(f"model.adapter: {parent} is not a complete run (status: {manifest.get('status')})")
+    trained_on = manifest.get("base_model", {})
+    if trained_on.get("identity") != base.identity or trained_on.get("ref") != base.ref:
+        raise UserError(
+            f"model.adapter: {parent} was trained on {trained_on.get('ref')}, but this recipe's model.base is {base.ref}",
+            fix="set model.base to the parent run's base model, or start from a run of this base",
+        )
 
 
 def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict, stop) -> None:
@@ -298,5 +346,5 @@ def train_metrics(result, seconds: float, trainer, tokens_before: int) -> dict:
         "train_loss": result.training_loss,
         "train_seconds": round(seconds, 1),
         "input_tokens_this_session": tokens,
-        "tokens_per_second": round(tokens / seconds, 1) if seconds else None,
+        "tokens_per_second": round(tokens / seconds, 1) if seconds and tokens else None,
     }

@@ -91,6 +91,18 @@ class ModelSection(Section):
     """Compute dtype; auto: bfloat16 where the GPU supports it, else float16 on a GPU, float32 on a CPU."""
     trust_remote_code: bool = False
     """Run the model repository's own Python code (only for models that need it)."""
+    adapter: Path | None = None
+    """A run folder whose adapter training continues (SFT, then DPO); its adapter's own LoRA shape is kept."""
+
+    @field_validator("adapter")
+    @classmethod
+    def _adapter_run(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        run_dir = resolve_existing_file(value, info, folders_allowed=True)
+        if not (run_dir / "adapter" / "adapter_config.json").is_file():
+            raise ValueError(f"{run_dir} is not a complete training run (it has no adapter/)")
+        return run_dir
 
 
 class LoraSection(Section):
@@ -163,6 +175,10 @@ class DataSection(Section):
         """Samples (tuneforge.data.formats.Sample) of one `train` entry; bad records go to `problems`."""
         raise NotImplementedError
 
+    def rejection_reason(self, sample) -> str | None:
+        """A format's own reason to drop a sample (counted in the data report), or None."""
+        return None
+
     def complete(self, recipe) -> None:
         """Fill settings whose default depends on other sections (called once the recipe validated)."""
 
@@ -193,6 +209,17 @@ class DistributedSection(Section):
     """A collective that waits longer than this fails the job (a rank that died or hung stops the rest)."""
 
 
+class DPOSection(Section):
+    """Direct preference optimization (TRL's DPOTrainer): raise chosen over rejected replies against a
+    frozen reference (the starting adapter, or the base model)."""
+
+    beta: Annotated[float, Field(gt=0)] = 0.1
+    """How far the model may move from the reference: higher stays closer."""
+    loss_type: Literal["sigmoid", "hinge", "ipo", "robust"] = "sigmoid"
+    """sigmoid: the DPO paper's loss; hinge: SLiC; ipo: identity preference; robust: label-noise robust DPO."""
+
+
+METHOD_SECTIONS = {"dpo": "dpo"}  # train.method -> its settings section under train
 DEFAULT_GRAD_ACCUM = 4  # train.grad_accum when neither it nor train.global_batch_size is set
 
 
@@ -238,6 +265,11 @@ class TrainSection(Section):
     """Write a checkpoint every this many steps (resume continues from the newest)."""
     save_total_limit: PositiveInt = 3
     """Checkpoints kept (older ones are deleted)."""
+    method: Literal["sft", "dpo"] = "sft"
+    """sft: learn the replies (TRL's SFTTrainer); dpo: learn to prefer chosen over rejected replies
+    (format: preference)."""
+    dpo: DPOSection | None = None
+    """Settings of method dpo (defaults when absent); only with train.method: dpo."""
     distributed: DistributedSection = Field(default_factory=DistributedSection)
     """Strategy and limits for training on more than one process."""
 
@@ -359,8 +391,24 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
             "eval.held_out_loss: needs a validation split; set data.split.val > 0 or eval.held_out_loss: false"
         )
     problems += batch_problems(recipe.train)
+    problems += method_problems(recipe)
     for task in registered():
         problems += task.check(recipe)
+    return problems
+
+
+def method_problems(recipe: RecipeBase) -> list[str]:
+    """Each method's settings section goes with that method only; preference data needs dpo."""
+    method, problems = recipe.train.method, []
+    for other, key in METHOD_SECTIONS.items():
+        if other != method and getattr(recipe.train, key) is not None:
+            problems.append(f"train.{key}: settings of train.method {other}, but this recipe's method is {method}")
+    preference_data = recipe.data.format == "preference"
+    if preference_data != (method == "dpo"):
+        problems.append(
+            f"train.method: {method} with data.format {recipe.data.format}; "
+            "method dpo trains on format preference, and format preference needs method dpo"
+        )
     return problems
 
 

@@ -69,7 +69,8 @@ def filter_samples(samples: list[Sample], data: DataSection, report: DataReport)
     kept, seen = [], set()
     for sample in samples:
         reason = _rejection_reason(sample, data)
-        key = json.dumps(sample.messages, sort_keys=True)
+        # A preference prompt may come with several rejected replies: each pair is its own sample.
+        key = json.dumps([sample.messages, sample.meta.get("rejected")], sort_keys=True)
         if reason is None and key in seen:
             reason = "duplicate"
         if reason:
@@ -81,6 +82,8 @@ def filter_samples(samples: list[Sample], data: DataSection, report: DataReport)
 
 
 def _rejection_reason(sample: Sample, data: DataSection) -> str | None:
+    if reason := data.rejection_reason(sample):
+        return reason
     replies = [m["content"].strip() for m in sample.messages if m["role"] == "assistant"]
     if not all(replies):
         return "empty_response"

@@ -110,10 +110,12 @@ def _register_builtins() -> None:
     from tuneforge.tasks.conversation import ConversationTask
     from tuneforge.tasks.domain import DomainTask
     from tuneforge.tasks.persona import PersonaTask
+    from tuneforge.tasks.preference import PreferenceTask
     from tuneforge.tasks.style import StyleTask
     from tuneforge.tasks.translation import TranslationTask
 
-    for task in (ConversationTask(), PersonaTask(), ClassificationTask(), DomainTask(), StyleTask(), TranslationTask()):
+    builtins = (ConversationTask(), PersonaTask(), ClassificationTask(), DomainTask(), StyleTask(), TranslationTask())
+    for task in (*builtins, PreferenceTask()):
         register(task)
 
 

@@ -1,0 +1,116 @@
+"""train.method: dpo, for real, on a tiny model: the chosen-minus-rejected margin rises on the training
+pairs, only the adapter changes, and an SFT run's adapter continues into DPO with the SFT model as
+the reference. The reader and the recipe checks: tests/unit/test_preference.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from helpers import preference_recipe, tiny_recipe
+from tuneforge.errors import UserError
+from tuneforge.models import sha256_path
+from tuneforge.recipe import load_recipe
+from tuneforge.runs import read_manifest
+
+pytestmark = pytest.mark.integration
+
+
+def train(recipe_path: Path, runs: Path, *overrides: str) -> Path:
+    from tuneforge.train.finetune import train_recipe
+
+    recipe, source = load_recipe(recipe_path, list(overrides))
+    return train_recipe(recipe, source, runs, resume="none")
+
+
+def reply_logprob(model, tokenizer, prompt: list[dict], reply: list[dict]) -> float:
+    """Sum of the reply's token log-probabilities after the prompt, under the chat template."""
+    context = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=False)
+    full = tokenizer.apply_chat_template(prompt + reply, tokenize=True, return_dict=False)
+    ids = torch.tensor([full])
+    with torch.inference_mode():
+        logprobs = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
+    targets = ids[0, 1:]
+    picked = logprobs[torch.arange(len(targets)), targets]
+    return picked[len(context) - 1 :].sum().item()
+
+
+def margins(model_dir: Path, adapter: Path | None, pairs: list[dict]) -> list[float]:
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, use_safetensors=True)
+    if adapter is not None:
+        model = PeftModel.from_pretrained(model, str(adapter))
+    model.eval()
+    return [
+        reply_logprob(model, tokenizer, pair["prompt"], pair["chosen"])
+        - reply_logprob(model, tokenizer, pair["prompt"], pair["rejected"])
+        for pair in pairs
+    ]
+
+
+def training_pairs(run_dir: Path) -> list[dict]:
+    from tuneforge.data.splits import read_split_file
+    from tuneforge.tasks.preference.data import preference_rows
+
+    return preference_rows(read_split_file(run_dir / "data" / "train.jsonl"))
+
+
+def test_dpo_raises_the_margin_and_changes_only_the_adapter(tiny_llama_dir, tmp_path):
+    base_files = sha256_path(tiny_llama_dir)
+    run_dir = train(preference_recipe(tmp_path, tiny_llama_dir), tmp_path / "runs")
+    manifest = read_manifest(run_dir)
+    assert manifest["status"] == "complete" and manifest["data"]["filtered"] == {"identical_pair": 1}
+    pairs = training_pairs(run_dir)
+    before, after = margins(tiny_llama_dir, None, pairs), margins(tiny_llama_dir, run_dir / "adapter", pairs)
+    gain = [a - b for a, b in zip(after, before)]
+    assert sum(gain) / len(gain) > 1.0, f"mean margin {sum(before) / len(before):.3f} -> {sum(after) / len(after):.3f}"
+    assert sum(a > b for a, b in zip(after, before)) >= 0.9 * len(pairs)
+    assert sha256_path(tiny_llama_dir) == base_files, "the base model's files are untouched"
+    assert not (run_dir / "adapter" / "ref").exists(), "only the trained adapter is saved, not DPO's reference copy"
+    metrics = manifest["metrics"]
+    assert metrics["held_out_loss_after"] < metrics["held_out_loss_before"]  # DPO's loss on the held-out pairs
+
+
+def test_sft_then_dpo_continues_the_sft_adapter_against_the_sft_model(tiny_llama_dir, tmp_path):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from tuneforge.export.merge import merge_adapter
+
+    sft = train(tiny_recipe(tmp_path / "sft", tiny_llama_dir, max_steps=4, eval_steps=None, lr=5e-2), tmp_path / "runs")
+    dpo = train(preference_recipe(tmp_path, tiny_llama_dir), tmp_path / "runs", f"model.adapter={sft}")
+    parent = read_manifest(dpo)["parent"]
+    assert parent["run"] == str(sft) and parent["adapter_sha256"] == sha256_path(
+        sft / "adapter" / "adapter_model.safetensors"
+    )
+    records = [json.loads(line) for line in (dpo / "metrics.jsonl").read_text().splitlines()]
+    first = next(record for record in records if "loss" in record)  # step 1's training log
+    # Step 1's rewards are the policy's log-ratio to the reference: 0 when the reference is the SFT
+    # model it starts from (against the bare base, the SFT adapter would already score nonzero).
+    assert first["rewards/chosen"] == first["rewards/rejected"] == 0.0
+
+    merged_dir = merge_adapter(dpo, read_manifest(dpo), tmp_path / "merged", dtype="float32")
+    tokens = torch.tensor([[1, 420, 1337, 77, 2048, 9]])
+    merged = AutoModelForCausalLM.from_pretrained(str(merged_dir), dtype=torch.float32).eval()
+    with torch.inference_mode():
+        actual = merged(tokens).logits
+        for adapter, same in ((dpo, True), (sft, False)):
+            base = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir), dtype=torch.float32)
+            expected = PeftModel.from_pretrained(base, str(adapter / "adapter")).eval()(tokens).logits
+            assert torch.allclose(actual, expected, atol=1e-4, rtol=1e-4) == same, adapter
+
+
+def test_an_adapter_from_another_base_model_is_refused(tiny_llama_dir, tmp_path):
+    other = tmp_path / "other-base"
+    other.mkdir()
+    for item in tiny_llama_dir.iterdir():  # the same files under another name: another model.base
+        (other / item.name).symlink_to(item)
+    sft = train(tiny_recipe(tmp_path / "sft", other, max_steps=1, eval_steps=None, save_steps=1), tmp_path / "runs")
+    with pytest.raises(UserError, match=f"was trained on {other}"):
+        train(preference_recipe(tmp_path, tiny_llama_dir), tmp_path / "runs", f"model.adapter={sft}")

@@ -1,0 +1,85 @@
+"""Preference records → samples: the prompt plus the chosen reply, with the rejected reply in meta."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tuneforge.data.formats import ROLES, RecordError, Sample, check_turn_order, read_records
+from tuneforge.errors import ProblemCollector
+
+
+def load_pairs(path: Path, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
+    samples = []
+    for source, record in read_records(path, problems):
+        try:
+            samples.append(pair_sample(record, source, system_prompt))
+        except RecordError as exc:
+            problems.add(f"{source}: {exc} (format: preference)")
+    return samples
+
+
+def pair_sample(record: dict, source: str, system_prompt: str | None) -> Sample:
+    for key in ("chosen", "rejected"):
+        if key not in record:
+            raise RecordError(f"missing field {key!r}")
+    chosen = as_messages(record["chosen"], "assistant", "chosen")
+    rejected = as_messages(record["rejected"], "assistant", "rejected")
+    prompt = as_messages(record["prompt"], "user", "prompt") if record.get("prompt") is not None else []
+    shared = shared_turns(chosen, rejected)
+    if shared:  # whole conversations: the turns both sides share are the prompt
+        prompt = shared if shared[: len(prompt)] == prompt else prompt + shared
+        chosen, rejected = chosen[len(shared) :], rejected[len(shared) :]
+    if system_prompt and (not prompt or prompt[0]["role"] != "system"):
+        prompt = [{"role": "system", "content": system_prompt}, *prompt]
+    if chosen != rejected:  # an identical pair is dropped and counted, not refused
+        for side in (chosen, rejected):
+            check_turn_order(prompt + side)
+    return Sample(prompt + chosen, source, meta={"prompt_turns": len(prompt), "rejected": rejected})
+
+
+def as_messages(value, role: str, key: str) -> list[dict[str, str]]:
+    """A string is one message of `role`; a list must hold {role, content} messages."""
+    if isinstance(value, str):
+        return [{"role": role, "content": value}]
+    if not isinstance(value, list):
+        raise RecordError(f"field {key!r} must be a string or a list of messages, got {type(value).__name__}")
+    messages = []
+    for index, message in enumerate(value):
+        if not (isinstance(message, dict) and message.get("role") in ROLES and isinstance(message.get("content"), str)):
+            raise RecordError(f'{key}[{index}] must be {{"role": one of {", ".join(ROLES)}, "content": a string}}')
+        messages.append({"role": message["role"], "content": message["content"]})
+    return messages
+
+
+def shared_turns(chosen: list[dict], rejected: list[dict]) -> list[dict]:
+    """The leading turns both sides have in common, up to (not including) the replies that differ."""
+    shared = 0
+    while shared < min(len(chosen), len(rejected)) and chosen[shared] == rejected[shared]:
+        shared += 1
+    if shared == len(chosen) == len(rejected):  # identical sides: keep them whole, to be dropped
+        return []
+    while shared and chosen[shared - 1]["role"] == "assistant":
+        shared -= 1  # the differing part starts at an assistant reply
+    return chosen[:shared]
+
+
+def pair_rejection(sample: Sample) -> str | None:
+    chosen = sample.messages[sample.meta["prompt_turns"] :]
+    rejected = sample.meta["rejected"]
+    if chosen == rejected:
+        return "identical_pair"
+    if not all(message["content"].strip() for message in rejected):
+        return "empty_rejected"
+    return None
+
+
+def preference_rows(samples: list[Sample]) -> list[dict]:
+    """TRL's conversational preference rows: {prompt, chosen, rejected}, each a message list."""
+    return [
+        {
+            "prompt": sample.messages[: sample.meta["prompt_turns"]],
+            "chosen": sample.messages[sample.meta["prompt_turns"] :],
+            "rejected": sample.meta["rejected"],
+        }
+        for sample in samples
+    ]
