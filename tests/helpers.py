@@ -348,8 +348,22 @@ def pair_records(count: int) -> list[dict]:
     return records
 
 
-def preference_recipe(tmp_path: Path, model_dir: Path, **train) -> Path:
-    data = write_jsonl(tmp_path / "pairs.jsonl", pair_records(30))
-    schedule = {"method": "dpo", "max_steps": 8, "batch_size": 4, "grad_accum": 1, "save_steps": 8}
-    data_section = {"format": "preference", "train": data.name, "split": {"val": 0.2}}
+def marked_records(count: int) -> list[dict]:
+    """Single replies marked good (in character) or bad (a generic assistant), for format kto."""
+    good = [
+        {"prompt": f"What is {i} plus {i}?", "completion": f"Ahoy! {2 * i}, matey.", "label": True}
+        for i in range(count)
+    ]
+    bad = [
+        {"prompt": f"What is {i} times 2?", "completion": f"As an AI, {2 * i}.", "label": False} for i in range(count)
+    ]
+    return good + bad
+
+
+def preference_recipe(tmp_path: Path, model_dir: Path, data_format: str = "preference", **train) -> Path:
+    records = pair_records(30) if data_format == "preference" else marked_records(16)
+    data = write_jsonl(tmp_path / f"{data_format}.jsonl", records)
+    method = {"preference": "dpo", "kto": "kto"}[data_format]
+    schedule = {"method": method, "max_steps": 8, "batch_size": 4, "grad_accum": 1, "save_steps": 8}
+    data_section = {"format": data_format, "train": data.name, "split": {"val": 0.2}}
     return full_precision_recipe(tmp_path, "pairs", model_dir, data_section, {**schedule, **train})

@@ -4,17 +4,18 @@ data, run folder, resume, devices, export) is shared; a method adds only its own
 shape of data its trainer reads.
 
 - sft: SFTTrainer on the tokenized samples (assistant turns in the loss).
-- dpo: DPOTrainer on {prompt, chosen, rejected} rows from the run's split files; TRL tokenizes them.
-  Its reference is the starting model: with no `model.adapter`, the fresh adapter (zero update,
-  i.e. the base model); with one, TRL copies the loaded adapter into a frozen "ref" adapter, so
-  the reference is the SFT model itself, not the bare base.
+- dpo, orpo: DPOTrainer / ORPOTrainer (trl.experimental) on {prompt, chosen, rejected} rows from the
+  run's split files; kto: KTOTrainer on {prompt, completion, label} rows. TRL tokenizes them.
+- The reference of dpo and kto is the starting model: with no `model.adapter`, the fresh adapter
+  (a zero update, i.e. the base model); with one, TRL copies the loaded adapter into a frozen "ref"
+  adapter, so the reference is the SFT model itself, not the bare base. ORPO has no reference.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tuneforge.recipe import DPOSection, Recipe
+from tuneforge.recipe import DPOSection, KTOSection, ORPOSection, Recipe
 from tuneforge.train.distributed import World
 from tuneforge.train.engine import sft_config, trainer_dataset, training_arguments
 
@@ -23,7 +24,7 @@ def build_trainer(
     model, tokenizer, recipe: Recipe, datasets: dict, data, run_dir: Path, callbacks, world: World, engine
 ):
     """The method's TRL trainer. `datasets` holds the tokenized splits, `data` the split samples."""
-    builder = {"sft": sft_trainer, "dpo": dpo_trainer}[recipe.train.method]
+    builder = {"sft": sft_trainer, "dpo": dpo_trainer, "orpo": orpo_trainer, "kto": kto_trainer}[recipe.train.method]
     return builder(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine)
 
 
@@ -42,24 +43,63 @@ def sft_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, wo
 
 
 def dpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine):
-    from datasets import Dataset
     from trl import DPOConfig, DPOTrainer
 
     from tuneforge.tasks.preference.data import preference_rows
 
-    rows = {split: preference_rows(samples) for split, samples in data.items()}
     settings = recipe.train.dpo or DPOSection()
+    method = {"beta": settings.beta, "loss_type": [settings.loss_type]}
+    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    return row_trainer(DPOTrainer, DPOConfig, method, preference_rows, *shared, ref_model=None)
+
+
+def orpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine):
+    from trl.experimental.orpo import ORPOConfig, ORPOTrainer
+
+    from tuneforge.tasks.preference.data import preference_rows
+
+    method = {"beta": (recipe.train.orpo or ORPOSection()).beta}
+    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    return row_trainer(ORPOTrainer, ORPOConfig, method, preference_rows, *shared)
+
+
+def kto_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine):
+    from trl import KTOConfig, KTOTrainer
+
+    from tuneforge.tasks.preference.data import marked_rows
+
+    settings = recipe.train.kto or KTOSection()
+    method = settings.model_dump()  # beta, desirable_weight, undesirable_weight: TRL's own names
+    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    return row_trainer(KTOTrainer, KTOConfig, method, marked_rows, *shared, ref_model=None)
+
+
+def row_trainer(
+    trainer_class,
+    config_class,
+    method: dict,
+    rows_of,
+    model,
+    tokenizer,
+    recipe,
+    data,
+    run_dir,
+    callbacks,
+    world,
+    engine,
+    **extra,
+):
+    """A trainer that tokenizes rows itself (DPO, ORPO, KTO): the split samples as TRL's rows."""
+    from datasets import Dataset
+
+    rows = {split: rows_of(samples) for split, samples in data.items()}
     has_val = bool(rows["val"])
-    return DPOTrainer(
+    return trainer_class(
         model=model,
-        ref_model=None,  # the frozen reference is the starting adapter (see the module docstring)
         processing_class=tokenizer,
-        args=DPOConfig(
-            **training_arguments(recipe, run_dir / "checkpoints", has_val, world, engine),
-            beta=settings.beta,
-            loss_type=[settings.loss_type],
-        ),
+        args=config_class(**training_arguments(recipe, run_dir / "checkpoints", has_val, world, engine), **method),
         train_dataset=Dataset.from_list(rows["train"]),
         eval_dataset=Dataset.from_list(rows["val"]) if has_val else None,
         callbacks=callbacks,
+        **extra,
     )

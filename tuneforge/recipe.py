@@ -219,7 +219,28 @@ class DPOSection(Section):
     """sigmoid: the DPO paper's loss; hinge: SLiC; ipo: identity preference; robust: label-noise robust DPO."""
 
 
-METHOD_SECTIONS = {"dpo": "dpo"}  # train.method -> its settings section under train
+class ORPOSection(Section):
+    """Odds-ratio preference optimization (TRL's ORPOTrainer): SFT on chosen plus an odds-ratio penalty on
+    rejected, in one pass and without a reference model."""
+
+    beta: Annotated[float, Field(gt=0)] = 0.1
+    """Weight of the odds-ratio term against the SFT loss (the paper's lambda)."""
+
+
+class KTOSection(Section):
+    """Kahneman-Tversky optimization (TRL's KTOTrainer): learn from single replies marked good or bad
+    (format: kto), against a frozen reference like DPO."""
+
+    beta: Annotated[float, Field(gt=0)] = 0.1
+    """How far the model may move from the reference: higher stays closer."""
+    desirable_weight: Annotated[float, Field(gt=0)] = 1.0
+    """Weight of the good replies' loss (raise it when good replies are the rarer kind)."""
+    undesirable_weight: Annotated[float, Field(gt=0)] = 1.0
+    """Weight of the bad replies' loss."""
+
+
+METHOD_SECTIONS = ("dpo", "orpo", "kto")  # methods with a settings section train.<method>
+METHOD_FORMATS = {"dpo": "preference", "orpo": "preference", "kto": "kto"}  # the data each method trains on
 DEFAULT_GRAD_ACCUM = 4  # train.grad_accum when neither it nor train.global_batch_size is set
 
 
@@ -265,11 +286,15 @@ class TrainSection(Section):
     """Write a checkpoint every this many steps (resume continues from the newest)."""
     save_total_limit: PositiveInt = 3
     """Checkpoints kept (older ones are deleted)."""
-    method: Literal["sft", "dpo"] = "sft"
-    """sft: learn the replies (TRL's SFTTrainer); dpo: learn to prefer chosen over rejected replies
-    (format: preference)."""
+    method: Literal["sft", "dpo", "orpo", "kto"] = "sft"
+    """sft: learn the replies (TRL's SFTTrainer); dpo and orpo: prefer chosen over rejected replies
+    (format: preference); kto: replies marked good or bad (format: kto)."""
     dpo: DPOSection | None = None
     """Settings of method dpo (defaults when absent); only with train.method: dpo."""
+    orpo: ORPOSection | None = None
+    """Settings of method orpo (defaults when absent); only with train.method: orpo."""
+    kto: KTOSection | None = None
+    """Settings of method kto (defaults when absent); only with train.method: kto."""
     distributed: DistributedSection = Field(default_factory=DistributedSection)
     """Strategy and limits for training on more than one process."""
 
@@ -399,16 +424,16 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
 
 def method_problems(recipe: RecipeBase) -> list[str]:
     """Each method's settings section goes with that method only; preference data needs dpo."""
-    method, problems = recipe.train.method, []
-    for other, key in METHOD_SECTIONS.items():
-        if other != method and getattr(recipe.train, key) is not None:
-            problems.append(f"train.{key}: settings of train.method {other}, but this recipe's method is {method}")
-    preference_data = recipe.data.format == "preference"
-    if preference_data != (method == "dpo"):
-        problems.append(
-            f"train.method: {method} with data.format {recipe.data.format}; "
-            "method dpo trains on format preference, and format preference needs method dpo"
-        )
+    method, data_format, problems = recipe.train.method, recipe.data.format, []
+    for other in METHOD_SECTIONS:
+        if other != method and getattr(recipe.train, other) is not None:
+            problems.append(f"train.{other}: settings of train.method {other}, but this recipe's method is {method}")
+    wanted = METHOD_FORMATS.get(method)
+    if wanted and data_format != wanted:
+        problems.append(f"train.method: {method} trains on data.format {wanted}, not {data_format}")
+    if not wanted and data_format in METHOD_FORMATS.values():
+        users = sorted(name for name, fmt in METHOD_FORMATS.items() if fmt == data_format)
+        problems.append(f"data.format: {data_format} needs train.method {' or '.join(users)}, not {method}")
     return problems
 
 

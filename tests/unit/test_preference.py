@@ -87,12 +87,14 @@ def test_identical_and_empty_pairs_are_dropped_and_counted(tmp_path):
 
 def test_method_and_format_must_agree(tmp_path):
     path = preference_recipe(tmp_path, tmp_path)
-    with pytest.raises(UserError, match="format preference needs method dpo"):
+    with pytest.raises(UserError, match="data.format: preference needs train.method dpo or orpo, not sft"):
         load_recipe(path, ["train.method=sft"])
     with pytest.raises(UserError, match="train.dpo: settings of train.method dpo, but this recipe's method is sft"):
         load_recipe("quickstart", ["train.dpo.beta=0.2"])
-    with pytest.raises(UserError, match="method dpo trains on format preference"):
+    with pytest.raises(UserError, match="train.method: dpo trains on data.format preference, not sharegpt"):
         load_recipe("quickstart", ["train.method=dpo"])
+    with pytest.raises(UserError, match="train.method: kto trains on data.format kto, not preference"):
+        load_recipe(path, ["train.method=kto"])
     recipe, _ = load_recipe(path, ["train.dpo.beta=0.3", "train.dpo.loss_type=ipo"])
     assert (recipe.train.dpo.beta, recipe.train.dpo.loss_type) == (0.3, "ipo")
 
@@ -101,3 +103,23 @@ def test_model_adapter_must_be_a_complete_run(tmp_path):
     (tmp_path / "not-a-run").mkdir()
     with pytest.raises(UserError, match="is not a complete training run"):
         load_recipe(preference_recipe(tmp_path, tmp_path), [f"model.adapter={tmp_path / 'not-a-run'}"])
+
+
+def test_marked_replies_need_a_true_or_false_label(tmp_path):
+    from tuneforge.tasks.preference.data import load_marked, marked_rows
+
+    records = [
+        {"prompt": "Hi", "completion": "Ahoy!", "label": True},
+        {"prompt": "Hi", "completion": "Hello.", "label": "bad"},
+        {"prompt": "Hi", "label": False},
+    ]
+    problems = ProblemCollector("bad")
+    samples = load_marked(write_jsonl(tmp_path / "marked.jsonl", records), None, problems)
+    assert marked_rows(samples) == [
+        {"prompt": [{"role": USER, "content": "Hi"}], "completion": [{"role": BOT, "content": "Ahoy!"}], "label": True}
+    ]
+    assert (
+        "marked.jsonl:2: field 'label' must be true (a good reply) or false (a bad one), got 'bad'"
+        in problems.problems[0]
+    )
+    assert problems.problems[1].endswith("marked.jsonl:3: missing field 'completion' (format: kto)")

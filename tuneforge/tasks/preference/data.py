@@ -1,4 +1,5 @@
-"""Preference records → samples: the prompt plus the chosen reply, with the rejected reply in meta."""
+"""Preference records → samples. A pair is the prompt plus the chosen reply, with the rejected reply in
+meta; a marked reply (format kto) is the prompt plus the reply, with its good/bad label in meta."""
 
 from __future__ import annotations
 
@@ -9,13 +10,42 @@ from tuneforge.errors import ProblemCollector
 
 
 def load_pairs(path: Path, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
+    return load_records(path, system_prompt, problems, pair_sample, "preference")
+
+
+def load_marked(path: Path, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
+    return load_records(path, system_prompt, problems, marked_sample, "kto")
+
+
+def load_records(
+    path: Path, system_prompt: str | None, problems: ProblemCollector, make_sample, fmt: str
+) -> list[Sample]:
+    """Every record as a sample; each malformed one is a file:line problem (all reported together)."""
     samples = []
     for source, record in read_records(path, problems):
         try:
-            samples.append(pair_sample(record, source, system_prompt))
+            samples.append(make_sample(record, source, system_prompt))
         except RecordError as exc:
-            problems.add(f"{source}: {exc} (format: preference)")
+            problems.add(f"{source}: {exc} (format: {fmt})")
     return samples
+
+
+def marked_sample(record: dict, source: str, system_prompt: str | None) -> Sample:
+    for key in ("prompt", "completion", "label"):
+        if key not in record:
+            raise RecordError(f"missing field {key!r}")
+    if not isinstance(record["label"], bool):
+        raise RecordError(f"field 'label' must be true (a good reply) or false (a bad one), got {record['label']!r}")
+    prompt = with_system(as_messages(record["prompt"], "user", "prompt"), system_prompt)
+    completion = as_messages(record["completion"], "assistant", "completion")
+    check_turn_order(prompt + completion)
+    return Sample(prompt + completion, source, meta={"prompt_turns": len(prompt), "label": record["label"]})
+
+
+def with_system(prompt: list[dict], system_prompt: str | None) -> list[dict]:
+    if system_prompt and (not prompt or prompt[0]["role"] != "system"):
+        return [{"role": "system", "content": system_prompt}, *prompt]
+    return prompt
 
 
 def pair_sample(record: dict, source: str, system_prompt: str | None) -> Sample:
@@ -29,8 +59,7 @@ def pair_sample(record: dict, source: str, system_prompt: str | None) -> Sample:
     if shared:  # whole conversations: the turns both sides share are the prompt
         prompt = shared if shared[: len(prompt)] == prompt else prompt + shared
         chosen, rejected = chosen[len(shared) :], rejected[len(shared) :]
-    if system_prompt and (not prompt or prompt[0]["role"] != "system"):
-        prompt = [{"role": "system", "content": system_prompt}, *prompt]
+    prompt = with_system(prompt, system_prompt)
     if chosen != rejected:  # an identical pair is dropped and counted, not refused
         for side in (chosen, rejected):
             check_turn_order(prompt + side)
@@ -64,6 +93,8 @@ def shared_turns(chosen: list[dict], rejected: list[dict]) -> list[dict]:
 
 
 def pair_rejection(sample: Sample) -> str | None:
+    if "rejected" not in sample.meta:
+        return None  # a marked reply (kto): the shared empty-reply check covers it
     chosen = sample.messages[sample.meta["prompt_turns"] :]
     rejected = sample.meta["rejected"]
     if chosen == rejected:
@@ -75,11 +106,18 @@ def pair_rejection(sample: Sample) -> str | None:
 
 def preference_rows(samples: list[Sample]) -> list[dict]:
     """TRL's conversational preference rows: {prompt, chosen, rejected}, each a message list."""
-    return [
-        {
-            "prompt": sample.messages[: sample.meta["prompt_turns"]],
-            "chosen": sample.messages[sample.meta["prompt_turns"] :],
-            "rejected": sample.meta["rejected"],
-        }
-        for sample in samples
-    ]
+    return trl_rows(samples, reply="chosen", other="rejected")
+
+
+def marked_rows(samples: list[Sample]) -> list[dict]:
+    """TRL's conversational KTO rows: {prompt, completion, label}."""
+    return trl_rows(samples, reply="completion", other="label")
+
+
+def trl_rows(samples: list[Sample], reply: str, other: str) -> list[dict]:
+    """The prompt turns, the reply after them, and the meta field TRL reads beside them."""
+    rows = []
+    for sample in samples:
+        cut = sample.meta["prompt_turns"]
+        rows.append({"prompt": sample.messages[:cut], reply: sample.messages[cut:], other: sample.meta[other]})
+    return rows

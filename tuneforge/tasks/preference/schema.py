@@ -1,4 +1,4 @@
-"""Recipe schema of the preference task: `format: preference`."""
+"""Recipe schema of the preference task: `format: preference` (pairs) and `format: kto` (marked replies)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,18 @@ from tuneforge.recipe import DataSection
 
 
 class PreferenceSection(DataSection):
-    """Preference pairs for train.method: dpo (README: Data formats)."""
+    """Preference data for train.method dpo, orpo (pairs) and kto (marked replies); README: Data formats."""
 
-    format: Literal["preference"]
-    """{"prompt", "chosen", "rejected"}, each a string or a message list; or chosen / rejected as whole
-    conversations sharing their first turns (the Anthropic-HH and UltraFeedback layouts), whose shared
-    turns become the prompt."""
+    format: Literal["preference", "kto"]
+    """preference: {"prompt", "chosen", "rejected"}, each a string or a message list, or chosen / rejected as
+    whole conversations sharing their first turns (the Anthropic-HH and UltraFeedback layouts), whose
+    shared turns become the prompt. kto: {"prompt", "completion", "label": true | false}."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.tasks.preference.data import load_pairs
+        from tuneforge.tasks.preference.data import load_marked, load_pairs
 
-        return load_pairs(path, self.system_prompt, problems)
+        loader = load_pairs if self.format == "preference" else load_marked
+        return loader(path, self.system_prompt, problems)
 
     def rejection_reason(self, sample) -> str | None:
         from tuneforge.tasks.preference.data import pair_rejection

@@ -1,6 +1,7 @@
-"""train.method: dpo, for real, on a tiny model: the chosen-minus-rejected margin rises on the training
-pairs, only the adapter changes, and an SFT run's adapter continues into DPO with the SFT model as
-the reference. The reader and the recipe checks: tests/unit/test_preference.py."""
+"""train.method dpo, orpo and kto, for real, on a tiny model. DPO raises the chosen-minus-rejected
+margin on its training pairs and changes only the adapter. An SFT run's adapter continues into DPO,
+with the SFT model as the reference. ORPO and KTO train and save an adapter that export merges. The
+reader and the recipe checks: tests/unit/test_preference.py."""
 
 from __future__ import annotations
 
@@ -114,3 +115,25 @@ def test_an_adapter_from_another_base_model_is_refused(tiny_llama_dir, tmp_path)
     sft = train(tiny_recipe(tmp_path / "sft", other, max_steps=1, eval_steps=None, save_steps=1), tmp_path / "runs")
     with pytest.raises(UserError, match=f"was trained on {other}"):
         train(preference_recipe(tmp_path, tiny_llama_dir), tmp_path / "runs", f"model.adapter={sft}")
+
+
+@pytest.mark.parametrize(("method", "data_format"), [("orpo", "preference"), ("kto", "kto")])
+def test_orpo_and_kto_train_and_save_a_usable_adapter(tiny_llama_dir, tmp_path, method, data_format):
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    from tuneforge.export.merge import merge_adapter
+
+    recipe = preference_recipe(tmp_path, tiny_llama_dir, data_format, method=method, max_steps=2, save_steps=2)
+    run_dir = train(recipe, tmp_path / "runs")
+    manifest = read_manifest(run_dir)
+    assert manifest["status"] == "complete" and manifest["metrics"]["global_step"] == 2
+    tokens = torch.tensor([[1, 420, 1337, 77, 2048, 9]])
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir), dtype=torch.float32).eval()
+    merged_dir = merge_adapter(run_dir, manifest, tmp_path / "merged", dtype="float32")
+    merged = AutoModelForCausalLM.from_pretrained(str(merged_dir), dtype=torch.float32).eval()
+    with torch.inference_mode():
+        untuned = base(tokens).logits
+        tuned = PeftModel.from_pretrained(base, str(run_dir / "adapter")).eval()(tokens).logits
+        torch.testing.assert_close(merged(tokens).logits, tuned, atol=1e-4, rtol=1e-4)
+    assert not torch.allclose(tuned, untuned, atol=1e-5), f"{method} changed the model"
