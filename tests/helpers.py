@@ -297,7 +297,7 @@ def run_gpu_bench(tmp_path: Path, *args: str, **env: str) -> subprocess.Complete
 # ---------------------------------------------------------------- distributed runs (tests/integration/test_distributed_run.py)
 
 
-def full_precision_recipe(tmp_path: Path, name: str, model_dir: Path, data: dict, train: dict) -> Path:
+def full_precision_recipe(tmp_path: Path, name: str, model_dir: Path, data: dict, train: dict, **sections) -> Path:
     """A recipe of the tiny model in full precision with a small LoRA (the CPU path, no 4-bit)."""
     return write_recipe(
         tmp_path / f"{name}.yaml",
@@ -307,6 +307,7 @@ def full_precision_recipe(tmp_path: Path, name: str, model_dir: Path, data: dict
             "lora": {"r": 8, "alpha": 16},
             "data": data,
             "train": {"lr": 5e-3, "logging_steps": 1, "eval_steps": None, "warmup_ratio": 0.0, **train},
+            **sections,
         },
     )
 
@@ -366,4 +367,5 @@ def preference_recipe(tmp_path: Path, model_dir: Path, data_format: str = "prefe
     method = {"preference": "dpo", "kto": "kto"}[data_format]
     schedule = {"method": method, "max_steps": 8, "batch_size": 4, "grad_accum": 1, "save_steps": 8}
     data_section = {"format": data_format, "train": data.name, "split": {"val": 0.2}}
-    return full_precision_recipe(tmp_path, "pairs", model_dir, data_section, {**schedule, **train})
+    evaluation = {"eval": {"preference": {"max_pairs": 50}}} if data_format == "preference" else {}
+    return full_precision_recipe(tmp_path, "pairs", model_dir, data_section, {**schedule, **train}, **evaluation)

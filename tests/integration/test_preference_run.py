@@ -27,32 +27,35 @@ def train(recipe_path: Path, runs: Path, *overrides: str) -> Path:
     return train_recipe(recipe, source, runs, resume="none")
 
 
-def reply_logprob(model, tokenizer, prompt: list[dict], reply: list[dict]) -> float:
-    """Sum of the reply's token log-probabilities after the prompt, under the chat template."""
-    context = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=False)
-    full = tokenizer.apply_chat_template(prompt + reply, tokenize=True, return_dict=False)
-    ids = torch.tensor([full])
-    with torch.inference_mode():
-        logprobs = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
-    targets = ids[0, 1:]
-    picked = logprobs[torch.arange(len(targets)), targets]
-    return picked[len(context) - 1 :].sum().item()
-
-
 def margins(model_dir: Path, adapter: Path | None, pairs: list[dict]) -> list[float]:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from tuneforge.tasks.preference.evaluate import margins as pair_margins
+
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32, use_safetensors=True)
-    if adapter is not None:
-        model = PeftModel.from_pretrained(model, str(adapter))
-    model.eval()
-    return [
-        reply_logprob(model, tokenizer, pair["prompt"], pair["chosen"])
-        - reply_logprob(model, tokenizer, pair["prompt"], pair["rejected"])
-        for pair in pairs
-    ]
+    model = PeftModel.from_pretrained(model, str(adapter)) if adapter else model
+    return pair_margins(model.eval(), tokenizer, pairs, use_adapter=True)
+
+
+def test_reply_logprob_is_the_loss_of_the_reply_tokens(tiny_llama_dir):
+    """The evaluation's scoring agrees with transformers' own loss on the reply's tokens."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from tuneforge.tasks.preference.evaluate import reply_logprob
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_llama_dir))
+    model = AutoModelForCausalLM.from_pretrained(str(tiny_llama_dir), dtype=torch.float32).eval()
+    prompt, reply = [{"role": "user", "content": "Hi there"}], [{"role": "assistant", "content": "Ahoy, matey!"}]
+    context = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=False)
+    ids = torch.tensor([tokenizer.apply_chat_template(prompt + reply, tokenize=True, return_dict=False)])
+    labels = ids.clone()
+    labels[0, : len(context)] = -100
+    with torch.inference_mode():
+        loss = model(ids, labels=labels).loss.item()
+    expected = -loss * (ids.shape[1] - len(context))
+    assert reply_logprob(model, tokenizer, prompt, reply) == pytest.approx(expected, rel=1e-5)
 
 
 def training_pairs(run_dir: Path) -> list[dict]:
@@ -76,6 +79,20 @@ def test_dpo_raises_the_margin_and_changes_only_the_adapter(tiny_llama_dir, tmp_
     assert not (run_dir / "adapter" / "ref").exists(), "only the trained adapter is saved, not DPO's reference copy"
     metrics = manifest["metrics"]
     assert metrics["held_out_loss_after"] < metrics["held_out_loss_before"]  # DPO's loss on the held-out pairs
+
+    from click.testing import CliRunner
+
+    from tuneforge.cli import main
+
+    evaluated = CliRunner().invoke(main, ["eval", str(run_dir)])
+    assert evaluated.exit_code == 0, evaluated.output
+    results = json.loads((run_dir / "eval" / "results.json").read_text())["preference"]
+    assert results["pairs"] == manifest["data"]["splits"]["val"]  # no test split: the validation pairs
+    # The untuned tiny model already ranks these chosen replies first (they are shorter, and a sum of
+    # log-probabilities favours short replies), so the margin, not the accuracy, shows the training.
+    assert results["tuned"]["accuracy"] >= results["base"]["accuracy"]
+    assert results["tuned"]["mean_margin"] > results["base"]["mean_margin"] + 1.0
+    assert (run_dir / "eval" / "preference_margins.png").stat().st_size > 0
 
 
 def test_sft_then_dpo_continues_the_sft_adapter_against_the_sft_model(tiny_llama_dir, tmp_path):

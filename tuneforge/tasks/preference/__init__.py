@@ -1,9 +1,9 @@
 """The preference task: pairs of a better and a worse reply to the same prompt, learned with DPO.
 
-Owns `format: preference` (schema.py, read by data.py). A sample is the prompt plus the chosen
-reply (what the shared pipeline filters, splits and writes to RUN/data/), and carries the
-rejected reply in its meta; `preference_dataset` turns a split into TRL's
-{prompt, chosen, rejected} rows for the DPO trainer.
+Owns `format: preference` and `format: kto` (schema.py, read by data.py) and `eval.preference`
+(evaluate.py). A pair's sample is the prompt plus the chosen reply (what the shared pipeline
+filters, splits and writes to RUN/data/), with the rejected reply in its meta; `preference_rows`
+turns a split into TRL's {prompt, chosen, rejected} rows for the trainers (train/methods.py).
 """
 
 from __future__ import annotations
@@ -18,3 +18,18 @@ class PreferenceTask(Task):
         from tuneforge.tasks.preference.schema import PreferenceSection
 
         return (PreferenceSection,)
+
+    def eval_section(self):
+        from tuneforge.tasks.preference.schema import PreferenceEval
+
+        return PreferenceEval
+
+    def check(self, recipe):
+        if recipe.eval.preference is not None and recipe.data.format != "preference":
+            return ["eval.preference: needs data.format: preference (it scores held-out chosen/rejected pairs)"]
+        return []
+
+    def evaluate(self, run, out_dir):
+        from tuneforge.tasks.preference.evaluate import evaluate_preference
+
+        return evaluate_preference(run, out_dir)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from tuneforge.errors import ProblemCollector
-from tuneforge.recipe import DataSection
+from tuneforge.recipe import DataSection, PositiveInt, Section
 
 
 class PreferenceSection(DataSection):
@@ -27,3 +27,11 @@ class PreferenceSection(DataSection):
         from tuneforge.tasks.preference.data import pair_rejection
 
         return pair_rejection(sample)
+
+
+class PreferenceEval(Section):
+    """How often the model ranks the chosen reply above the rejected one on held-out pairs, by
+    log-probability, base vs tuned."""
+
+    max_pairs: PositiveInt | None = 200
+    """Held-out pairs scored (the test split, else the validation split); None: all of them."""

@@ -1,0 +1,93 @@
+"""eval.preference: on held-out pairs, the log-probability margin log p(chosen | prompt) -
+log p(rejected | prompt) of the base model (adapter disabled) and the tuned one. Accuracy is the
+share of pairs with a positive margin. This is DPO's implicit-reward ranking, measured without a
+reference model, so base and tuned are scored alike. A run continued from another run's adapter
+(model.adapter) is compared with the bare base here; its parent run's own evaluation gives the
+middle point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import statistics
+from pathlib import Path
+
+from tuneforge.eval.kit import for_each_variant, held_out
+from tuneforge.runs import write_json_atomic
+
+log = logging.getLogger(__name__)
+
+
+def reply_logprob(model, tokenizer, prompt: list[dict], reply: list[dict]) -> float:
+    """Sum of the reply's token log-probabilities after the prompt, under the chat template."""
+    import torch
+
+    context = tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=True, return_dict=False)
+    full = tokenizer.apply_chat_template(prompt + reply, tokenize=True, return_dict=False)
+    ids = torch.tensor([full], device=model.device)
+    with torch.inference_mode():
+        logprobs = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
+    targets = ids[0, 1:]
+    return logprobs[torch.arange(len(targets)), targets][len(context) - 1 :].sum().item()
+
+
+def margins(model, tokenizer, rows: list[dict], use_adapter: bool) -> list[float]:
+    switch = contextlib.nullcontext() if use_adapter else model.disable_adapter()
+    with switch:
+        return [
+            reply_logprob(model, tokenizer, row["prompt"], row["chosen"])
+            - reply_logprob(model, tokenizer, row["prompt"], row["rejected"])
+            for row in rows
+        ]
+
+
+def summary(values: list[float]) -> dict:
+    return {
+        "accuracy": sum(value > 0 for value in values) / len(values),
+        "mean_margin": statistics.fmean(values),
+        "median_margin": statistics.median(values),
+    }
+
+
+def evaluate_preference(run, out_dir: Path) -> tuple[dict, str]:
+    from tuneforge.eval.generate import AdapterGenerator
+    from tuneforge.tasks.preference.data import preference_rows
+
+    config = run.recipe.eval.preference
+    rows = preference_rows(held_out(run, "eval.preference", split="test", fallback="val"))[: config.max_pairs]
+    generator = AdapterGenerator(run.path, run.manifest, run.recipe.model.trust_remote_code)
+    model = generator.model.eval()
+    scored = for_each_variant(
+        lambda tuned: margins(model, generator.tokenizer, rows, tuned), f"margins of {len(rows)} held-out pairs"
+    )
+    results = {"pairs": len(rows), **{variant: summary(values) for variant, values in scored.items()}}
+    write_json_atomic(out_dir / "preference_margins.json", {"margins": scored, **results})
+    plot_margins(out_dir / "preference_margins.png", scored)
+    return results, markdown(results)
+
+
+def plot_margins(output: Path, scored: dict[str, list[float]]) -> None:
+    from tuneforge.plots import pyplot, save_figure
+
+    figure, axes = pyplot().subplots(figsize=(7, 4))
+    for variant, values in scored.items():
+        axes.hist(values, bins=20, alpha=0.6, label=f"{variant} (accuracy {summary(values)['accuracy']:.0%})")
+    axes.axvline(0, color="black", linewidth=1)
+    axes.set_xlabel("log p(chosen) - log p(rejected)  (nats, per held-out pair)")
+    axes.set_ylabel("pairs")
+    axes.legend()
+    save_figure(figure, output)
+
+
+def markdown(results: dict) -> str:
+    lines = [
+        f"## Preference ({results['pairs']} held-out pairs)",
+        "",
+        "| model | chosen ranked first | mean margin (nats) | median margin |",
+        "|---|---|---|---|",
+    ]
+    for variant in ("base", "tuned"):
+        row = results[variant]
+        lines.append(f"| {variant} | {row['accuracy']:.1%} | {row['mean_margin']:.3f} | {row['median_margin']:.3f} |")
+    return "\n".join(lines) + "\n"
