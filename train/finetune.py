@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tuneforge.data.prepare import DataReport, prepare_datasets, read_conversations
-from tuneforge.data.splits import SPLITS, copy_split_files, read_split_file
+from tuneforge.data.splits import copy_split_files
 from tuneforge.errors import StopRequested, UserError
 from tuneforge.models import ResolvedModel, resolve_model, sha256_file
 from tuneforge.recipe import Recipe, recipe_to_yaml
@@ -84,8 +84,12 @@ def open_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id:
     return run_dir, None, start_manifest(run_dir, recipe, source)
 
 
+def trainer_state(checkpoint: Path) -> dict:
+    return json.loads((checkpoint / "trainer_state.json").read_text())
+
+
 def checkpoint_step(checkpoint: Path) -> int:
-    return json.loads((checkpoint / "trainer_state.json").read_text())["global_step"]
+    return trainer_state(checkpoint)["global_step"]
 
 
 def rewind_metrics(path: Path, step: int) -> None:
@@ -240,8 +244,9 @@ def assemble_trainer(
     engine_arguments = strategies.write_engine_config(strategy, recipe.train.distributed, world, run_dir)
     check = StrategyCheck(strategy)
     callbacks = [MetricsFile(run_dir / "metrics.jsonl"), check, *callbacks]
-    splits = {split: read_split_file(report.split_files / f"{split}.jsonl") for split in SPLITS}
-    trainer = build_trainer(model, tokenizer, recipe, datasets, splits, run_dir, callbacks, world, engine_arguments)
+    trainer = build_trainer(
+        model, tokenizer, recipe, datasets, report.split_files, run_dir, callbacks, world, engine_arguments
+    )
     check.trainer = trainer
     manifest["effective"]["packing"] = bool(getattr(trainer.args, "packing", False))  # DPO never packs
     manifest["effective"]["sharding"] = strategies.sharding(trainer.model)
@@ -333,7 +338,7 @@ def first_held_out_loss(trainer) -> float:
 def tokens_seen_before(checkpoint: Path | None) -> int:
     if checkpoint is None:
         return 0
-    return json.loads((checkpoint / "trainer_state.json").read_text()).get("num_input_tokens_seen", 0)
+    return trainer_state(checkpoint).get("num_input_tokens_seen", 0)
 
 
 def train_metrics(result, seconds: float, trainer, tokens_before: int) -> dict:

@@ -95,8 +95,13 @@ def rendezvous_problems(options: LaunchOptions) -> list[str]:
     if options.master_addr and options.rdzv_endpoint:
         problems.append("--master-addr and --rdzv-endpoint: give one of them")
     host, port = hosted_address(options)
-    if port and port_in_use(host, port):
-        problems.append(f"port {port} on {host} is in use; choose another (--master-port / --rdzv-endpoint HOST:PORT)")
+    if port:
+        from tuneforge.serve.server import check_port
+
+        try:
+            check_port("127.0.0.1" if host in LOCAL_HOSTS else host, port)
+        except UserError as busy:
+            problems.append(f"{busy.title}; choose another port (--master-port / --rdzv-endpoint HOST:PORT)")
     return problems
 
 
@@ -116,15 +121,6 @@ def hosted_address(options: LaunchOptions) -> tuple[str, int | None]:
 
 def is_this_machine(host: str) -> bool:
     return host in LOCAL_HOSTS or host in {socket.gethostname(), socket.getfqdn()}
-
-
-def port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind(("127.0.0.1" if host in LOCAL_HOSTS else host, port))
-        except OSError:
-            return True
-    return False
 
 
 def torchrun_command(options: LaunchOptions, worker_arguments: list[str]) -> list[str]:

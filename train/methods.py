@@ -23,7 +23,8 @@ from tuneforge.train.engine import sft_config, trainer_dataset, training_argumen
 def build_trainer(
     model, tokenizer, recipe: Recipe, datasets: dict, data, run_dir: Path, callbacks, world: World, engine
 ):
-    """The method's TRL trainer. `datasets` holds the tokenized splits, `data` the split samples."""
+    """The method's TRL trainer. `datasets` holds the tokenized splits, `data` the folder of the split
+    samples (read by the methods whose trainer tokenizes rows itself)."""
     builder = {"sft": sft_trainer, "dpo": dpo_trainer, "orpo": orpo_trainer, "kto": kto_trainer}[recipe.train.method]
     return builder(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine)
 
@@ -92,7 +93,9 @@ def row_trainer(
     """A trainer that tokenizes rows itself (DPO, ORPO, KTO): the split samples as TRL's rows."""
     from datasets import Dataset
 
-    rows = {split: rows_of(samples) for split, samples in data.items()}
+    from tuneforge.data.splits import SPLITS, read_split_file
+
+    rows = {split: rows_of(read_split_file(data / f"{split}.jsonl")) for split in SPLITS}
     has_val = bool(rows["val"])
     return trainer_class(
         model=model,

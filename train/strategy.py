@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.recipe import DistributedSection
+from tuneforge.runs import write_json_atomic
 from tuneforge.train.distributed import World, backend
 
 SINGLE = "single"  # one process: no strategy applies
@@ -90,17 +91,11 @@ def write_engine_config(strategy: str, section: DistributedSection, world: World
     if strategy == "deepspeed":
         path = run_dir / DEEPSPEED_CONFIG
         if world.is_main:
-            _write_json(path, deepspeed_config(section))
+            write_json_atomic(path, deepspeed_config(section))
         arguments["deepspeed"] = str(path)
     if world.is_main:
-        _write_json(run_dir / "distributed.json", record)
+        write_json_atomic(run_dir / "distributed.json", record)
     return arguments
-
-
-def _write_json(path: Path, value: dict) -> None:
-    from tuneforge.runs import write_json_atomic
-
-    write_json_atomic(path, value)
 
 
 def trainer_arguments(world: World, section: DistributedSection) -> dict:
