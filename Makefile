@@ -18,7 +18,7 @@ CPU_ROLEPLAY := $(CPU) -o model.max_seq_length=320 -o train.max_steps=36 -o trai
   -o lora.target_modules=[q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj]
 CPU_SENTIMENT := $(CPU) -o train.max_steps=40 -o train.lr=1e-3 -o train.eval_steps=20 -o train.save_steps=20
 
-.PHONY: help setup setup-deepspeed vllm-env lint test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay sentiment domain translation style
+.PHONY: help setup setup-deepspeed vllm-env lint test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay roleplay-dpo sentiment domain translation translation-grpo style
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -80,6 +80,17 @@ roleplay: setup  ## Lyra the maid on the embedded model (CPU): convert the dialo
 	$(TF) eval roleplay --runs-dir $(RUNS)
 	$(TF) export roleplay --runs-dir $(RUNS)
 
+# Roleplay DPO on CPU: continues the newest `make roleplay` run's adapter (its LoRA shape) for 40 steps of 4 pairs;
+# lr 1e-4 where the GPU recipe says 5e-6, as the SFT target raises its lr for a short CPU schedule.
+CPU_ROLEPLAY_DPO := $(CPU) -o model.max_seq_length=320 -o train.max_steps=40 -o train.lr=1e-4 \
+  -o train.eval_steps=20 -o train.save_steps=20
+
+roleplay-dpo: setup  ## DPO on in- vs out-of-character pairs from the newest make roleplay run (CPU): train, evaluate (persona, pair ranking), export
+	parent=$$($(TF) runs latest roleplay --runs-dir $(RUNS)) && \
+	  $(TF) train roleplay-dpo --resume none --runs-dir $(RUNS) $(CPU_ROLEPLAY_DPO) -o model.adapter=$$parent
+	$(TF) eval roleplay-dpo --runs-dir $(RUNS)
+	$(TF) export roleplay-dpo --runs-dir $(RUNS)
+
 sentiment: setup  ## sentiment classification on the embedded model (CPU): train, evaluate (metrics, confidence, robustness, baseline), export
 	$(TF) train sentiment --resume none --runs-dir $(RUNS) $(CPU_SENTIMENT)
 	$(TF) eval sentiment --runs-dir $(RUNS)
@@ -109,6 +120,19 @@ translation: setup  ## en/zh_TW/ja translation from Moses files on the embedded 
 	$(TF) train translation --resume none --runs-dir $(RUNS) $(CPU_TRANSLATION)
 	$(TF) eval translation --runs-dir $(RUNS)
 	$(TF) export translation --runs-dir $(RUNS)
+
+# Translation GRPO on CPU: continues the newest `make translation` run; 2 prompts x 4 sampled replies of up to
+# 48 tokens per step, chrF against the reference; held-out reward on 32 validation prompts; the SFT target's test set.
+CPU_TRANSLATION_GRPO := $(CPU) -o model.max_seq_length=128 -o train.max_steps=40 -o train.batch_size=8 \
+  -o train.grad_accum=1 -o train.lr=1e-4 -o train.optim=auto -o train.logging_steps=2 -o train.eval_steps=20 \
+  -o train.save_steps=20 -o train.grpo.num_generations=4 -o train.grpo.max_completion_length=48 \
+  -o train.grpo.eval_prompts=32 -o eval.translation.max_samples=8 -o eval.translation.max_new_tokens=48
+
+translation-grpo: setup  ## GRPO with a chrF reward from the newest make translation run (CPU): train, evaluate (BLEU, chrF per direction), export
+	parent=$$($(TF) runs latest translation --runs-dir $(RUNS)) && \
+	  $(TF) train translation-grpo --resume none --runs-dir $(RUNS) $(CPU_TRANSLATION_GRPO) -o model.adapter=$$parent
+	$(TF) eval translation-grpo --runs-dir $(RUNS)
+	$(TF) export translation-grpo --runs-dir $(RUNS)
 
 # Style on CPU: the predecessor runs 4-bit, bf16 and paged 8-bit AdamW on a GPU; here full precision and plain AdamW
 # ("auto"), chunks of 64-160 tokens (not 300-800) so a sample fits 384 tokens, three held-out articles, and

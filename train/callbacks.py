@@ -108,25 +108,50 @@ def read_metrics(path: Path) -> list[dict]:
 
 
 def plot_loss(metrics_path: Path, output: Path) -> Path | None:
-    """Training loss per step, with held-out loss where it was measured."""
+    """Training loss per step, with held-out loss where it was measured; for GRPO, a second panel with
+    each reward's mean per step (and its spread) and the held-out reward."""
     from tuneforge.plots import pyplot, save_figure
 
-    plt = pyplot()
     records = read_metrics(metrics_path)
     train = [(r["step"], r["loss"]) for r in records if "loss" in r]
-    held_out = [(r["step"], r["eval_loss"]) for r in records if "eval_loss" in r]
+    held_out = [(r["step"], r["eval_loss"]) for r in records if "eval_loss" in r and "eval_reward" not in r]
+    rewards = sorted({key.split("/")[1] for r in records for key in r if key.startswith("rewards/")})
     if not train and not held_out:
         log.warning("no losses were logged; skipping %s", output.name)
         return None
-    figure, axes = plt.subplots(figsize=(7, 4))
+    figure, panels = pyplot().subplots(1, 2 if rewards else 1, figsize=(12 if rewards else 7, 4), squeeze=False)
+    axes = panels[0][0]
     if train:
         axes.plot(*zip(*train), label="train loss", linewidth=1.5)
     if held_out:
         axes.plot(*zip(*held_out), "o-", label="held-out loss", linewidth=1.5)
     axes.set_xlabel("optimizer step")
-    axes.set_ylabel("cross-entropy (assistant tokens)")
+    axes.set_ylabel("GRPO loss" if rewards else "cross-entropy (assistant tokens)")
     axes.set_title(f"{output.parent.parent.name} / {output.parent.name}")  # recipe / run id
     axes.grid(alpha=0.3)
     axes.legend()
+    if rewards:
+        plot_rewards(panels[0][1], records, rewards)
     save_figure(figure, output)
     return output
+
+
+def plot_rewards(axes, records: list[dict], rewards: list[str]) -> None:
+    for name in rewards:
+        logged = [
+            (r["step"], r[f"rewards/{name}/mean"], r.get(f"rewards/{name}/std", 0.0))
+            for r in records
+            if f"rewards/{name}/mean" in r
+        ]
+        steps, means, spreads = zip(*logged)
+        axes.plot(steps, means, label=f"{name} (mean)", linewidth=1.5)
+        axes.fill_between(
+            steps, [m - s for m, s in zip(means, spreads)], [m + s for m, s in zip(means, spreads)], alpha=0.15
+        )
+    held_out = [(r["step"], r["eval_reward"]) for r in records if "eval_reward" in r]
+    if held_out:
+        axes.plot(*zip(*held_out), "o-", color="black", label="held-out reward (weighted sum)", linewidth=1.5)
+    axes.set_xlabel("optimizer step")
+    axes.set_ylabel("reward of sampled replies (mean ± spread)")
+    axes.grid(alpha=0.3)
+    axes.legend()

@@ -198,6 +198,7 @@ def effective_settings(recipe: Recipe, world: World, strategy: str) -> dict:
     train = recipe.train
     accumulate = accumulation(train, world.size)
     settings = {
+        "method": train.method,
         "world_size": world.size,
         "nodes": world.nodes,
         "strategy": strategy,

@@ -163,10 +163,6 @@ def save_adapter(trainer, run_dir: Path, world: World) -> Path:
     return final
 
 
-def held_out_loss(trainer, has_val: bool) -> float | None:
-    return trainer.evaluate()["eval_loss"] if has_val else None
-
-
 def train_recipe(
     recipe: Recipe, source: Path, runs_root: Path = Path("runs"), resume: str = "auto", run_id: str | None = None
 ) -> Path:
@@ -206,10 +202,15 @@ def train_recipe(
 
 def preflight(recipe: Recipe) -> ResolvedModel:
     """Checks that need no weights, before any run folder exists: the base model resolves and
-    every data record parses (all problems reported together)."""
+    every data record parses (all problems reported together), and GRPO's rewards find their fields."""
     base = resolve_model(recipe.model.base)
     check_parent(recipe, base)
-    read_conversations(recipe.data, DataReport())
+    samples = read_conversations(recipe.data, DataReport())
+    if recipe.train.method == "grpo":
+        from tuneforge.tasks.prompts.data import prompt_rows
+        from tuneforge.train.rewards import check_fields
+
+        check_fields(recipe.train.grpo.rewards, prompt_rows(samples))
     return base
 
 
@@ -293,9 +294,12 @@ def check_parent(recipe: Recipe, base: ResolvedModel) -> None:
 
 
 def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict, stop) -> None:
-    """Train (or continue), measuring held-out loss before and after; a stop signal ends it at the
+    """Train (or continue), measuring the held-out loss (GRPO: reward) before and after; a stop signal ends it at the
     next step boundary with a checkpoint (stop.signum says which signal)."""
+    from tuneforge.train.methods import held_out_measure
+
     has_val = trainer.eval_dataset is not None and recipe.eval.held_out_loss
+    name, key = held_out_measure(recipe.train.method)  # a loss, or GRPO's mean reward
     # Measured inside train(), once the model is wrapped: an evaluate() before train() marks the model
     # prepared, and accelerate then never wraps it in DDP (the ranks would train unsynchronised).
     trainer.args.eval_on_start = checkpoint is None and has_val
@@ -305,9 +309,9 @@ def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict, stop) -
         result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     metrics.update(train_metrics(result, time.time() - started, trainer, tokens_before))
     if checkpoint is None:
-        metrics["held_out_loss_before"] = first_held_out_loss(trainer) if has_val else None
+        metrics[f"{name}_before"] = first_logged(trainer, key) if has_val else None
     if stop.signum is None:
-        metrics["held_out_loss_after"] = held_out_loss(trainer, has_val)
+        metrics[f"{name}_after"] = trainer.evaluate()[key] if has_val else None
 
 
 @contextmanager
@@ -331,8 +335,8 @@ def failure_recorded(run_dir: Path, manifest: dict, source: Path, world: World):
         raise
 
 
-def first_held_out_loss(trainer) -> float:
-    return next(entry["eval_loss"] for entry in trainer.state.log_history if "eval_loss" in entry)
+def first_logged(trainer, key: str) -> float:
+    return next(entry[key] for entry in trainer.state.log_history if key in entry)
 
 
 def tokens_seen_before(checkpoint: Path | None) -> int:

@@ -6,18 +6,35 @@ shape of data its trainer reads.
 - sft: SFTTrainer on the tokenized samples (assistant turns in the loss).
 - dpo, orpo: DPOTrainer / ORPOTrainer (trl.experimental) on {prompt, chosen, rejected} rows from the
   run's split files; kto: KTOTrainer on {prompt, completion, label} rows. TRL tokenizes them.
+- grpo: GRPOTrainer on {prompt, **fields} rows (tuneforge/tasks/prompts/data.py: prompts, or any task's
+  samples with their replies as references), scored by the recipe's rewards (train/rewards.py). Its
+  held-out measure is the mean reward on validation prompts, not a loss.
 - The reference of dpo and kto is the starting model: with no `model.adapter`, the fresh adapter
   (a zero update, i.e. the base model); with one, TRL copies the loaded adapter into a frozen "ref"
-  adapter, so the reference is the SFT model itself, not the bare base. ORPO has no reference.
+  adapter, so the reference is the SFT model itself, not the bare base. ORPO has no reference; GRPO
+  has one only with a KL penalty (train.grpo.beta > 0).
 """
 
 from __future__ import annotations
 
+import atexit
+from contextlib import ExitStack
 from pathlib import Path
 
 from tuneforge.recipe import DPOSection, KTOSection, ORPOSection, Recipe
 from tuneforge.train.distributed import World
 from tuneforge.train.engine import sft_config, trainer_dataset, training_arguments
+
+# What rewards hold open for training (a judge's connection, or the server of a judge run), closed at exit.
+REWARD_RESOURCES = ExitStack()
+atexit.register(REWARD_RESOURCES.close)
+# What each method's evaluation reports as its held-out measure: (metrics key prefix, Trainer log key).
+HELD_OUT = {"grpo": ("held_out_reward", "eval_reward")}
+HELD_OUT_LOSS = ("held_out_loss", "eval_loss")
+
+
+def held_out_measure(method: str) -> tuple[str, str]:
+    return HELD_OUT.get(method, HELD_OUT_LOSS)
 
 
 def build_trainer(
@@ -25,8 +42,8 @@ def build_trainer(
 ):
     """The method's TRL trainer. `datasets` holds the tokenized splits, `data` the folder of the split
     samples (read by the methods whose trainer tokenizes rows itself)."""
-    builder = {"sft": sft_trainer, "dpo": dpo_trainer, "orpo": orpo_trainer, "kto": kto_trainer}[recipe.train.method]
-    return builder(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine)
+    builders = {"sft": sft_trainer, "dpo": dpo_trainer, "orpo": orpo_trainer, "kto": kto_trainer, "grpo": grpo_trainer}
+    return builders[recipe.train.method](model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine)
 
 
 def sft_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine):
@@ -75,6 +92,38 @@ def kto_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, wo
     return row_trainer(KTOTrainer, KTOConfig, method, marked_rows, *shared, ref_model=None)
 
 
+def grpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, world, engine):
+    from trl import GRPOConfig, GRPOTrainer
+
+    from tuneforge.tasks.prompts.data import prompt_rows
+    from tuneforge.train.rewards import build_rewards
+
+    settings = recipe.train.grpo
+    # A judge served here (a run folder) lives as long as the trainer; its server dies with this process.
+    rewards, weights = build_rewards(settings.rewards, REWARD_RESOURCES, runs_dir=run_dir.parent.parent)
+    method = {
+        "num_generations": settings.num_generations,
+        "max_completion_length": settings.max_completion_length,
+        "temperature": settings.temperature,
+        "beta": settings.beta,
+        "loss_type": settings.loss_type,
+        "scale_rewards": settings.scale_rewards,
+        "reward_weights": weights,
+    }
+    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    trainer = row_trainer(
+        GRPOTrainer,
+        GRPOConfig,
+        method,
+        prompt_rows,
+        *shared,
+        eval_rows=settings.eval_prompts,
+        not_settings=("max_length",),  # prompts are cut by data.filter, replies by max_completion_length
+        reward_funcs=rewards,
+    )
+    return trainer
+
+
 def row_trainer(
     trainer_class,
     config_class,
@@ -88,19 +137,26 @@ def row_trainer(
     callbacks,
     world,
     engine,
+    eval_rows: int | None = None,
+    not_settings: tuple[str, ...] = (),
     **extra,
 ):
-    """A trainer that tokenizes rows itself (DPO, ORPO, KTO): the split samples as TRL's rows."""
+    """A trainer that tokenizes rows itself (DPO, ORPO, KTO, GRPO): the split samples as TRL's rows,
+    the validation rows cut to `eval_rows` where given."""
     from datasets import Dataset
 
     from tuneforge.data.splits import SPLITS, read_split_file
 
     rows = {split: rows_of(read_split_file(data / f"{split}.jsonl")) for split in SPLITS}
+    rows["val"] = rows["val"][:eval_rows]
     has_val = bool(rows["val"])
+    arguments = training_arguments(recipe, run_dir / "checkpoints", has_val, world, engine) | method
+    for key in not_settings:  # shared settings this method's config does not have
+        del arguments[key]
     return trainer_class(
         model=model,
         processing_class=tokenizer,
-        args=config_class(**training_arguments(recipe, run_dir / "checkpoints", has_val, world, engine), **method),
+        args=config_class(**arguments),
         train_dataset=Dataset.from_list(rows["train"]),
         eval_dataset=Dataset.from_list(rows["val"]) if has_val else None,
         callbacks=callbacks,

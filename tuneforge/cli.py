@@ -277,6 +277,36 @@ def recipes_validate(recipes_: tuple[str, ...]) -> None:
         raise UserError(f"{len(failures)} recipe(s) failed validation:", failures)
 
 
+@main.group()
+def runs() -> None:
+    """List a recipe's runs, or print its newest complete one (for scripts: SFT, then DPO from it)."""
+
+
+@runs.command(name="list")
+@click.argument("recipe")
+@runs_dir_option
+def runs_list(recipe: str, runs_dir: Path) -> None:
+    """Every run of RECIPE (a recipe name), oldest first: folder, status, method, steps."""
+    from tuneforge.runs import list_runs, read_manifest
+
+    for run_dir in list_runs(runs_dir, recipe):
+        manifest = read_manifest(run_dir)
+        # A manifest of a run that failed early has no settings or metrics yet: shown as "-".
+        method = manifest.get("effective", {}).get("method", "-")
+        steps = manifest.get("metrics", {}).get("global_step", "-")
+        click.echo(f"{run_dir}  {manifest.get('status', '-'):<11} {method:<5} steps {steps}")
+
+
+@runs.command(name="latest")
+@click.argument("recipe")
+@runs_dir_option
+def runs_latest(recipe: str, runs_dir: Path) -> None:
+    """The folder of RECIPE's newest complete run, e.g. -o model.adapter=$(tuneforge runs latest roleplay)."""
+    from tuneforge.runs import latest_complete_run
+
+    click.echo(str(latest_complete_run(runs_dir, recipe).resolve()))  # absolute: recipe paths resolve elsewhere
+
+
 @main.group(cls=TaskGroup)
 def data() -> None:
     """Inspect a recipe's data."""

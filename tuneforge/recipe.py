@@ -239,8 +239,175 @@ class KTOSection(Section):
     """Weight of the bad replies' loss."""
 
 
-METHOD_SECTIONS = ("dpo", "orpo", "kto")  # methods with a settings section train.<method>
-METHOD_FORMATS = {"dpo": "preference", "orpo": "preference", "kto": "kto"}  # the data each method trains on
+class JudgeEndpoint(Section):
+    """An LLM judge behind any OpenAI-compatible API, replying with validated score JSON
+    (tuneforge/tasks/domain/judge.py)."""
+
+    base_url: str = Field(min_length=1)
+    """http(s)://host:port/v1, or a run/export folder (or recipe name) that llama.cpp serves for the purpose."""
+    model: str | None = None
+    """The judge's model name; None: the first model the endpoint lists."""
+    api_key_env: str | None = None
+    """Name of the environment variable that holds the judge's API key."""
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    """Extra attempts after a reply that is not valid score JSON."""
+    response_format: Literal["auto", "json_schema", "json_object", "llamacpp_schema", "text"] = "auto"
+    """auto: llamacpp_schema for a run/export folder, json_object for a URL; json_schema: OpenAI
+    structured outputs (OpenAI, vLLM); text: no constraint."""
+    max_tokens: PositiveInt = 384
+    """Longest judge reply."""
+    timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    """Seconds to wait for one judge reply."""
+
+
+class Reward(Section):
+    """One GRPO reward; the rewards' weighted sum is what GRPO raises."""
+
+    weight: float = 1.0
+    """Weight of this reward in the sum (negative: a penalty)."""
+
+
+class ReferenceReward(Reward):
+    """chrf / bleu: sacrebleu's sentence score of the reply against a reference, divided by 100."""
+
+    name: Literal["chrf", "bleu"]
+    """chrf: character n-gram F-score; bleu: BLEU (CJK text tokenized by character)."""
+    field: str = "reference"
+    """The row field that holds the reference (task data: the reply of the sample)."""
+
+
+class LabelMatchReward(Reward):
+    """1 when the reply is the label (case, surrounding space and end punctuation ignored), else 0."""
+
+    name: Literal["label_match"]
+    """The reply must be the label."""
+    field: str = "label"
+    """The row field that holds the expected label."""
+
+
+class FormatReward(Reward):
+    """1 when the reply matches `pattern` (a regular expression, searched) or contains one of `phrases`, else 0."""
+
+    name: Literal["format"]
+    """The reply must match a pattern or contain a phrase."""
+    pattern: str | None = None
+    """A Python regular expression, searched in the reply (anchor it with ^ or $ as needed)."""
+    phrases: list[str] | None = Field(None, min_length=1)
+    """Exact phrases; the reply earns the reward when it contains any of them."""
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_test(self) -> FormatReward:
+        if (self.pattern is None) == (self.phrases is None):
+            raise ValueError("set exactly one of pattern (a regular expression) and phrases (a list)")
+        return self
+
+
+class LengthReward(Reward):
+    """1 for a reply of min_chars to max_chars characters; shorter ones earn length / min_chars, longer
+    ones max_chars / length."""
+
+    name: Literal["length"]
+    """The reply's length in characters must fall in a range."""
+    min_chars: Annotated[int, Field(ge=0)] = 0
+    """Shortest reply that earns the full reward."""
+    max_chars: PositiveInt
+    """Longest reply that earns the full reward."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LengthReward:
+        if self.min_chars > self.max_chars:
+            raise ValueError(f"min_chars ({self.min_chars}) is above max_chars ({self.max_chars})")
+        return self
+
+
+class JudgeReward(JudgeEndpoint, Reward):
+    """An LLM judge's overall score of the reply (1-5, mapped to 0-1) given the prompt and the reference
+    field when the row has one; a reply the judge cannot score counts as unscored, not as 0."""
+
+    name: Literal["judge"]
+    """An LLM judge scores the reply."""
+    field: str = "reference"
+    """The row field shown to the judge as the reference answer (absent: none is shown)."""
+
+
+class CustomReward(Reward):
+    """Your own Python function, `path/to/file.py:function` (relative to the recipe). The file is
+    imported and runs with your permissions when training starts: only name code you trust."""
+
+    name: Literal["custom"]
+    """Your own function scores the reply."""
+    function: str = Field(pattern=r"^.+\.py:[A-Za-z_]\w*$")
+    """file.py:function; called as function(completions=[reply texts], prompts=[message lists], **row
+    fields as lists) and returning one float (or None: unscored) per reply."""
+    label: str | None = None
+    """The name its mean and spread are logged under (default: the function's name)."""
+
+    @field_validator("function", mode="after")
+    @classmethod
+    def _file_defines_function(cls, value: str, info: ValidationInfo) -> str:
+        """The file exists and defines the function: checked by parsing it, so validating a recipe never
+        runs its code."""
+        import ast
+
+        file, _, function = value.rpartition(":")
+        path = resolve_existing_file(Path(file), info)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (SyntaxError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{path} is not valid Python: {exc}") from None
+        defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        if function not in defined:
+            raise ValueError(
+                f"{path} defines no function {function!r} (it defines: {', '.join(sorted(defined)) or 'none'})"
+            )
+        return f"{path}:{function}"
+
+
+RewardSpec = Annotated[
+    Union[ReferenceReward, LabelMatchReward, FormatReward, LengthReward, JudgeReward, CustomReward],  # noqa: UP007
+    Field(discriminator="name"),
+]
+REWARD_NAMES = ("chrf", "bleu", "label_match", "format", "length", "judge", "custom")
+
+
+class GRPOSection(Section):
+    """Group relative policy optimization (TRL's GRPOTrainer): sample several replies per prompt, score
+    them with the rewards, and raise the better ones against their group's mean."""
+
+    rewards: list[RewardSpec] = Field(min_length=1)
+    """What a good reply earns: [{name: chrf | bleu | label_match | format | length | judge | custom, weight, ...}]."""
+    num_generations: Annotated[int, Field(ge=2)] = 4
+    """Replies sampled per prompt (the group); train.batch_size counts replies and must be a multiple of it."""
+    max_completion_length: PositiveInt = 128
+    """Longest sampled reply in tokens (a reply cut there is scored as it is)."""
+    temperature: Annotated[float, Field(gt=0)] = 1.0
+    """Sampling temperature of the replies."""
+    beta: Annotated[float, Field(ge=0)] = 0.0
+    """KL penalty towards the starting model; 0: none, and no reference pass (TRL's default)."""
+    loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo"] = "dapo"
+    """TRL's loss normalisation: dapo (TRL's default: per token over the batch), grpo (per sequence),
+    dr_grpo (a constant), bnpo (per token over the local batch)."""
+    scale_rewards: Literal["group", "batch", "none"] = "group"
+    """Divide the advantages by the rewards' spread in the group, in the batch, or not at all (Dr. GRPO)."""
+    eval_prompts: PositiveInt | None = 32
+    """Held-out (validation) prompts whose mean reward is measured before and after training; None: all."""
+
+
+METHOD_SECTIONS = ("dpo", "orpo", "kto", "grpo")  # methods with a settings section train.<method>
+METHOD_FORMATS = {"dpo": "preference", "orpo": "preference", "kto": "kto"}  # the one data format each trains on
+# Formats only some methods train on. grpo takes prompts, or any task's samples (their replies become
+# the rewards' references); sft takes every other format.
+FORMAT_METHODS = {"preference": ("dpo", "orpo"), "kto": ("kto",), "prompts": ("grpo",)}
 DEFAULT_GRAD_ACCUM = 4  # train.grad_accum when neither it nor train.global_batch_size is set
 
 
@@ -286,15 +453,18 @@ class TrainSection(Section):
     """Write a checkpoint every this many steps (resume continues from the newest)."""
     save_total_limit: PositiveInt = 3
     """Checkpoints kept (older ones are deleted)."""
-    method: Literal["sft", "dpo", "orpo", "kto"] = "sft"
+    method: Literal["sft", "dpo", "orpo", "kto", "grpo"] = "sft"
     """sft: learn the replies (TRL's SFTTrainer); dpo and orpo: prefer chosen over rejected replies
-    (format: preference); kto: replies marked good or bad (format: kto)."""
+    (format: preference); kto: replies marked good or bad (format: kto); grpo: raise the rewards of
+    sampled replies (format: prompts, or any task's data with its replies as references)."""
     dpo: DPOSection | None = None
     """Settings of method dpo (defaults when absent); only with train.method: dpo."""
     orpo: ORPOSection | None = None
     """Settings of method orpo (defaults when absent); only with train.method: orpo."""
     kto: KTOSection | None = None
     """Settings of method kto (defaults when absent); only with train.method: kto."""
+    grpo: GRPOSection | None = None
+    """Settings of method grpo (its rewards are required); only with train.method: grpo."""
     distributed: DistributedSection = Field(default_factory=DistributedSection)
     """Strategy and limits for training on more than one process."""
 
@@ -423,7 +593,7 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
 
 
 def method_problems(recipe: RecipeBase) -> list[str]:
-    """Each method's settings section goes with that method only; preference data needs dpo."""
+    """Each method's settings section goes with that method only, and each method with the data it trains on."""
     method, data_format, problems = recipe.train.method, recipe.data.format, []
     for other in METHOD_SECTIONS:
         if other != method and getattr(recipe.train, other) is not None:
@@ -431,10 +601,23 @@ def method_problems(recipe: RecipeBase) -> list[str]:
     wanted = METHOD_FORMATS.get(method)
     if wanted and data_format != wanted:
         problems.append(f"train.method: {method} trains on data.format {wanted}, not {data_format}")
-    if not wanted and data_format in METHOD_FORMATS.values():
-        users = sorted(name for name, fmt in METHOD_FORMATS.items() if fmt == data_format)
-        problems.append(f"data.format: {data_format} needs train.method {' or '.join(users)}, not {method}")
+    elif data_format in FORMAT_METHODS and method not in FORMAT_METHODS[data_format]:
+        users = " or ".join(FORMAT_METHODS[data_format])
+        problems.append(f"data.format: {data_format} needs train.method {users}, not {method}")
+    if method == "grpo":
+        problems += grpo_problems(recipe.train)
     return problems
+
+
+def grpo_problems(train: TrainSection) -> list[str]:
+    if train.grpo is None:
+        return ["train.grpo.rewards: method grpo needs at least one reward, e.g. train.grpo.rewards: [{name: chrf}]"]
+    if train.batch_size % train.grpo.num_generations:
+        return [
+            f"train.batch_size: in GRPO it counts sampled replies, so it must be a multiple of "
+            f"train.grpo.num_generations ({train.grpo.num_generations}), got {train.batch_size}"
+        ]
+    return []
 
 
 def batch_problems(train: TrainSection) -> list[str]:
@@ -537,10 +720,12 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
 
 
 def _error_location(loc: tuple) -> tuple:
-    """The key path of an error, without the `format` tag that pydantic's discriminated union puts
-    after "data" (data.classification.labels, not data.classification.classification.labels)."""
+    """The key path of an error, without the tag that pydantic's discriminated unions put after "data"
+    (data.classification.labels, not data.classification.classification.labels) and after a reward's index."""
     if len(loc) > 1 and loc[0] == "data" and loc[1] in data_formats():
         return (loc[0], *loc[2:])
+    if loc[:3] == ("train", "grpo", "rewards") and len(loc) > 4 and loc[4] in REWARD_NAMES:
+        return (*loc[:4], *loc[5:])  # train.grpo.rewards.0.pattern, not ...rewards.0.format.pattern
     return loc
 
 
@@ -555,6 +740,8 @@ def _format_error(error: dict) -> str:
         )
     if error["type"] == "missing":
         return f"{location}: required key is missing"
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found") and loc[:1] != ("data",):
+        return _tag_error(location, error)
     if error["type"] == "union_tag_invalid":
         return (
             f"{location}.format: {error['ctx']['tag']!r} is not a data format; use one of: {', '.join(data_formats())}"
@@ -564,6 +751,15 @@ def _format_error(error: dict) -> str:
     shown = error.get("input")
     # A section-level problem would otherwise dump the whole section; its message names the keys.
     return f"{location}: {message}" if isinstance(shown, (dict, list)) else f"{location}: {message} (got {shown!r})"
+
+
+def _tag_error(location: str, error: dict) -> str:
+    """A kind of entry (a reward's name) that is missing or unknown, with the kinds there are."""
+    key = error["ctx"]["discriminator"].strip("'")
+    kinds = error["ctx"].get("expected_tags", "").replace("'", "") or ", ".join(REWARD_NAMES)
+    if error["type"] == "union_tag_not_found":
+        return f"{location}.{key}: required key is missing (one of: {kinds})"
+    return f"{location}.{key}: {error['ctx']['tag']!r} is not one of the built-ins: {kinds}"
 
 
 def _belongs_elsewhere(loc: tuple) -> str:

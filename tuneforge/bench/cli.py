@@ -70,7 +70,9 @@ def bench_serve(target: str, backends: str, concurrencies: list[int], requests: 
               help="Comma list of sequence lengths. auto: 128 for smoke, else 1024,2048.")
 @click.option("--steps", type=click.IntRange(2), default=None, help="Optimizer steps per configuration [3 CPU, 30 GPU].")
 @click.option("--warmup", type=click.IntRange(1), default=None, help="Steps left out of the timing [1 CPU, 5 GPU].")
-@click.option("--packing", default="off,on", show_default=True, help="Comma list of off,on.")
+@click.option("--method", type=click.Choice(["sft", "dpo"]), default="sft", show_default=True,
+              help="What both paths train: sft (SFTTrainer) or dpo (DPOTrainer on synthetic preference pairs).")
+@click.option("--packing", default=None, help="Comma list of off,on [off,on for sft; off for dpo, which never packs].")
 @click.option("--paths", default="tuneforge,baseline", show_default=True, help="Comma list of tuneforge,baseline.")
 @click.option("--tokenizer", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Tokenizer folder for the random-weight models [the embedded model's].")
@@ -78,14 +80,25 @@ def bench_serve(target: str, backends: str, concurrencies: list[int], requests: 
               help="Seconds: start no configuration that the mean so far says would end past this; "
                    "the rest are listed as skipped. Results are written after every configuration.")
 @click.option("--output", type=click.Path(path_type=Path), default=Path("bench"), show_default=True)
-def bench_train_command(shapes, seqs, steps, warmup, packing: str, paths: str, tokenizer: Path | None,
-                        budget: float | None, output: Path) -> None:
-    """Tokens/s, step time, peak memory and MFU: Unsloth (our path) vs transformers + PEFT + TRL."""
-    if set(packing.split(",")) - {"off", "on"}:
-        raise UserError(f"--packing {packing!r}: expected a comma list of off,on")
-    table = run_train_bench(shapes, seqs, steps, warmup, [p == "on" for p in packing.split(",")], paths.split(","),
-                            output, tokenizer=str(tokenizer.resolve()) if tokenizer else "", budget_s=budget)
+def bench_train_command(shapes, seqs, steps, warmup, method: str, packing: str | None, paths: str,
+                        tokenizer: Path | None, budget: float | None, output: Path) -> None:
+    """Tokens/s, step time, peak memory and MFU: Unsloth (our path) vs transformers + PEFT + TRL, for SFT
+    or (--method dpo) DPO."""
+    table = run_train_bench(shapes, seqs, steps, warmup, packing_list(packing, method), paths.split(","), output,
+                            tokenizer=str(tokenizer.resolve()) if tokenizer else "", budget_s=budget, method=method)
     click.echo(table.read_text())
+
+
+def packing_list(packing: str | None, method: str) -> list[bool]:
+    """--packing as booleans; None: the method's default. DPO is refused packing rather than given
+    rows that quietly say "off": its trainer pads chosen and rejected rows and has no packing."""
+    values = (packing or ("off" if method == "dpo" else "off,on")).split(",")
+    if set(values) - {"off", "on"}:
+        raise UserError(f"--packing {packing!r}: expected a comma list of off,on")
+    if method == "dpo" and "on" in values:
+        raise UserError(f"--packing {packing}: packing does not apply to --method dpo (TRL's DPOTrainer pads each "
+                        "chosen and rejected row; it has no packing)", fix="leave out --packing, or pass --packing off")
+    return [value == "on" for value in values]
 
 
 @bench.command(name="data")
@@ -124,7 +137,7 @@ def bench_all(output: Path, runs_dir: Path) -> None:
 
 
 def run_train_bench(shapes, seqs, steps, warmup, packing: list[bool], paths: list[str], output: Path,
-                    tokenizer: str = "", budget_s: float | None = None) -> Path:
+                    tokenizer: str = "", budget_s: float | None = None, method: str = "sft") -> Path:
     """The training sweep; None means this machine's default (smoke on a CPU, full shapes on a GPU)."""
     import torch
 
@@ -140,10 +153,11 @@ def run_train_bench(shapes, seqs, steps, warmup, packing: list[bool], paths: lis
     steps, warmup = steps or (30 if gpu else 3), warmup or (5 if gpu else 1)
     if warmup >= steps:
         raise UserError(f"--warmup {warmup} leaves no timed step of --steps {steps}", fix="use fewer warm-up steps")
-    planned = configs(shapes, seqs, packing, paths, steps, warmup, tokenizer)
+    planned = configs(shapes, seqs, packing, paths, steps, warmup, tokenizer, method)
+    name = "train" if method == "sft" else f"train-{method}"  # sft keeps the name BENCHMARKS.md and scripts read
 
     def save(results: list[dict]) -> Path:
-        return write_results(output, "train", results, markdown(results, len(planned)),
+        return write_results(output, name, results, markdown(results, len(planned)), method=method,
                              complete=len(results) == len(planned))
 
     return save(bench_train(planned, budget_s, on_result=save))

@@ -2,21 +2,43 @@
 
     tuneforge bench train                                   # CPU smoke: tiny shape, seq 128, 3 steps
     tuneforge bench train --shape qwen3-0.6b,qwen3-1.7b --seq 1024,2048 --steps 30   # the GPU table
+    tuneforge bench train --method dpo                      # CPU smoke of DPO (packing off)
+    tuneforge bench train --method dpo --shape qwen3-0.6b,qwen3-1.7b --seq 1024,2048 --steps 30   # GPU, DPO
 
 Both paths train the same random-weight model (a Qwen3 config built offline, saved as
-safetensors with the embedded tokenizer), on the same synthetic ShareGPT data of varied length,
-with the same sequence length, batch (2 × accumulation 4, as in Unsloth's claim), LoRA rank 32,
-optimizer and steps:
+safetensors with the embedded tokenizer), on the same synthetic data of varied length, with the
+same sequence length, batch (2 × accumulation 4, as in Unsloth's claim), LoRA rank 32, optimizer
+and steps:
 
 - `tuneforge`: the product's real path, `tuneforge.train.finetune.assemble_trainer` with an
-  in-memory recipe (Unsloth FastLanguageModel, 4-bit and Unsloth checkpointing on a GPU).
+  in-memory recipe (Unsloth FastLanguageModel, 4-bit and Unsloth checkpointing on a GPU), which
+  hands over to train/methods.py for the method's TRL trainer.
 - `baseline`: AutoModelForCausalLM (+ bitsandbytes 4-bit NF4 on a GPU; FlashAttention 2 when
-  installed, else sdpa) + peft.get_peft_model + HF gradient checkpointing + TRL SFTTrainer.
+  installed, else sdpa) + peft.get_peft_model + HF gradient checkpointing + the method's plain
+  TRL trainer. It reads the same tokenized samples / preference rows our data pipeline produced,
+  so only the training stack differs.
+
+`--method` picks what both paths train:
+- `sft` (default): ShareGPT conversations, TRL SFTTrainer.
+- `dpo`: preference pairs {prompt, chosen, rejected}, chosen and rejected each as long as an SFT
+  reply and drawn apart; `train.method: dpo` + `data.format: preference` on our side, TRL
+  DPOTrainer(ref_model=None) with DPOConfig (beta 0.1, sigmoid loss, max_length = the sequence
+  length) on the baseline's. Both trainers get a PEFT model, so TRL 1.15 copies its fresh
+  adapter into a frozen "ref" adapter and runs the reference forward through that copy (a zero
+  update: the base model's log-probabilities); the result's `reference` field says which way
+  each path's trainer went. Packing does not apply to DPO (its collator pads chosen and rejected
+  rows); `--method dpo --packing on` is refused, and `--packing` defaults to off there.
 
 Every configuration runs in its own process: Unsloth patches transformers on import, and peak
 memory must be each configuration's own. Reported per configuration: non-padding tokens/s and
 seconds per optimizer step (warm-up steps excluded), peak memory (torch.cuda.max_memory_allocated
 on a GPU, peak RSS on a CPU), MFU and whether packing was in effect.
+
+Tokens are the Trainer's own non-padding count (`state.num_input_tokens_seen`, the sum of each
+batch's attention mask). SFT's config turns it on; TRL 1.15's DPOConfig leaves it off (DPOTrainer
+keeps a count of its own, logged as `num_tokens`), so the benchmark turns it on for both DPO
+trainers. For DPO it counts every chosen and every rejected row, the prompt once in each: the
+tokens the policy trains on. The result's `trl_num_tokens` is DPOTrainer's own count, for a check.
 
 MFU = achieved model FLOP/s ÷ the GPU's dense bf16 peak (PEAK_TFLOPS). Training FLOPs per
 non-padding token = 6·N + 12·L·H·D·T (the PaLM paper's appendix B convention): N the model's
@@ -24,6 +46,9 @@ parameters (tied embeddings counted once, which is the lm_head matmul), L layers
 D head dim, T the sequence length. It counts no recomputation from gradient checkpointing, and it
 counts the weight gradients of frozen base weights that LoRA never computes (so it is the usual
 "model FLOPs" figure, not the work actually done; the real work is closer to 4·N per token).
+DPO adds, per chosen or rejected token, the reference model's forward (no backward): one third
+of the training figure, so 8·N + 16·L·H·D·T per token, same caveats. Comparing DPO's MFU with
+SFT's says how well each uses the GPU, not how fast either learns.
 """
 
 from __future__ import annotations
@@ -43,6 +68,13 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 PATHS = ["tuneforge", "baseline"]
+DPO_BETA = 0.1
+METHOD_NOTES = {  # the Markdown's "Method:" line
+    "sft": "sft (TRL SFTTrainer on both paths).",
+    "dpo": f"dpo (TRL DPOTrainer on both paths, beta {DPO_BETA}, sigmoid loss, no packing). Tokens: the chosen and "
+           "rejected rows, the prompt counted in each. MFU counts the policy's forward + backward and the reference "
+           "forward on each of them: 8·N + 16·L·H·D·T per token.",
+}
 QWEN3_COMMON = {"vocab_size": 151936, "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128,
                 "num_hidden_layers": 28, "max_position_embeddings": 40960, "rope_theta": 1000000.0,
                 "rms_norm_eps": 1e-6, "tie_word_embeddings": True}
@@ -59,6 +91,7 @@ PEAK_TFLOPS = [("H100 PCIe", 756.0), ("H100 NVL", 835.0), ("H100", 989.4), ("H20
                ("A10G", 70.0), ("A10", 125.0), ("RTX 4090", 165.2), ("RTX 3090", 71.0), ("V100", 125.0),
                ("T4", 65.0)]
 SAMPLES_PER_STEP_MARGIN = 12  # packing folds several samples into one row: generate enough for it
+PAIRS_PER_STEP_MARGIN = 2  # DPO never packs: two epochs' worth of pairs is plenty
 
 
 @dataclass(frozen=True)
@@ -70,6 +103,7 @@ class Config:
     steps: int
     warmup: int
     tokenizer: str = ""  # a tokenizer folder; empty: the embedded model's
+    method: str = "sft"  # sft | dpo
 
 def bench_dir() -> Path:
     from tuneforge.models import cache_root
@@ -114,37 +148,81 @@ def _write_model(shape: str, folder: Path, tokenizer_dir: str) -> None:
     staging.rename(folder)
 
 
-WORDS = ("the of and to in is was for on that with as by at from ship sail wind harbor map star tide rope deck "
-         "captain crew island storm compass lantern anchor chart voyage coast reef gull cargo mast keel").split()
+WORDS = ("the", "of", "and", "to", "in", "is", "was", "for", "on", "that", "with", "as", "by", "at", "from", "ship",
+         "sail", "wind", "harbor", "map", "star", "tide", "rope", "deck", "captain", "crew", "island", "storm",
+         "compass", "lantern", "anchor", "chart", "voyage", "coast", "reef", "gull", "cargo", "mast", "keel")
+
+
+def random_reply(rng: random.Random, seq: int) -> str:
+    """A reply of short to about `seq` tokens (0.6·seq words, about one token each)."""
+    words = rng.randint(max(4, seq // 16), max(8, int(seq * 0.6)))
+    return " ".join(rng.choice(WORDS) for _ in range(words))
 
 
 def write_data(path: Path, count: int, seq: int, seed: int = 0) -> Path:
     """`count` ShareGPT conversations whose replies range from short to about `seq` tokens, so
     padding and packing make a difference."""
     rng = random.Random(seed)
+    lines = [json.dumps({"conversations": [{"from": "human", "value": f"Tell me about voyage {index}."},
+                                           {"from": "gpt", "value": random_reply(rng, seq)}]})
+             for index in range(count)]
+    return write_lines(path, lines)
+
+
+def write_pairs(path: Path, count: int, seq: int, seed: int = 0) -> Path:
+    """`count` preference pairs whose chosen and rejected replies are each drawn like write_data's
+    (so padding between a pair's two rows, and across the batch, makes a difference), and differ:
+    an identical pair would be dropped by the preference reader."""
+    rng = random.Random(seed)
     lines = []
     for index in range(count):
-        words = rng.randint(max(4, seq // 16), max(8, int(seq * 0.6)))
-        reply = " ".join(rng.choice(WORDS) for _ in range(words))
-        lines.append(json.dumps({"conversations": [{"from": "human", "value": f"Tell me about voyage {index}."},
-                                                   {"from": "gpt", "value": reply}]}))
+        chosen, rejected = random_reply(rng, seq), random_reply(rng, seq)
+        while rejected == chosen:
+            rejected = random_reply(rng, seq)
+        lines.append(json.dumps({"prompt": f"Tell me about voyage {index}.", "chosen": chosen, "rejected": rejected}))
+    return write_lines(path, lines)
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
+def bench_data(config: Config) -> Path:
+    """The configuration's synthetic data file (cached by kind, length and count)."""
+    if config.method == "dpo":
+        pairs = config.steps * 8 * PAIRS_PER_STEP_MARGIN
+        return write_pairs(bench_dir() / "data" / f"pairs-{config.seq}-{pairs}.jsonl", pairs, config.seq)
+    samples = config.steps * 8 * SAMPLES_PER_STEP_MARGIN
+    return write_data(bench_dir() / "data" / f"sharegpt-{config.seq}-{samples}.jsonl", samples, config.seq)
+
+
 def bench_recipe(config: Config, model_dir: Path, data_file: Path):
     """The in-memory recipe both paths train from (the baseline reads its settings from it too)."""
-    from tuneforge.recipe import LoraSection, ModelSection, TrainSection, recipe_model
+    from tuneforge.recipe import DPOSection, LoraSection, ModelSection, TrainSection, recipe_model
+
+    dpo = DPOSection(beta=DPO_BETA, loss_type="sigmoid") if config.method == "dpo" else None
+    return recipe_model()(name="bench", model=ModelSection(base=str(model_dir), max_seq_length=config.seq),
+                  lora=LoraSection(r=32, alpha=32), data=bench_data_section(config, data_file),
+                  train=TrainSection(max_steps=config.steps, batch_size=2, grad_accum=4, logging_steps=1,
+                                     eval_steps=None, save_steps=10 ** 6, warmup_ratio=0.0,
+                                     method=config.method, dpo=dpo),
+                  eval={"held_out_loss": False})
+
+
+def bench_data_section(config: Config, data_file: Path):
+    """Overlength samples are kept and cut (DPO: TRL's collator cuts each row to max_length), so
+    every configuration trains on all of its data."""
+    if config.method == "dpo":
+        from tuneforge.tasks.preference.schema import PreferenceSection
+
+        return PreferenceSection(format="preference", train=[data_file], split={"val": 0.0},
+                                 filter={"overlength": "truncate"})
     from tuneforge.tasks.conversation.schema import ConversationSection
 
-    data = ConversationSection(format="sharegpt", train=[data_file], split={"val": 0.0}, packing=config.packing,
+    return ConversationSection(format="sharegpt", train=[data_file], split={"val": 0.0}, packing=config.packing,
                                filter={"overlength": "truncate"})
-    return recipe_model()(name="bench", model=ModelSection(base=str(model_dir), max_seq_length=config.seq),
-                  lora=LoraSection(r=32, alpha=32), data=data,
-                  train=TrainSection(max_steps=config.steps, batch_size=2, grad_accum=4, logging_steps=1,
-                                     eval_steps=None, save_steps=10 ** 6, warmup_ratio=0.0),
-                  eval={"held_out_loss": False})
 
 
 # ---------------------------------------------------------------- one configuration (child process)
@@ -159,14 +237,28 @@ def tuneforge_trainer(recipe, work: Path):
 
 
 def baseline_trainer(recipe, work: Path):
-    """transformers + PEFT + TRL, configured as their documentation shows."""
+    """transformers + PEFT + TRL, configured as their documentation shows, on the samples our data
+    pipeline made (the same tokens for SFT; the same rows, in the same order, for DPO)."""
     import torch
-    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
-    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
     from trl import SFTTrainer
 
     from tuneforge.data.prepare import prepare_datasets
     from tuneforge.train.engine import sft_config, trainer_dataset
+
+    model, tokenizer = baseline_model(recipe)
+    datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
+    if recipe.train.method == "dpo":
+        return baseline_dpo_trainer(model, tokenizer, recipe, report.split_files, work)
+    trainer_class = SFTTrainer if torch.cuda.is_available() else cpu_sft_trainer()
+    return trainer_class(model=model, processing_class=tokenizer, args=sft_config(recipe, work / "checkpoints", False),
+                      train_dataset=trainer_dataset(datasets["train"]))
+
+
+def baseline_model(recipe):
+    """AutoModelForCausalLM (4-bit NF4 on a GPU) + HF gradient checkpointing + peft.get_peft_model."""
+    import torch
+    from peft import LoraConfig, get_peft_model, prepare_model_for_kbit_training
+    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
     gpu = torch.cuda.is_available()
     tokenizer = AutoTokenizer.from_pretrained(recipe.model.base)
@@ -182,10 +274,28 @@ def baseline_trainer(recipe, work: Path):
     lora = recipe.lora
     model = get_peft_model(model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                                              target_modules=lora.target_modules, bias=lora.bias, task_type="CAUSAL_LM"))
-    datasets, _ = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
-    trainer_class = SFTTrainer if gpu else cpu_sft_trainer()
-    return trainer_class(model=model, processing_class=tokenizer, args=sft_config(recipe, work / "checkpoints", False),
-                      train_dataset=trainer_dataset(datasets["train"]))
+    return model, tokenizer
+
+
+def baseline_dpo_trainer(model, tokenizer, recipe, split_files: Path, work: Path):
+    """TRL's DPOTrainer with no reference model: TRL takes the reference from the PEFT model itself.
+    The schedule, batch and max_length (= the sequence length) are the ones our path's config gets."""
+    import torch
+    from datasets import Dataset
+    from trl import DPOConfig, DPOTrainer
+
+    from tuneforge.data.splits import read_split_file
+    from tuneforge.tasks.preference.data import preference_rows
+    from tuneforge.train.distributed import World
+    from tuneforge.train.engine import training_arguments
+
+    if not torch.cuda.is_available():
+        cpu_log_probs()
+    rows = preference_rows(read_split_file(split_files / "train.jsonl"))
+    args = DPOConfig(**training_arguments(recipe, work / "checkpoints", False, World(), {}),
+                     beta=recipe.train.dpo.beta, loss_type=[recipe.train.dpo.loss_type])
+    return DPOTrainer(model=model, ref_model=None, processing_class=tokenizer, args=args,
+                      train_dataset=Dataset.from_list(rows))
 
 
 def cpu_sft_trainer():
@@ -199,6 +309,28 @@ def cpu_sft_trainer():
             return Trainer.compute_loss(self, model, inputs, return_outputs, num_items_in_batch)
 
     return CpuSFTTrainer
+
+
+def cpu_log_probs() -> None:
+    """TRL 1.15's DPOTrainer scores tokens through its fused LM head, whose Triton kernel cannot run
+    on a CPU; there the baseline gets the same per-token values from full logits in plain torch
+    (small at the smoke shape). Unsloth swaps in a kernel of its own, so our path needs nothing."""
+    import torch
+    import trl.trainer.utils as trl_utils
+
+    class FullLogits:
+        @staticmethod
+        def apply(hidden, weight, bias, targets, temperature, chunk_size, softcap=None, logit_scale=1.0, outputs=()):
+            logits = torch.nn.functional.linear(hidden, weight, bias).float() * logit_scale
+            logits = (softcap * torch.tanh(logits / softcap) if softcap else logits) / temperature
+            log_probs = logits.log_softmax(-1)
+            values = {"entropy": -(log_probs.exp() * log_probs).sum(-1),
+                      "log_sum_sq_probs": torch.logsumexp(2 * log_probs, -1), "mean_logits": logits.mean(-1),
+                      "is_top1": logits.argmax(-1) == targets}  # the kernel's optional outputs, in its order
+            picked = log_probs.gather(-1, targets[:, None]).squeeze(-1)
+            return picked, *(values[name] if name in outputs else None for name in values)
+
+    trl_utils._ChunkedLogProbFunction = FullLogits
 
 
 def attention() -> str:
@@ -232,11 +364,12 @@ def run_config(config: Config) -> dict:
     import torch
 
     model_dir = build_model(config.shape, config.tokenizer)
-    samples = config.steps * 8 * SAMPLES_PER_STEP_MARGIN
-    data_file = write_data(bench_dir() / "data" / f"sharegpt-{config.seq}-{samples}.jsonl", samples, config.seq)
-    recipe = bench_recipe(config, model_dir, data_file)
+    recipe = bench_recipe(config, model_dir, bench_data(config))
     work = Path(tempfile.mkdtemp(prefix="tuneforge-bench-train-"))
     trainer = (tuneforge_trainer if config.path == "tuneforge" else baseline_trainer)(recipe, work)
+    # DPOConfig leaves the Trainer's token count off; the Trainer reads this flag at every micro-batch,
+    # so setting it here counts both DPO paths' tokens as SFT's are counted (module docstring).
+    trainer.args.include_num_input_tokens_seen = "non_padding"
     timer = step_timer()
     trainer.add_callback(timer)
     if torch.cuda.is_available():
@@ -252,18 +385,38 @@ def measure(config: Config, trainer, marks: list, shape: dict) -> dict:
     steps = len(marks) - 1 - config.warmup
     gpu = torch.cuda.is_available()
     tokens_per_s = (n1 - n0) / (t1 - t0)
-    flops_per_token = 6 * shape["params"] + 12 * shape["num_hidden_layers"] * shape["num_attention_heads"] \
-        * shape["head_dim"] * config.seq
+    flops_per_token = model_flops_per_token(shape, config.seq, config.method)
     peak = peak_tflops(torch.cuda.get_device_name()) if gpu else None
     return {**asdict(config), "timed_steps": steps, "step_s": round((t1 - t0) / steps, 3),
             "tokens_per_s": round(tokens_per_s, 1), "non_padding_tokens": int(n1 - n0),
             "peak_memory_gib": round((torch.cuda.max_memory_allocated() if gpu else peak_rss()) / 2 ** 30, 3),
             "memory_kind": "cuda max_memory_allocated" if gpu else "peak RSS",
-            "packing_effective": bool(trainer.args.packing), "params": shape["params"],
+            "packing_effective": bool(getattr(trainer.args, "packing", False)), "params": shape["params"],
             "model_tflops": round(tokens_per_s * flops_per_token / 1e12, 3),
             "mfu": round(tokens_per_s * flops_per_token / (peak * 1e12), 4) if peak else None,
             "device": torch.cuda.get_device_name() if gpu else "cpu", "attention": attention(),
-            "unsloth_loaded": "unsloth" in sys.modules}
+            "unsloth_loaded": "unsloth" in sys.modules, **dpo_facts(config, trainer, n1)}
+
+
+def model_flops_per_token(shape: dict, seq: int, method: str) -> int:
+    """Model FLOPs per non-padding token (module docstring): training's 6·N + 12·L·H·D·T, plus for
+    DPO the reference forward on the same token, a third of that again."""
+    training = 6 * shape["params"] + 12 * shape["num_hidden_layers"] * shape["num_attention_heads"] \
+        * shape["head_dim"] * seq
+    return training + training // 3 if method == "dpo" else training
+
+
+def dpo_facts(config: Config, trainer, tokens_seen: int) -> dict:
+    """Which reference DPO's trainer used, and its own token count beside the Trainer's (they count
+    the same attention masks, so they agree unless a count is wrong)."""
+    if config.method != "dpo":
+        return {}
+    unwrapped = trainer.accelerator.unwrap_model(trainer.model)
+    logged = [entry["num_tokens"] for entry in trainer.state.log_history if "num_tokens" in entry]
+    reference = "ref adapter (copy of the fresh adapter)" if "ref" in getattr(unwrapped, "peft_config", {}) \
+        else "adapter disabled" if trainer.ref_model is None else "separate model"
+    return {"reference": reference, "trl_num_tokens": int(logged[-1]) if logged else None,
+            "trainer_tokens_seen": int(tokens_seen)}
 
 
 def peak_rss() -> int:
@@ -277,8 +430,8 @@ def peak_tflops(device_name: str) -> float | None:
 # ---------------------------------------------------------------- the sweep (parent process)
 
 def configs(shapes: list[str], seqs: list[int], packing: list[bool], paths: list[str], steps: int,
-            warmup: int, tokenizer: str = "") -> list[Config]:
-    return [Config(path, shape, seq, pack, steps, warmup, tokenizer)
+            warmup: int, tokenizer: str = "", method: str = "sft") -> list[Config]:
+    return [Config(path, shape, seq, pack, steps, warmup, tokenizer, method)
             for shape in shapes for seq in seqs for pack in packing for path in paths]
 
 
@@ -319,7 +472,8 @@ def markdown(results: list[dict], planned: int | None = None) -> str:
     sweep cut short never reads as a whole one."""
     lines = [f"**Partial: {len(results)} of {planned} configurations (the sweep was still running or was "
              "stopped).**\n"] if planned is not None and len(results) < planned else []
-    lines += ["| shape | seq | packing (asked → effective) | path | s/step | non-padding tok/s | peak memory (GiB) "
+    lines += [f"Method: {method_line(results)}\n",
+              "| shape | seq | packing (asked → effective) | path | s/step | non-padding tok/s | peak memory (GiB) "
              "| model TFLOP/s | MFU | vs baseline tok/s | vs baseline memory |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -340,14 +494,24 @@ def markdown(results: list[dict], planned: int | None = None) -> str:
                      f"{r['peak_memory_gib']} | {r['model_tflops']} | {mfu} | {speed} | {memory} |")
     device = next((r["device"] for r in results if "device" in r), "?")
     memory_kind = next((r["memory_kind"] for r in results if "memory_kind" in r), "?")
-    return "\n".join(lines) + f"\n\nDevice: {device}; memory: {memory_kind}; batch 2 × accumulation 4, LoRA r=32.\n"
+    unit = " pairs" if any(r.get("method") == "dpo" for r in results) else ""
+    return "\n".join(lines) + f"\n\nDevice: {device}; memory: {memory_kind}; batch 2{unit} × accumulation 4, LoRA r=32.\n"
+
+
+def method_line(results: list[dict]) -> str:
+    """What the table's rows trained, and what its token and MFU columns count (module docstring)."""
+    return " ".join(METHOD_NOTES[m] for m in sorted({r.get("method", "sft") for r in results}))
 
 
 def _baseline_of(result: dict, results: list[dict]) -> dict | None:
     if result["path"] == "baseline":
         return None
     return next((r for r in results if r["path"] == "baseline" and "error" not in r and "skipped" not in r and
-                 (r["shape"], r["seq"], r["packing"]) == (result["shape"], result["seq"], result["packing"])), None)
+                 _key(r) == _key(result)), None)
+
+
+def _key(result: dict) -> tuple:
+    return result.get("method", "sft"), result["shape"], result["seq"], result["packing"]
 
 
 def main() -> None:

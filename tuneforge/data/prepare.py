@@ -85,6 +85,8 @@ def _rejection_reason(sample: Sample, data: DataSection) -> str | None:
     if reason := data.rejection_reason(sample):
         return reason
     replies = [m["content"].strip() for m in sample.messages if m["role"] == "assistant"]
+    if not replies:  # a prompt for GRPO (format: prompts): the model writes the replies
+        return None
     if not all(replies):
         return "empty_response"
     if min(map(len, replies)) < data.filter.min_response_chars:

@@ -97,7 +97,7 @@ def encode_samples(samples: list[Sample], tokenizer, data, max_seq_length: int, 
                 continue
             report.truncated[split] += 1
             ids, mask = ids[:max_seq_length], mask[:max_seq_length]
-        if not any(mask):
+        if not any(mask) and sample.messages[-1]["role"] == "assistant":  # a prompt (GRPO) has no reply yet
             report.filtered[f"no_trainable_tokens ({split})"] += 1
             continue
         rows["input_ids"].append(ids)

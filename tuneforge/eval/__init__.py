@@ -36,6 +36,12 @@ def evaluate_run(run_dir: Path, overrides: list[str] | None = None) -> Path:
         "held_out_loss": {"before": metrics.get("held_out_loss_before"), "after": metrics.get("held_out_loss_after")},
     }
     sections = [held_out_loss_markdown(results["held_out_loss"])]
+    if "held_out_reward_before" in metrics:  # GRPO measures its held-out prompts by reward, not loss
+        results["held_out_reward"] = {
+            "before": metrics.get("held_out_reward_before"),
+            "after": metrics.get("held_out_reward_after"),
+        }
+        sections = [held_out_reward_markdown(results["held_out_reward"])]
     for task in registered():
         if task.evaluates(recipe):
             results[task.name], markdown = task.evaluate(run, staging)
@@ -65,4 +71,14 @@ def held_out_loss_markdown(loss: dict) -> str:
     return (
         "## Held-out loss (assistant tokens, validation split)\n\n| before | after | change |\n|---|---|---|\n"
         f"| {loss['before']:.4f} | {loss['after']:.4f} | {change:+.1f}% |"
+    )
+
+
+def held_out_reward_markdown(reward: dict) -> str:
+    if reward["before"] is None or reward["after"] is None:
+        return "## Held-out reward\n\nNot measured (no validation split)."
+    return (
+        "## Held-out reward (GRPO: mean weighted reward of sampled replies to validation prompts)\n\n"
+        f"| before | after | change |\n|---|---|---|\n| {reward['before']:.4f} | {reward['after']:.4f} | "
+        f"{reward['after'] - reward['before']:+.4f} |"
     )

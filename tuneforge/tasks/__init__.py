@@ -111,11 +111,12 @@ def _register_builtins() -> None:
     from tuneforge.tasks.domain import DomainTask
     from tuneforge.tasks.persona import PersonaTask
     from tuneforge.tasks.preference import PreferenceTask
+    from tuneforge.tasks.prompts import PromptsTask
     from tuneforge.tasks.style import StyleTask
     from tuneforge.tasks.translation import TranslationTask
 
     builtins = (ConversationTask(), PersonaTask(), ClassificationTask(), DomainTask(), StyleTask(), TranslationTask())
-    for task in (*builtins, PreferenceTask()):
+    for task in (*builtins, PreferenceTask(), PromptsTask()):
         register(task)
 
 

@@ -108,13 +108,13 @@ def response_format(mode: str, served_here: bool) -> dict | None:
     }[mode]
 
 
-def judge_api_key(config) -> str | None:
+def judge_api_key(config, where: str = "eval.domain.judge") -> str | None:
     if config.api_key_env is None:
         return None
     key = os.environ.get(config.api_key_env)
     if not key:
         raise UserError(
-            f"eval.domain.judge.api_key_env names {config.api_key_env!r}, which is not set",
+            f"{where}.api_key_env names {config.api_key_env!r}, which is not set",
             fix=f"export {config.api_key_env}=<key>, or remove api_key_env for a judge without a key",
         )
     return key

@@ -1,0 +1,21 @@
+"""Recipe schema of the prompts task: `format: prompts`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from tuneforge.errors import ProblemCollector
+from tuneforge.recipe import DataSection
+
+
+class PromptsSection(DataSection):
+    """Prompts for train.method grpo; README: Data formats."""
+
+    format: Literal["prompts"]
+    """prompts: {"prompt": a string or a message list, ...any fields the rewards read, e.g. "reference" or "label"}."""
+
+    def read(self, path: Path, problems: ProblemCollector) -> list:
+        from tuneforge.tasks.prompts.data import load_prompts
+
+        return load_prompts(path, self.system_prompt, problems)
