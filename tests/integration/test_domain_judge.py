@@ -54,3 +54,22 @@ def test_an_unconstrained_real_judge_is_scored_or_counted_never_raised(embedded_
     summary = summarize(verdicts)
     assert summary["scored"] + summary["failures"] == len(ITEMS)
     assert all(v.attempts <= 2 and (v.score is not None or len(v.errors) == 2) for v in verdicts)
+
+
+def test_the_judge_reward_scores_sampled_replies_through_the_same_judge(embedded_export):
+    """train.grpo.rewards [{name: judge}]: the served run judges each reply against the row's reference;
+    its overall score 1-5 becomes 0-1, and the server stops with the rewards' resources."""
+    from contextlib import ExitStack
+
+    from tuneforge.recipe import JudgeReward
+    from tuneforge.train.rewards import build_rewards
+
+    spec = JudgeReward(name="judge", base_url=str(embedded_export.parent), max_tokens=200)
+    with ExitStack() as resources:
+        (reward,), weights = build_rewards([spec], resources, Path("runs"))
+        prompts = [[{"role": "user", "content": question}] for question, _, _ in ITEMS]
+        completions = [[{"role": "assistant", "content": answer}] for _, _, answer in ITEMS]
+        scores = reward(prompts=prompts, completions=completions, reference=[ref for _, ref, _ in ITEMS])
+    assert reward.__name__ == "judge" and weights == [1.0]
+    assert len(scores) == len(ITEMS) and all(score is not None and 0.0 <= score <= 1.0 for score in scores)
+    assert all(score * 4 == int(score * 4) for score in scores)  # (overall - 1) / 4 for overall in 1..5

@@ -51,6 +51,19 @@ RECIPES = {
         "style_indicators.json",
     ),
     "sentiment": ("classification", ["eval.classification.max_samples=8"], "metrics.json"),
+    # The second stages, from a fresh adapter here (their make targets continue the first stage's run).
+    "roleplay-dpo": ("preference", ["eval.persona.max_new_tokens=6", "eval.preference.max_pairs=4"], "persona.png"),
+    "translation-grpo": (
+        "translation",
+        [
+            "train.grpo.num_generations=2",
+            "train.grpo.max_completion_length=6",
+            "train.grpo.eval_prompts=4",
+            "eval.translation.max_samples=2",
+            "eval.translation.max_new_tokens=6",
+        ],
+        "translation_metrics.json",
+    ),
 }
 
 
@@ -75,7 +88,8 @@ def test_a_shipped_recipe_trains_evaluates_and_exports(name, tiny_llama_dir, tok
     assert (run / "eval" / eval_file).stat().st_size > 0
     results = json.loads((run / "eval" / "results.json").read_text())
     assert results["recipe"] == name and results[section]
-    assert results["held_out_loss"]["after"] is not None or data_report["splits"].get("val", 0) == 0
+    held_out = results.get("held_out_reward") or results["held_out_loss"]  # GRPO measures a reward
+    assert held_out["after"] is not None or data_report["splits"].get("val", 0) == 0
 
     exported = runner.invoke(main, ["export", str(run), "--format", "gguf", "--quant", "f16"])
     assert exported.exit_code == 0, exported.output

@@ -102,3 +102,28 @@ def test_api_key_comes_from_a_file_or_the_environment_never_a_flag(tmp_path, mon
         read_api_key(None, None, tmp_path / "empty")
     result = CliRunner().invoke(main, ["serve", "x", "--api-key", "secret"])
     assert result.exit_code == 2 and "No such option '--api-key'" in result.output
+
+
+def test_runs_list_and_latest_name_the_newest_complete_run(tmp_path):
+    import json
+
+    runs = tmp_path / "runs"
+    for run_id, status, steps in (("20261201-100000", "complete", 36), ("20261201-110000", "failed", None)):
+        folder = runs / "roleplay" / run_id
+        folder.mkdir(parents=True)
+        manifest = {
+            "status": status,
+            "effective": {"method": "sft"},
+            "metrics": {"global_step": steps} if steps else {},
+        }
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+    listed = CliRunner().invoke(main, ["runs", "list", "roleplay", "--runs-dir", str(runs)])
+    assert listed.exit_code == 0, listed.output
+    assert [line.split()[1:] for line in listed.output.splitlines()] == [
+        ["complete", "sft", "steps", "36"],
+        ["failed", "sft", "steps", "-"],
+    ]
+    latest = CliRunner().invoke(main, ["runs", "latest", "roleplay", "--runs-dir", str(runs)])
+    assert latest.exit_code == 0 and latest.output.strip() == str((runs / "roleplay" / "20261201-100000").resolve())
+    missing = CliRunner().invoke(main, ["runs", "latest", "translation", "--runs-dir", str(runs)])
+    assert missing.exit_code == 2 and "no complete run of recipe 'translation'" in missing.output

@@ -57,6 +57,6 @@ def missing_fields(rows: list[dict], wanted: dict[str, str]) -> list[str]:
         if lacking:
             example = json.dumps(sorted(key for key in rows[0] if key != "prompt")) if rows else "[]"
             problems.append(
-                f"reward {reward}: {lacking} of {len(rows)} prompts have no field {key!r} (they have {example})"
+                f"train.grpo.rewards.{reward}: {lacking} of {len(rows)} prompts have no field {key!r} (they have {example})"
             )
     return problems
