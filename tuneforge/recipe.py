@@ -810,6 +810,11 @@ def explain(model: BaseModel, prefix: str = "") -> list[str]:
             lines.append(f"{key}:  {doc}")
             lines += explain(value, f"{key}.")
             continue
+        if isinstance(value, list) and value and all(isinstance(item, BaseModel) for item in value):
+            lines.append(f"{key}:  {doc}")  # a list of sections (GRPO's rewards): each entry by its index
+            for index, item in enumerate(value):
+                lines += explain(item, f"{key}.{index}.")
+            continue
         default = (
             "required" if field.is_required() else f"default {_shown(field.get_default(call_default_factory=True))}"
         )

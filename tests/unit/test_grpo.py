@@ -163,3 +163,15 @@ def test_malformed_prompt_records_are_named_by_file_and_line(tmp_path):
         "field 'prompt' must be a string or a list of messages, got int (format: prompts)",
     ]
     assert problems.problems[0].startswith(f"{tmp_path / 'p.jsonl'}:1:")
+
+
+def test_explain_prints_each_reward_by_its_index():
+    from click.testing import CliRunner
+
+    from tuneforge.cli import main
+
+    result = CliRunner().invoke(main, ["recipes", "show", "translation-grpo", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert any(
+        line.startswith("train.grpo.rewards.0.name = chrf  [one of: chrf, bleu;") for line in result.output.splitlines()
+    )
