@@ -67,7 +67,7 @@ def dpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, wo
 
     settings = recipe.train.dpo or DPOSection()
     method = {"beta": settings.beta, "loss_type": [settings.loss_type]}
-    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    shared = (model, tokenizer, recipe, (datasets, data), run_dir, callbacks, world, engine)
     return row_trainer(DPOTrainer, DPOConfig, method, preference_rows, *shared, ref_model=None)
 
 
@@ -77,7 +77,7 @@ def orpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, w
     from tuneforge.tasks.preference.data import preference_rows
 
     method = {"beta": (recipe.train.orpo or ORPOSection()).beta}
-    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    shared = (model, tokenizer, recipe, (datasets, data), run_dir, callbacks, world, engine)
     return row_trainer(ORPOTrainer, ORPOConfig, method, preference_rows, *shared)
 
 
@@ -88,7 +88,7 @@ def kto_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, wo
 
     settings = recipe.train.kto or KTOSection()
     method = settings.model_dump()  # beta, desirable_weight, undesirable_weight: TRL's own names
-    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    shared = (model, tokenizer, recipe, (datasets, data), run_dir, callbacks, world, engine)
     return row_trainer(KTOTrainer, KTOConfig, method, marked_rows, *shared, ref_model=None)
 
 
@@ -110,7 +110,7 @@ def grpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, w
         "scale_rewards": settings.scale_rewards,
         "reward_weights": weights,
     }
-    shared = (model, tokenizer, recipe, data, run_dir, callbacks, world, engine)
+    shared = (model, tokenizer, recipe, (datasets, data), run_dir, callbacks, world, engine)
     trainer = row_trainer(
         GRPOTrainer,
         GRPOConfig,
@@ -118,10 +118,17 @@ def grpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, w
         prompt_rows,
         *shared,
         eval_rows=settings.eval_prompts,
-        not_settings=("max_length",),  # prompts are cut by data.filter, replies by max_completion_length
+        not_settings=("max_length",),  # not a GRPO setting: replies stop at max_completion_length
         reward_funcs=rewards,
     )
     return trainer
+
+
+def kept_samples(samples: list, tokenized) -> list:
+    """The split samples the tokenizing step kept: one that data.filter.overlength dropped (and the data
+    report counts as dropped) must not reach a trainer that reads the samples themselves."""
+    kept = set(tokenized["source"])
+    return [sample for sample in samples if sample.source in kept]
 
 
 def row_trainer(
@@ -142,12 +149,16 @@ def row_trainer(
     **extra,
 ):
     """A trainer that tokenizes rows itself (DPO, ORPO, KTO, GRPO): the split samples as TRL's rows,
-    the validation rows cut to `eval_rows` where given."""
+    the validation rows cut to `eval_rows` where given. `data` is (the tokenized splits, the folder of
+    the split samples)."""
     from datasets import Dataset
 
     from tuneforge.data.splits import SPLITS, read_split_file
 
-    rows = {split: rows_of(read_split_file(data / f"{split}.jsonl")) for split in SPLITS}
+    datasets, folder = data
+    rows = {
+        split: rows_of(kept_samples(read_split_file(folder / f"{split}.jsonl"), datasets[split])) for split in SPLITS
+    }
     rows["val"] = rows["val"][:eval_rows]
     has_val = bool(rows["val"])
     arguments = training_arguments(recipe, run_dir / "checkpoints", has_val, world, engine) | method

@@ -123,3 +123,23 @@ def test_marked_replies_need_a_true_or_false_label(tmp_path):
         in problems.problems[0]
     )
     assert problems.problems[1].endswith("marked.jsonl:3: missing field 'completion' (format: kto)")
+
+
+def test_a_pair_dropped_as_overlength_never_reaches_the_trainer(tmp_path, tokenizer):
+    """DPO, ORPO, KTO and GRPO read the split samples themselves: the ones the tokenizing step dropped
+    (and the data report counts as dropped) are left out of their rows too."""
+    from tuneforge.data.prepare import prepare_datasets
+    from tuneforge.data.splits import read_split_file
+    from tuneforge.train.methods import kept_samples
+
+    records = [{"prompt": f"Q{i}?", "chosen": f"A{i}.", "rejected": f"No {i}."} for i in range(5)]
+    records.append({"prompt": "Long?", "chosen": "word " * 200, "rejected": "Short."})
+    path = preference_recipe(tmp_path, tmp_path)
+    write_jsonl(tmp_path / "preference.jsonl", records)
+    recipe, _ = load_recipe(path, ["data.split.val=0", "eval.preference=null", "eval.held_out_loss=false"])
+    datasets, report = prepare_datasets(recipe.data, tokenizer, 64)
+    samples = read_split_file(report.split_files / "train.jsonl")
+    assert len(samples) == 6 and report.filtered["longer_than_max_seq_length (train)"] == 1
+    assert sorted(sample.source.rsplit(":", 1)[1] for sample in kept_samples(samples, datasets["train"])) == list(
+        "12345"
+    )
