@@ -367,5 +367,5 @@ def preference_recipe(tmp_path: Path, model_dir: Path, data_format: str = "prefe
     method = {"preference": "dpo", "kto": "kto"}[data_format]
     schedule = {"method": method, "max_steps": 8, "batch_size": 4, "grad_accum": 1, "save_steps": 8}
     data_section = {"format": data_format, "train": data.name, "split": {"val": 0.2}}
-    evaluation = {"eval": {"preference": {"max_pairs": 50}}} if data_format == "preference" else {}
+    evaluation = {"eval": {"preference": {"max_pairs": 50}}}
     return full_precision_recipe(tmp_path, "pairs", model_dir, data_section, {**schedule, **train}, **evaluation)

@@ -154,3 +154,17 @@ def test_orpo_and_kto_train_and_save_a_usable_adapter(tiny_llama_dir, tmp_path, 
         tuned = PeftModel.from_pretrained(base, str(run_dir / "adapter")).eval()(tokens).logits
         torch.testing.assert_close(merged(tokens).logits, tuned, atol=1e-4, rtol=1e-4)
     assert not torch.allclose(tuned, untuned, atol=1e-5), f"{method} changed the model"
+    if data_format == "kto":  # held-out marked replies: implicit reward tuned vs base, by mark
+        from click.testing import CliRunner
+
+        from tuneforge.cli import main
+
+        evaluated = CliRunner().invoke(main, ["eval", str(run_dir)])
+        assert evaluated.exit_code == 0, evaluated.output
+        results = json.loads((run_dir / "eval" / "results.json").read_text())["preference"]
+        assert (
+            results["replies"] == manifest["data"]["splits"]["val"] == results["good_replies"] + results["bad_replies"]
+        )
+        rewards = json.loads((run_dir / "eval" / "preference_rewards.json").read_text())["rewards"]
+        assert len(rewards) == results["replies"] and any(abs(reward) > 1e-4 for reward in rewards)
+        assert 0.0 <= results["accuracy"] <= 1.0

@@ -25,8 +25,8 @@ class PreferenceTask(Task):
         return PreferenceEval
 
     def check(self, recipe):
-        if recipe.eval.preference is not None and recipe.data.format != "preference":
-            return ["eval.preference: needs data.format: preference (it scores held-out chosen/rejected pairs)"]
+        if recipe.eval.preference is not None and recipe.data.format not in ("preference", "kto"):
+            return ["eval.preference: needs data.format preference or kto (it scores held-out pairs or marked replies)"]
         return []
 
     def evaluate(self, run, out_dir):

@@ -4,6 +4,10 @@ share of pairs with a positive margin. This is DPO's implicit-reward ranking, me
 reference model, so base and tuned are scored alike. A run continued from another run's adapter
 (model.adapter) is compared with the bare base here; its parent run's own evaluation gives the
 middle point.
+
+For marked replies (format kto) there is no pair to rank: each held-out reply's implicit reward is
+log p_tuned(reply) - log p_base(reply), and accuracy is the share whose sign agrees with its mark
+(raised for a good reply, lowered for a bad one), with the mean reward of each kind.
 """
 
 from __future__ import annotations
@@ -32,9 +36,12 @@ def reply_logprob(model, tokenizer, prompt: list[dict], reply: list[dict]) -> fl
     return logprobs[torch.arange(len(targets)), targets][len(context) - 1 :].sum().item()
 
 
+def adapter_switch(model, use_adapter: bool):
+    return contextlib.nullcontext() if use_adapter else model.disable_adapter()
+
+
 def margins(model, tokenizer, rows: list[dict], use_adapter: bool) -> list[float]:
-    switch = contextlib.nullcontext() if use_adapter else model.disable_adapter()
-    with switch:
+    with adapter_switch(model, use_adapter):
         return [
             reply_logprob(model, tokenizer, row["prompt"], row["chosen"])
             - reply_logprob(model, tokenizer, row["prompt"], row["rejected"])
@@ -52,12 +59,15 @@ def summary(values: list[float]) -> dict:
 
 def evaluate_preference(run, out_dir: Path) -> tuple[dict, str]:
     from tuneforge.eval.generate import AdapterGenerator
-    from tuneforge.tasks.preference.data import preference_rows
+    from tuneforge.tasks.preference.data import marked_rows, preference_rows
 
     config = run.recipe.eval.preference
-    rows = preference_rows(held_out(run, "eval.preference", split="test", fallback="val"))[: config.max_pairs]
+    samples = held_out(run, "eval.preference", split="test", fallback="val")
     generator = AdapterGenerator(run.path, run.manifest, run.recipe.model.trust_remote_code)
     model = generator.model.eval()
+    if run.recipe.data.format == "kto":
+        return evaluate_marked(model, generator.tokenizer, marked_rows(samples)[: config.max_pairs], out_dir)
+    rows = preference_rows(samples)[: config.max_pairs]
     scored = for_each_variant(
         lambda tuned: margins(model, generator.tokenizer, rows, tuned), f"margins of {len(rows)} held-out pairs"
     )
@@ -91,3 +101,43 @@ def markdown(results: dict) -> str:
         row = results[variant]
         lines.append(f"| {variant} | {row['accuracy']:.1%} | {row['mean_margin']:.3f} | {row['median_margin']:.3f} |")
     return "\n".join(lines) + "\n"
+
+
+def evaluate_marked(model, tokenizer, rows: list[dict], out_dir: Path) -> tuple[dict, str]:
+    """Format kto: each held-out reply's implicit reward, tuned against base, by its good/bad mark."""
+    scored = for_each_variant(
+        lambda tuned: [reply_logprob_switched(model, tokenizer, row, tuned) for row in rows],
+        f"log-probabilities of {len(rows)} held-out marked replies",
+    )
+    rewards = [tuned - base for tuned, base in zip(scored["tuned"], scored["base"])]
+    marks = [row["label"] for row in rows]
+    by_mark = {
+        kind: [reward for reward, mark in zip(rewards, marks) if mark == wanted]
+        for kind, wanted in (("good", True), ("bad", False))
+    }
+    results = {
+        "replies": len(rows),
+        "accuracy": sum((reward > 0) == mark for reward, mark in zip(rewards, marks)) / len(rows),
+        **{f"mean_reward_{kind}": statistics.fmean(values) if values else None for kind, values in by_mark.items()},
+        **{f"{kind}_replies": len(values) for kind, values in by_mark.items()},
+    }
+    write_json_atomic(out_dir / "preference_rewards.json", {"rewards": rewards, "marks": marks, **results})
+    return results, marked_markdown(results)
+
+
+def reply_logprob_switched(model, tokenizer, row: dict, use_adapter: bool) -> float:
+    with adapter_switch(model, use_adapter):
+        return reply_logprob(model, tokenizer, row["prompt"], row["completion"])
+
+
+def marked_markdown(results: dict) -> str:
+    def shown(value):
+        return "-" if value is None else f"{value:+.3f}"
+
+    return (
+        f"## Marked replies ({results['replies']} held-out: {results['good_replies']} good, "
+        f"{results['bad_replies']} bad)\n\n"
+        "Implicit reward = log p_tuned(reply) - log p_base(reply), in nats.\n\n"
+        "| sign agrees with the mark | mean reward, good replies | mean reward, bad replies |\n|---|---|---|\n"
+        f"| {results['accuracy']:.1%} | {shown(results['mean_reward_good'])} | {shown(results['mean_reward_bad'])} |\n"
+    )
