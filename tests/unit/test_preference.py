@@ -143,3 +143,21 @@ def test_a_pair_dropped_as_overlength_never_reaches_the_trainer(tmp_path, tokeni
     assert sorted(sample.source.rsplit(":", 1)[1] for sample in kept_samples(samples, datasets["train"])) == list(
         "12345"
     )
+
+
+def test_the_shipped_roleplay_pairs_are_what_make_data_writes():
+    """recipes/roleplay-dpo: 300 pairs, the persona on the chosen side only, no evaluation prompt among them."""
+    import importlib.util
+    import json
+    import random
+
+    from tuneforge.recipe import recipes_dir
+
+    folder = recipes_dir() / "roleplay-dpo"
+    spec = importlib.util.spec_from_file_location("roleplay_dpo_make_data", folder / "make_data.py")
+    make_data = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_data)
+    rows = make_data.build(random.Random(5))
+    make_data.check(rows)  # its own assertions: persona markers, probe prompts unseen, balance
+    committed = (folder / "data" / "pairs.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line) for line in committed] == rows and len(rows) == 300
