@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import signal
 import threading
 import time
@@ -115,7 +116,8 @@ def plot_loss(metrics_path: Path, output: Path) -> Path | None:
     records = read_metrics(metrics_path)
     train = [(r["step"], r["loss"]) for r in records if "loss" in r]
     held_out = [(r["step"], r["eval_loss"]) for r in records if "eval_loss" in r and "eval_reward" not in r]
-    rewards = sorted({key.split("/")[1] for r in records for key in r if key.startswith("rewards/")})
+    # GRPO logs rewards/<name>/mean per reward (DPO's rewards/chosen, /margins ... are not such curves)
+    rewards = sorted({key.split("/")[1] for r in records for key in r if re.fullmatch(r"rewards/[^/]+/mean", key)})
     if not train and not held_out:
         log.warning("no losses were logged; skipping %s", output.name)
         return None

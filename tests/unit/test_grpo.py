@@ -175,3 +175,26 @@ def test_explain_prints_each_reward_by_its_index():
     assert any(
         line.startswith("train.grpo.rewards.0.name = chrf  [one of: chrf, bleu;") for line in result.output.splitlines()
     )
+
+
+def test_the_loss_plot_adds_a_reward_panel_for_grpo_curves_only(tmp_path):
+    """GRPO logs rewards/<name>/mean and /std per reward; DPO's rewards/chosen, /margins ... are no such curves."""
+    import json
+
+    from PIL import Image
+
+    from tuneforge.train.callbacks import plot_loss
+
+    dpo = [{"step": s, "loss": 0.7 / s, "rewards/chosen": 0.1 * s, "rewards/margins": 0.2 * s} for s in (1, 2, 3)]
+    grpo = [
+        {"step": s, "loss": 0.0, "rewards/chrf/mean": 0.3 + 0.1 * s, "rewards/chrf/std": 0.1, "eval_reward": 0.4}
+        for s in (1, 2, 3)
+    ]
+    sizes = {}
+    for name, records in (("dpo", dpo), ("grpo", grpo)):
+        folder = tmp_path / name / "run"
+        folder.mkdir(parents=True)
+        (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+        plot = plot_loss(folder / "metrics.jsonl", folder / "loss.png")
+        sizes[name] = Image.open(plot).size
+    assert sizes["grpo"][0] > sizes["dpo"][0]  # two panels side by side: a wider figure
