@@ -82,7 +82,7 @@ roleplay: setup  ## Lyra the maid on the embedded model (CPU): convert the dialo
 
 # Roleplay DPO on CPU: continues the newest `make roleplay` run's adapter (its LoRA shape) for 40 steps of 4 pairs;
 # lr 1e-4 where the GPU recipe says 5e-6, as the SFT target raises its lr for a short CPU schedule.
-CPU_ROLEPLAY_DPO := $(CPU) -o model.max_seq_length=320 -o train.max_steps=40 -o train.lr=1e-4 \
+CPU_ROLEPLAY_DPO := $(CPU) -o model.max_seq_length=320 -o train.max_steps=40 -o train.lr=2e-5 \
   -o train.eval_steps=20 -o train.save_steps=20
 
 roleplay-dpo: setup  ## DPO on in- vs out-of-character pairs from the newest make roleplay run (CPU): train, evaluate (persona, pair ranking), export

@@ -66,7 +66,9 @@ def dpo_trainer(model, tokenizer, recipe, datasets, data, run_dir, callbacks, wo
     from tuneforge.tasks.preference.data import preference_rows
 
     settings = recipe.train.dpo or DPOSection()
-    method = {"beta": settings.beta, "loss_type": [settings.loss_type]}
+    # DPOConfig leaves the Trainer's token count off; on, it counts the chosen and rejected rows'
+    # non-padding tokens, as SFT's are counted (tokens/s in the manifest).
+    method = {"beta": settings.beta, "loss_type": [settings.loss_type], "include_num_input_tokens_seen": "non_padding"}
     shared = (model, tokenizer, recipe, (datasets, data), run_dir, callbacks, world, engine)
     return row_trainer(DPOTrainer, DPOConfig, method, preference_rows, *shared, ref_model=None)
 

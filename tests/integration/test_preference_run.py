@@ -79,6 +79,7 @@ def test_dpo_raises_the_margin_and_changes_only_the_adapter(tiny_llama_dir, tmp_
     assert not (run_dir / "adapter" / "ref").exists(), "only the trained adapter is saved, not DPO's reference copy"
     metrics = manifest["metrics"]
     assert metrics["held_out_loss_after"] < metrics["held_out_loss_before"]  # DPO's loss on the held-out pairs
+    assert metrics["input_tokens_this_session"] > 0 and metrics["tokens_per_second"] > 0
 
     from click.testing import CliRunner
 
