@@ -34,7 +34,9 @@ def train(recipe_path: Path, runs: Path, *overrides: str) -> Path:
 
 def ahoy_recipe(tmp_path: Path, model_dir: Path, seed: int = 3407) -> Path:
     """64 greeting prompts; 10 steps of 2 prompts x 4 replies of 4 tokens, the held-out reward on 8 prompts.
-    Found fast and stable by trial on this CPU: seeds 1, 2 and 3407 all raised it (BENCHMARKS.md)."""
+    Found by trial on this CPU (BENCHMARKS.md, "GRPO on this CPU"): with seed 1 the held-out reward
+    went 0.09 -> 1.00, with this seed (3407) it passed every run, and a first draft of these prompts
+    went 0.22 -> 0.97; the test asks for +0.25."""
     prompts = [{"prompt": f"{ASKS[n % len(ASKS)]} ({n})"} for n in range(64)]
     data = write_jsonl(tmp_path / "greetings.jsonl", prompts)
     (tmp_path / "mine.py").write_text(WORD_COUNT)
