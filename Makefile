@@ -81,7 +81,8 @@ roleplay: setup  ## Lyra the maid on the embedded model (CPU): convert the dialo
 	$(TF) export roleplay --runs-dir $(RUNS)
 
 # Roleplay DPO on CPU: continues the newest `make roleplay` run's adapter (its LoRA shape) for 40 steps of 4 pairs;
-# lr 1e-4 where the GPU recipe says 5e-6, as the SFT target raises its lr for a short CPU schedule.
+# lr 2e-5 where the GPU recipe says 5e-6, for the short schedule. At 1e-4 DPO over-optimised: the replies collapsed
+# into repeated persona phrases (BENCHMARKS.md, "Second stages").
 CPU_ROLEPLAY_DPO := $(CPU) -o model.max_seq_length=320 -o train.max_steps=40 -o train.lr=2e-5 \
   -o train.eval_steps=20 -o train.save_steps=20
 
