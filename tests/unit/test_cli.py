@@ -127,3 +127,20 @@ def test_runs_list_and_latest_name_the_newest_complete_run(tmp_path):
     assert latest.exit_code == 0 and latest.output.strip() == str((runs / "roleplay" / "20261201-100000").resolve())
     missing = CliRunner().invoke(main, ["runs", "latest", "translation", "--runs-dir", str(runs)])
     assert missing.exit_code == 2 and "no complete run of recipe 'translation'" in missing.output
+
+
+def test_every_package_is_in_the_wheel():
+    """pyproject lists the packages by name: a new package missing there works in the editable .venv
+    and fails in a wheel install (the GPU kit's)."""
+    from pathlib import Path
+
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = set()
+    for top in ("tuneforge", "train", "export", "serve"):
+        for init in (root / top).rglob("__init__.py"):
+            parts = init.parent.relative_to(root).parts  # train/... installs as tuneforge.train...
+            found.add(".".join(parts if top == "tuneforge" else ("tuneforge", *parts)))
+    assert found - listed == set()
