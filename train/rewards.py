@@ -147,6 +147,10 @@ def custom(spec, where: str):
     return lambda replies, prompts, fields: function(completions=replies, prompts=prompts, **fields)
 
 
+# The built-ins that need nothing but their settings (judge and custom also need a connection or an import).
+SCORERS = {"chrf": chrf, "bleu": bleu, "label_match": label_match, "format": format_match, "length": length_in_range}
+
+
 def build_rewards(specs: list, resources: ExitStack, runs_dir: Path) -> tuple[list[RewardFunction], list[float]]:
     """The reward functions and their weights, in the recipe's order; two rewards of one kind are
     logged as name, name_2, ..."""
@@ -158,9 +162,7 @@ def build_rewards(specs: list, resources: ExitStack, runs_dir: Path) -> tuple[li
         elif spec.name == "custom":
             score = custom(spec, where)
         else:
-            score = {"chrf": chrf, "bleu": bleu, "label_match": label_match, "format": format_match}.get(
-                spec.name, length_in_range
-            )(spec)
+            score = SCORERS[spec.name](spec)
         base = logged_name(spec)
         seen[base] += 1
         functions.append(RewardFunction(base if seen[base] == 1 else f"{base}_{seen[base]}", score))
