@@ -126,10 +126,20 @@ def export_inputs(run_dir: Path, manifest: dict, base_identity: dict) -> dict:
     }
 
 
-def export_run(run_dir: Path, formats: list[str], quants: list[str], names: tuple[str, str] | None = None) -> Path:
-    """Exports a run; `names` are what the caller calls the format and quant lists, for its errors."""
+def export_run(
+    run_dir: Path,
+    formats: list[str],
+    quants: list[str],
+    names: tuple[str, str] | None = None,
+    evaluate: bool | None = None,
+) -> Path:
+    """Exports a run; `names` are what the caller calls the format and quant lists, for its errors.
+    `evaluate` measures the recipe's task metric on every artifact (default: when
+    export.max_task_drop is set, which then fails an export that falls too far below the adapter)."""
     run = RunFolder(run_dir)
     recipe, manifest = run.recipe, run.manifest
+    if evaluate is None:
+        evaluate = recipe.export.max_task_drop is not None
     check_request(run_dir, formats, quants, *([names] if names else []))
     base = resolve_model(manifest["base_model"]["ref"])
     base_dir = base.path
@@ -173,7 +183,15 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str], names: tupl
                 out / "vllm", merged, run_dir / "adapter", base_dir, recipe.name, recipe.serve.n_ctx, recipe.lora.r
             ),
         )
-    write_report(out, book.artifacts)
+    task = measure_task_metrics(run, out, book.artifacts) if evaluate else None
+    write_report(out, book.artifacts, task)
+    if task and task["failures"]:
+        # As a failed fidelity check: no export.json, so serve, chat and predict refuse the artifacts.
+        raise UserError(
+            "the export's task metric fell too far below the adapter's (report: export/report.md):",
+            task["failures"],
+            fix="export a higher-precision quant, or raise export.max_task_drop if the loss is acceptable",
+        )
     write_json_atomic(
         out / "export.json",
         {
@@ -183,9 +201,63 @@ def export_run(run_dir: Path, formats: list[str], quants: list[str], names: tupl
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "packages": package_versions(),
             "artifacts": book.artifacts,
+            **({"task_metric": task_summary(task)} if task else {}),
         },
     )
     return out
+
+
+def vllm_missing() -> str | None:
+    """Why the vLLM bundle cannot be served here (its environment is missing), or None."""
+    from tuneforge.serve.vllm import vllm_python
+
+    try:
+        vllm_python()
+    except UserError as missing:
+        return missing.title
+    return None
+
+
+def measure_task_metrics(run: RunFolder, out: Path, artifacts: dict) -> dict:
+    """The recipe's task metric on the adapter (in process: the reference) and every measurable
+    artifact, served as `tuneforge eval --artifact` serves it (tuneforge.eval.artifact)."""
+    from tuneforge.eval.artifact import REFERENCE, choice_of_export_key, evaluate_artifacts, task_failures
+    from tuneforge.serve.exports import Export
+
+    choices, skipped = [REFERENCE], {}
+    for key in artifacts:
+        choice = choice_of_export_key(key)
+        if choice is not None and choice.backend == "vllm" and (reason := vllm_missing()):
+            skipped[choice.key] = reason
+            log.warning("task metric of %s not measured: %s", choice.key, reason)
+        elif choice is not None:
+            choices.append(choice.key)
+    # The export is not finished (no export.json yet): its artifacts are served from this record.
+    results = evaluate_artifacts(run.path, choices, export=Export(out, {"artifacts": artifacts}, run.recipe))
+    max_drop = run.recipe.export.max_task_drop
+    failures = task_failures(results, max_drop) if max_drop is not None else []
+    return {"results": results, "skipped": skipped, "max_task_drop": max_drop, "failures": failures}
+
+
+def task_summary(task: dict) -> dict:
+    return {
+        "reference": "adapter",
+        "max_task_drop": task["max_task_drop"],
+        "passed": not task["failures"],
+        "failures": task["failures"],
+        "skipped": task["skipped"],
+    }
+
+
+def task_cell(task: dict | None, choice_key: str | None) -> str:
+    """The task metric of one artifact for the report ("" where it was not measured)."""
+    from tuneforge.eval.artifact import REFERENCE, metric_cell
+
+    if task is None or choice_key not in task["results"]:
+        reason = task["skipped"].get(choice_key) if task and choice_key else None
+        return f"not measured: {reason}" if reason else ""
+    measured = task["results"][choice_key]["tasks"].values()
+    return "; ".join(f"{metric_cell(m, choice_key == REFERENCE)}" for m in measured)
 
 
 def export_gguf(book: ArtifactBook, merged: Path, name: str, quants: list[str], converter: ConverterProcess) -> None:
@@ -262,11 +334,12 @@ def measure_fidelity(run: RunFolder, merged: Path, out: Path, artifacts: dict) -
 
 
 REPORT_COLUMNS = ("artifact", "file", "MB", "seconds", "top1_agreement", "perplexity")
+TASK_COLUMN = "task metric"
 
 
-def write_report(out: Path, artifacts: dict) -> None:
-    """export/report.json and report.md: size, time to produce and fidelity of every artifact.
-    A kept artifact reports the time it took when it was made."""
+def report_rows(artifacts: dict, task: dict | None) -> list[dict]:
+    from tuneforge.eval.artifact import choice_of_export_key
+
     rows = [
         {
             "artifact": key,
@@ -275,29 +348,68 @@ def write_report(out: Path, artifacts: dict) -> None:
             "seconds": entry["seconds"],
             "top1_agreement": entry.get("top1_agreement"),
             "perplexity": entry.get("perplexity"),
+            **(task_fields(task, getattr(choice_of_export_key(key), "key", None)) if task else {}),
         }
         for key, entry in artifacts.items()
     ]
-    write_json_atomic(out / "report.json", {"reference": "merged", "artifacts": rows})
-    cells = [
-        [
-            (
-                "(reference)"
-                if row["artifact"] == "merged" and column == "top1_agreement"
-                else ""
-                if row[column] is None
-                else f"{row[column]:.1%}"
-                if column == "top1_agreement"
-                else str(row[column])
-            )
-            for column in REPORT_COLUMNS
-        ]
-        for row in rows
-    ]
-    table = ["| " + " | ".join(REPORT_COLUMNS) + " |", "|" + "---|" * len(REPORT_COLUMNS)]
-    table += ["| " + " | ".join(row) + " |" for row in cells]
+    if task:  # the reference of the task metric: the adapter in process, as `tuneforge eval` measures it
+        blank = dict.fromkeys(REPORT_COLUMNS[2:])
+        rows.insert(0, {"artifact": "adapter", "file": "adapter/", **blank, **task_fields(task, "adapter")})
+    return rows
+
+
+def task_fields(task: dict, choice_key: str | None) -> dict:
+    """The report's task metric cell, and the numbers behind it for report.json's readers."""
+    result = task["results"].get(choice_key)
+    numbers = {
+        name: {key: measured.get(key) for key in ("metric", "value", "drop", "higher_is_better", "method")}
+        for name, measured in (result["tasks"].items() if result else ())
+    }
+    return {TASK_COLUMN: task_cell(task, choice_key), "task_metrics": numbers or None}
+
+
+def report_cell(row: dict, column: str) -> str:
+    value = row[column]
+    if column == "top1_agreement" and row["artifact"] == "merged":
+        return "(reference)"
+    if column == TASK_COLUMN and row["artifact"] == "adapter":
+        return f"{value} (reference)"
+    if value is None:
+        return ""
+    return f"{value:.1%}" if column == "top1_agreement" else str(value)
+
+
+def write_report(out: Path, artifacts: dict, task: dict | None = None) -> None:
+    """export/report.json and report.md: size, time to produce and fidelity of every artifact, and
+    with a task evaluation its task metric against the adapter's, marked FAILED when one fell more
+    than export.max_task_drop. A kept artifact reports the time it took when it was made."""
+    rows = report_rows(artifacts, task)
+    columns = (*REPORT_COLUMNS, TASK_COLUMN) if task else REPORT_COLUMNS
+    write_json_atomic(
+        out / "report.json",
+        {"reference": "merged", "artifacts": rows, **({"task_metric": task_summary(task)} if task else {})},
+    )
+    table = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    table += ["| " + " | ".join(report_cell(row, column) for column in columns) + " |" for row in rows]
+    failed = bool(task and task["failures"])
+    verdict = (
+        "**FAILED**: export.max_task_drop exceeded, so no export.json was written:\n\n"
+        + "\n".join(f"- {line}" for line in task["failures"])
+        + "\n\n"
+        if failed
+        else ""
+    )
+    note = (
+        " The task metric is the recipe's own, on its held-out split, greedy; in brackets its change from the "
+        "adapter's (in process). Served GGUFs and bundles answered through the OpenAI-compatible API "
+        "(details: RUN/eval/artifacts/)."
+        if task
+        else ""
+    )
     write_text_atomic(
         out / "report.md",
-        "# Export fidelity\n\nTop-1 next-token agreement and perplexity are "
-        "measured on the run's held-out conversations against the merged 16-bit model.\n\n" + "\n".join(table) + "\n",
+        f"# Export fidelity{' (FAILED)' if failed else ''}\n\n{verdict}Top-1 next-token agreement and perplexity are "
+        f"measured on the run's held-out conversations against the merged 16-bit model.{note}\n\n"
+        + "\n".join(table)
+        + "\n",
     )

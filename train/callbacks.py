@@ -1,5 +1,6 @@
 """Trainer callbacks: every logged metric to metrics.jsonl, the loss curve as loss.png, a stop at
-the next step boundary on SIGTERM / Ctrl-C, and a check that the distributed strategy engaged."""
+the next step boundary on SIGTERM / Ctrl-C, a check that the distributed strategy engaged, and the run's
+settings for the experiment trackers."""
 
 from __future__ import annotations
 
@@ -99,6 +100,21 @@ class StrategyCheck(TrainerCallback):
         from tuneforge.train.strategy import check_in_effect
 
         self.in_effect = check_in_effect(self.requested, self.trainer)
+        return control
+
+
+class TrackedSettings(TrainerCallback):
+    """The run's settings (tuneforge.train.tracking.run_parameters) into the trackers of train.report_to, at the
+    start of training: added after the Trainer's own tracker callbacks, it runs once they opened their runs."""
+
+    def __init__(self, trainer, recipe, manifest: dict):
+        self.trainer, self.recipe, self.manifest = trainer, recipe, manifest
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from tuneforge.train.tracking import log_run_parameters, run_parameters
+
+        if state.is_world_process_zero:  # the trackers are open on rank 0 only
+            log_run_parameters(self.trainer, run_parameters(self.recipe, self.manifest))
         return control
 
 

@@ -165,7 +165,10 @@ def training_arguments(
         save_steps=train.save_steps,
         save_total_limit=train.save_total_limit,
         max_length=recipe.model.max_seq_length,
-        report_to="none",
+        # train.report_to: transformers' own tracker callbacks (rank 0 logs); tuneforge.train.tracking places them
+        report_to=list(dict.fromkeys(train.report_to)) or "none",
+        run_name=checkpoints_dir.parent.name,  # the run folder's id, as the trackers' run name
+        project=recipe.name,  # trackio's project
         dataloader_num_workers=0,
         **precision_flags(train.precision),
         **trainer_arguments(world, train.distributed),
@@ -182,7 +185,14 @@ def sft_config(
         **training_arguments(recipe, checkpoints_dir, has_val, world, engine_arguments or {}),
         packing=recipe.data.packing,
         include_num_input_tokens_seen="non_padding",
+        **sampling_strategy(recipe.data.group_by_length),
     )
+
+
+def sampling_strategy(group_by_length: bool) -> dict:
+    """data.group_by_length: transformers' LengthGroupedSampler (batches of similar lengths, random between
+    groups); otherwise the config's own default order."""
+    return {"train_sampling_strategy": "group_by_length"} if group_by_length else {}
 
 
 def trainer_dataset(dataset):

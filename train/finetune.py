@@ -169,12 +169,14 @@ def train_recipe(
     """Train one recipe; returns the completed run folder. Under torchrun, one call per process."""
     from tuneforge.train.engine import import_unsloth
 
+    check_trackers(recipe)  # in a second, before the training stack loads
     world = current_world()
     strategy = strategies.resolve_strategy(recipe.train.distributed, world)
     strategies.apply_environment(strategy, recipe.train.distributed)
     quiet_other_ranks(world)
     import_unsloth()  # before transformers: Unsloth patches it on import
     from tuneforge.train.callbacks import StopAtStepBoundary, plot_loss
+    from tuneforge.train.tracking import tracking_session
 
     init_process_group(world, recipe.train.distributed.timeout_s)
     if world.size > 1:
@@ -186,7 +188,8 @@ def train_recipe(
     with failure_recorded(run_dir, manifest, source, world):
         stop = StopAtStepBoundary(world)
         trainer = assemble_trainer(recipe, base, run_dir, manifest, world, strategy, [stop])
-        fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}), stop)
+        with tracking_session(recipe, run_dir, manifest, world.is_main):
+            fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}), stop)
         if stop.signum is not None:
             manifest["stopped_at_step"] = stop.stopped_at
             raise StopRequested(stop.signum)
@@ -214,6 +217,17 @@ def preflight(recipe: Recipe) -> ResolvedModel:
     return base
 
 
+def check_trackers(recipe: Recipe) -> None:
+    """Every tracker of train.report_to is installed (exit 2 naming its pip extra otherwise)."""
+    from tuneforge.recipe import tracker_problems
+
+    problems = tracker_problems(recipe.train)
+    if problems:
+        raise UserError(
+            "a tracker of train.report_to is missing:", problems, fix="install it, or remove it from the list"
+        )
+
+
 def assemble_trainer(
     recipe: Recipe,
     base: ResolvedModel,
@@ -227,6 +241,7 @@ def assemble_trainer(
     it used in the manifest."""
     from transformers import set_seed
 
+    from tuneforge.console import during_data_step, quiet_progress
     from tuneforge.train.callbacks import MetricsFile, StrategyCheck
     from tuneforge.train.engine import effective_settings, load_base
     from tuneforge.train.methods import build_trainer
@@ -235,7 +250,7 @@ def assemble_trainer(
     manifest["base_model"] = base.to_manifest()
     manifest["effective"] = effective_settings(recipe, world, strategy)
     model, tokenizer = load_base(recipe.model, base)
-    with local_main_first(world):  # the others read the tokenized cache it leaves
+    with local_main_first(world), during_data_step():  # the others read the tokenized cache it leaves
         datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
     manifest["data"] = report.to_json()
     if world.is_main:
@@ -245,10 +260,13 @@ def assemble_trainer(
     engine_arguments = strategies.write_engine_config(strategy, recipe.train.distributed, world, run_dir)
     check = StrategyCheck(strategy)
     callbacks = [MetricsFile(run_dir / "metrics.jsonl"), check, *callbacks]
-    trainer = build_trainer(
-        model, tokenizer, recipe, datasets, report.split_files, run_dir, callbacks, world, engine_arguments
-    )
+    with quiet_progress():  # the trainer's own passes over data the data step already prepared
+        trainer = build_trainer(
+            model, tokenizer, recipe, datasets, report.split_files, run_dir, callbacks, world, engine_arguments
+        )
     check.trainer = trainer
+    if recipe.train.report_to:
+        track_run(trainer, recipe, manifest, run_dir)
     manifest["effective"]["packing"] = bool(getattr(trainer.args, "packing", False))  # DPO never packs
     manifest["effective"]["sharding"] = strategies.sharding(trainer.model)
     if recipe.data.packing and not manifest["effective"]["packing"]:
@@ -256,6 +274,15 @@ def assemble_trainer(
         # no FlashAttention); training goes on with padded batches, and the manifest says so.
         log.warning("data.packing was requested but Unsloth turned it off on this machine; training unpacked")
     return trainer
+
+
+def track_run(trainer, recipe: Recipe, manifest: dict, run_dir: Path) -> None:
+    """The trackers' files go into the run folder, and they get the run's settings at the start of training."""
+    from tuneforge.train.callbacks import TrackedSettings
+    from tuneforge.train.tracking import point_at_run
+
+    point_at_run(trainer, run_dir)
+    trainer.add_callback(TrackedSettings(trainer, recipe, manifest))  # after the trackers' own callbacks
 
 
 def adapted_model(model, recipe: Recipe, manifest: dict):

@@ -65,8 +65,10 @@ def gpu_count() -> int:
 def check_launch(options: LaunchOptions, recipe: Recipe) -> None:
     """Every problem with the launch options, reported together (exit 2), before any process starts."""
     from tuneforge.train.engine import accumulation
+    from tuneforge.train.finetune import check_trackers
     from tuneforge.train.strategy import check_available, resolve_strategy
 
+    check_trackers(recipe)
     problems = ProblemCollector("cannot start distributed training")
     if launched():
         problems.add("this process was started by torchrun / accelerate launch: they already chose the processes")

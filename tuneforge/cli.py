@@ -100,10 +100,13 @@ def setup_logging(verbose: bool) -> None:
     # The openai client's HTTP library logs every request at INFO; that would interleave with chat output.
     for name in ("httpx", "httpx2"):  # openai's HTTP library, under either of its names
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    from tuneforge import console
+
+    console.install(verbose)  # known-harmless third-party messages (tuneforge/console.py); -v shows them
 
 
 @click.group(cls=FriendlyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging, and the third-party messages hidden as harmless.")
 @click.version_option(package_name="tuneforge")
 def main(verbose: bool) -> None:
     """tuneforge: one YAML recipe from data to a served model."""
@@ -181,7 +184,16 @@ def train(
     "or a run/export folder served by llama.cpp for the evaluation. Default: the recipe's eval.domain.judge.",
 )
 @click.option("--judge-model", default=None, help="The judge's model name (default: the first one it lists).")
-def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str | None) -> None:
+@click.option(
+    "--artifact",
+    "artifacts",
+    multiple=True,
+    metavar="ARTIFACT",
+    help="Measure the task metric on an exported artifact instead: adapter, merged, gguf:QUANT (e.g. "
+    "gguf:q8_0), lora-gguf or vllm; served ones through the real server on 127.0.0.1. Repeatable or a comma "
+    "list. Results: RUN/eval/artifacts/.",
+)
+def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str | None, artifacts: tuple) -> None:
     """Run the recipe's task metrics on RUN (a run folder, or a recipe name for its newest
     complete run). Results go to RUN/eval/ as JSON, Markdown and PNG."""
     import json
@@ -191,6 +203,14 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
     from tuneforge.targets import resolve_run
 
     run_dir = resolve_run(run, runs_dir)
+    if artifacts:
+        if judge_url or judge_model:
+            raise click.UsageError("--judge-url, --judge-model: not used with --artifact (it skips the LLM judge)")
+        from tuneforge.eval.artifact import evaluate_artifacts
+
+        evaluate_artifacts(run_dir, list(artifacts))
+        click.echo(str(run_dir / "eval" / "artifacts" / "report.md"))
+        return
     if (judge_url or judge_model) and load_run(run_dir)[0].eval.domain is None:
         raise click.UsageError("--judge-url, --judge-model: not used by a run without eval.domain")
     # JSON strings are YAML scalars, so a URL or model name reaches the recipe verbatim.
@@ -214,7 +234,14 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
     default=None,
     help="Comma list of GGUF types, e.g. f16,q8_0,q4_k_m (default: the recipe's export.quants).",
 )
-def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) -> None:
+@click.option(
+    "--eval/--no-eval",
+    "evaluate",
+    default=None,
+    help="Measure the recipe's task metric on every artifact against the adapter's (report.md's task metric "
+    "column). Default: on when export.max_task_drop is set.",
+)
+def export(run: str, runs_dir: Path, formats: str | None, quants: str | None, evaluate: bool | None) -> None:
     """Export RUN (a run folder, or a recipe name for its newest complete run): merged 16-bit
     weights, GGUF files with a fidelity check, Ollama Modelfiles, the adapter, a LoRA GGUF, a vLLM bundle.
     Output: RUN/export/."""
@@ -227,7 +254,7 @@ def export(run: str, runs_dir: Path, formats: str | None, quants: str | None) ->
     chosen_formats = formats.split(",") if formats else list(recipe.export.formats)
     chosen_quants = quants.split(",") if quants else list(recipe.export.quants)
     names = ("--format" if formats else "export.formats", "--quant" if quants else "export.quants")
-    click.echo(str(export_run(run_dir, chosen_formats, chosen_quants, names)))
+    click.echo(str(export_run(run_dir, chosen_formats, chosen_quants, names, evaluate=evaluate)))
 
 
 @main.group()

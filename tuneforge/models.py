@@ -137,32 +137,32 @@ def resolve_local(path: Path) -> ResolvedModel:
 
 def resolve_hub(repo_id: str) -> ResolvedModel:
     """A hub ID from the local HF cache; downloads only when the machine is online and allowed."""
-    from huggingface_hub import snapshot_download
-
     patterns = ["*.json", "*.safetensors", "*.model", "*.txt", "*.jinja", "tokenizer*"]
-    try:
-        folder = snapshot_download(repo_id, local_files_only=True, allow_patterns=patterns)
-    except Exception:  # noqa: BLE001 - any miss in the cache means "not available offline"
-        folder = _download_if_allowed(repo_id, patterns)
-    path = Path(folder)
-    identity = {"repo_id": repo_id, "revision": path.name, **folder_identity(path)}
-    return ResolvedModel(repo_id, path, "hub", identity)
-
-
-def _download_if_allowed(repo_id: str, patterns: list[str]) -> str:
     fix = (
         f"on a machine with network run `hf download {repo_id}` (or set HF_HOME to a cache that has it), "
         f"or set model.base to a local folder or embedded:smollm2-135m-instruct"
     )
-    if os.environ.get("HF_HUB_OFFLINE") == "1":
-        raise UserError(f"model {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1", fix=fix)
+    path = hub_snapshot(repo_id, fix, patterns=patterns)
+    identity = {"repo_id": repo_id, "revision": path.name, **folder_identity(path)}
+    return ResolvedModel(repo_id, path, "hub", identity)
+
+
+def hub_snapshot(repo_id: str, fix: str, repo_type: str = "model", patterns: list[str] | None = None) -> Path:
+    """A hub repository (a model, or a dataset for the data readers) from the local HF cache; downloaded
+    only when the machine is online and HF_HUB_OFFLINE is not 1. Otherwise a UserError that says so."""
     from huggingface_hub import snapshot_download
 
     try:
-        return snapshot_download(repo_id, allow_patterns=patterns)
+        return Path(snapshot_download(repo_id, repo_type=repo_type, local_files_only=True, allow_patterns=patterns))
+    except Exception:  # noqa: BLE001 - any miss in the cache means "not available offline"
+        pass
+    if os.environ.get("HF_HUB_OFFLINE") == "1":
+        raise UserError(f"{repo_type} {repo_id!r} is not in the local Hugging Face cache and HF_HUB_OFFLINE=1", fix=fix)
+    try:
+        return Path(snapshot_download(repo_id, repo_type=repo_type, allow_patterns=patterns))
     except Exception as exc:  # noqa: BLE001 - network, auth and missing-repo errors all mean the same fix
         raise UserError(
-            f"model {repo_id!r} is not cached and could not be downloaded: {type(exc).__name__}", fix=fix
+            f"{repo_type} {repo_id!r} is not cached and could not be downloaded: {type(exc).__name__}", fix=fix
         ) from None
 
 

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from tuneforge.data.sources import Source
 from tuneforge.errors import ProblemCollector, UserError
 
 EMBEDDED_DEFAULT = "embedded:smollm2-135m-instruct"
@@ -47,6 +48,8 @@ GGUF_QUANTS = [
     "q2_k",
 ]
 EXPORT_FORMATS = ["merged", "gguf", "ollama", "vllm", "lora", "lora-gguf"]
+# train.report_to: each tracker (also the module it needs) and the pyproject extra that installs it.
+TRACKERS = {"tensorboard": "tracking", "mlflow": "tracking", "wandb": "wandb", "trackio": "trackio"}
 OPTIMIZERS = [
     "auto",
     "adamw_torch",
@@ -140,19 +143,38 @@ class FilterSection(Section):
     """Drop samples with an assistant turn shorter than this."""
     max_response_chars: PositiveInt | None = None
     """Drop samples with an assistant turn longer than this; None: no limit."""
-    overlength: Literal["drop", "truncate"] = "drop"
-    """Samples longer than model.max_seq_length: drop them, or cut them to fit."""
+    overlength: Literal["drop", "truncate", "truncate_input"] = "drop"
+    """Samples longer than model.max_seq_length: drop them, cut their end off (the reply too), or
+    truncate_input: cut only the input text (never the instruction, system prompt or answer) until the whole
+    sample fits, and cut it the same way at prediction time. truncate_input is for formats whose input is one
+    text (classification, where it is the default when this key is not set)."""
+    truncate_side: Literal["middle", "end"] = "middle"
+    """Where truncate_input cuts the text: middle keeps its start and its end (a review's opening and its
+    verdict), end keeps its start. An ellipsis (…) marks the cut."""
 
 
 class DataSection(Section):
     """The training data. Its `format` picks the section's class (the task that reads it); settings
     of another format are unknown keys here."""
 
-    FOLDERS: ClassVar[bool] = False  # True where `train` entries may be folders (markdown, parallel)
+    FOLDERS: ClassVar[bool] = False  # True where entries are folders of the format's own (markdown, parallel)
+    # Per format, the record fields data.columns may map (a format not listed takes any field name).
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {}
     format: str
     """The data layout: chat, sharegpt, alpaca, classification, markdown, parallel (or a registered task's)."""
-    train: list[Path] = Field(min_length=1)
-    """Data files (or folders, for markdown and parallel), relative to the recipe."""
+    train: list[Source] = Field(min_length=1)
+    """Data sources, relative to the recipe: .jsonl, .json, .parquet, .csv or .tsv files, datasets' save_to_disk
+    folders (FOLDER:SPLIT picks a DatasetDict's split), hub:owner/name[:split] (a cached or downloadable hub
+    dataset); for markdown and parallel, their folders."""
+    val: list[Source] = Field(default_factory=list)
+    """Validation sources (the same kinds as train): they replace the random validation split, so
+    data.split.val must stay unset or 0. Records identical to a training record are dropped and counted."""
+    test: list[Source] = Field(default_factory=list)
+    """Test sources (the same kinds as train): they replace the random test split, so data.split.test must
+    stay unset or 0. Records identical to a training record are dropped and counted."""
+    columns: dict[str, str] = Field(default_factory=dict)
+    """Your column names for the format's fields, {field: column}, e.g. {text: review, label: sentiment} or
+    {prompt: question, chosen: good, rejected: bad}; applied to every record of train, val and test."""
     system_prompt: str | None = None
     """Put first in every sample that has no system turn of its own."""
     subset: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
@@ -165,6 +187,9 @@ class DataSection(Section):
     """Learn only the assistant turns (the other tokens are masked out of the loss)."""
     packing: bool = False
     """Pack several samples into one sequence (where Unsloth supports it: FlashAttention on a GPU)."""
+    group_by_length: bool = False
+    """Batch samples of similar length together (transformers' length-grouped sampler), so that batches carry
+    less padding; the order stays random between groups. Method sft only; not with data.packing."""
 
     @classmethod
     def formats(cls) -> tuple[str, ...]:
@@ -172,7 +197,8 @@ class DataSection(Section):
         return cls.model_fields["format"].annotation.__args__
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        """Samples (tuneforge.data.formats.Sample) of one `train` entry; bad records go to `problems`."""
+        """Samples (tuneforge.data.formats.Sample) of one source (an entry of train, val or test); bad records
+        go to `problems`."""
         raise NotImplementedError
 
     def rejection_reason(self, sample) -> str | None:
@@ -182,15 +208,78 @@ class DataSection(Section):
     def complete(self, recipe) -> None:
         """Fill settings whose default depends on other sections (called once the recipe validated)."""
 
-    @field_validator("train", mode="before")
+    def fit(self, sample, tokenizer, max_len: int):
+        """filter.overlength truncate_input: the sample with its input text cut so that it fits max_len tokens
+        (the sample itself where it fits), or None where it cannot fit. Formats that support it override this."""
+        raise NotImplementedError(f"format {self.format} cannot truncate its input")
+
+    @model_validator(mode="after")
+    def _input_can_be_truncated(self) -> DataSection:
+        if self.filter.overlength == "truncate_input" and type(self).fit is DataSection.fit:
+            raise ValueError(
+                f"filter.overlength: truncate_input cuts the input text of a format that has one (classification), "
+                f"not of format {self.format}; use drop or truncate"
+            )
+        return self
+
+    def has_split(self, part: str) -> bool:
+        """Whether the data has a `part` (val or test) split: its own files, or a fraction carved from train."""
+        return bool(getattr(self, part)) or getattr(self.split, part) > 0
+
+    @field_validator("train", "val", "test", mode="before")
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, (str, Path)) else value
 
-    @field_validator("train", mode="after")
+    @field_validator("train", "val", "test", mode="after")
     @classmethod
-    def _files_exist(cls, value: list[Path], info: ValidationInfo) -> list[Path]:
-        return [resolve_existing_file(path, info, cls.FOLDERS) for path in value]
+    def _sources_exist(cls, value: list[Source], info: ValidationInfo) -> list[Source]:
+        from tuneforge.data.sources import resolve_source
+
+        if cls.FOLDERS:
+            return [resolve_existing_file(Path(path), info, folders_allowed=True) for path in value]
+        base_dir, sources, problems = Path((info.context or {}).get("base_dir", ".")), [], []
+        for entry in value:
+            try:
+                sources.append(resolve_source(entry, base_dir))
+            except ValueError as exc:
+                problems.append(str(exc))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return sources
+
+    @field_validator("columns", mode="after")
+    @classmethod
+    def _columns_of_fields(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        fmt = info.data.get("format")
+        if value and cls.FOLDERS:
+            raise ValueError(f"format {fmt} reads folders of its own, not records with columns; remove data.columns")
+        fields = cls.FIELDS.get(fmt)
+        unknown = [field for field in value if fields is not None and field not in fields]
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not a field of format {fmt}; its fields are {', '.join(fields)}")
+        columns = list(value.values())
+        doubled = sorted({column for column in columns if columns.count(column) > 1})
+        if doubled:
+            raise ValueError(f"each field needs a column of its own; {', '.join(doubled)} is named twice")
+        if not all(column.strip() for column in columns):
+            raise ValueError("a column name is empty")
+        return value
+
+    @model_validator(mode="after")
+    def _files_replace_fractions(self) -> DataSection:
+        """A val/test file replaces that split's random fraction: an explicit fraction beside it is refused,
+        and the default is set to 0 (so the resolved recipe says what the split really is)."""
+        for part in ("val", "test"):
+            if not getattr(self, part):
+                continue
+            if part in self.split.model_fields_set and getattr(self.split, part) > 0:
+                raise ValueError(
+                    f"split.{part} is {getattr(self.split, part)}, but data.{part} names {part} files, which replace "
+                    f"the random {part} split; remove data.split.{part} (or set it to 0)"
+                )
+            setattr(self.split, part, 0.0)
+        return self
 
 
 class DistributedSection(Section):
@@ -467,6 +556,11 @@ class TrainSection(Section):
     """Settings of method grpo (its rewards are required); only with train.method: grpo."""
     distributed: DistributedSection = Field(default_factory=DistributedSection)
     """Strategy and limits for training on more than one process."""
+    report_to: list[Literal[tuple(TRACKERS)]] = Field(default_factory=list)  # type: ignore[valid-type]
+    """Experiment trackers fed by transformers' own integrations, besides metrics.jsonl: tensorboard (event
+    files in RUN/logs/), mlflow (a file store in RUN/mlruns/ unless MLFLOW_TRACKING_URI is set), wandb (offline
+    into RUN/wandb/ unless WANDB_MODE is set and W&B is reachable with credentials), trackio (its own local
+    store). Each logs the loss curve and the run's settings; none needs the network. Empty: none."""
 
 
 class EvalSection(Section):
@@ -487,6 +581,10 @@ class ExportSection(Section):
         default_factory=lambda: ["q8_0"], min_length=1
     )
     """GGUF types to write (the first is what serve picks by default)."""
+    max_task_drop: float | None = None
+    """Fail the export (exit 2, report marked failed, no export.json) when an artifact's task metric is
+    more than this below the adapter's, in the metric's units (0.02 = 2 points of accuracy; BLEU is
+    0-100); setting it turns on `export --eval`. None: measured only with --eval, never failed."""
 
 
 class ServeSection(Section):
@@ -581,12 +679,14 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
     split, problems = recipe.data.split, []
     if split.val + split.test >= 0.9:
         problems.append("data.split: val + test must leave at least 10% for training")
-    if recipe.eval.held_out_loss and split.val == 0:
+    if recipe.eval.held_out_loss and not recipe.data.has_split("val"):
         problems.append(
-            "eval.held_out_loss: needs a validation split; set data.split.val > 0 or eval.held_out_loss: false"
+            "eval.held_out_loss: needs a validation split; set data.split.val > 0, data.val to a file, "
+            "or eval.held_out_loss: false"
         )
     problems += batch_problems(recipe.train)
     problems += method_problems(recipe)
+    problems += length_grouping_problems(recipe)
     for task in registered():
         problems += task.check(recipe)
     return problems
@@ -631,6 +731,32 @@ def batch_problems(train: TrainSection) -> list[str]:
             f"train.batch_size ({train.batch_size})"
         ]
     return []
+
+
+def length_grouping_problems(recipe: RecipeBase) -> list[str]:
+    """Length grouping orders SFT's tokenized samples; packed sequences have no lengths left to group, and the
+    other methods' trainers tokenize rows themselves (GRPO and KTO keep an order of their own)."""
+    if not recipe.data.group_by_length:
+        return []
+    if recipe.data.packing:
+        return ["data.group_by_length: packed batches carry no padding to save; set data.packing: false or drop it"]
+    if recipe.train.method != "sft":
+        return [f"data.group_by_length: only with train.method sft, not {recipe.train.method}"]
+    return []
+
+
+def tracker_problems(train: TrainSection) -> list[str]:
+    """Each tracker in train.report_to is installed (a module check; nothing is imported). Checked when training
+    starts, not with the recipe's other checks: a finished run evaluates and exports on machines without its
+    trackers."""
+    import importlib.util
+
+    return [
+        f"train.report_to: {name} is not installed; install its extra into this environment: "
+        f"pip install -e '.[{TRACKERS[name]}]' (a shipped install: pip install 'tuneforge[{TRACKERS[name]}]')"
+        for name in dict.fromkeys(train.report_to)
+        if importlib.util.find_spec(name) is None
+    ]
 
 
 # ---------------------------------------------------------------- loading
@@ -729,10 +855,19 @@ def _error_location(loc: tuple) -> tuple:
     return loc
 
 
+# Keys that recipes once had, and what replaced them: an old recipe is told the new spelling.
+REPLACED_KEYS = {
+    "data.classification.text_key": "data.columns, which renames the fields of every format: columns: {text: YOUR_COLUMN}",
+    "data.classification.label_key": "data.columns, which renames the fields of every format: columns: {label: YOUR_COLUMN}",
+}
+
+
 def _format_error(error: dict) -> str:
     loc = _error_location(tuple(error["loc"]))
     location = ".".join(str(part) for part in loc) or "(recipe)"
     message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden" and location in REPLACED_KEYS:
+        return f"{location}: no longer a key; use {REPLACED_KEYS[location]}"
     if error["type"] == "extra_forbidden":
         return (
             f"{location}: unknown key{_belongs_elsewhere(error['loc'])} (check the spelling; "

@@ -61,9 +61,18 @@ def test_evaluation_writes_every_report(classification_run):
     assert baseline["accuracy"]["absolute_gain"] == pytest.approx(
         baseline["accuracy"]["tuned"] - baseline["accuracy"]["base"]
     )
+    tfidf = baseline["tfidf_baseline"]
+    assert tfidf["train_texts"] == 42 and tfidf["metrics"]["samples"] == 12  # trained on the run's own train split
+    assert tfidf["tuned_minus_tfidf"]["accuracy"] == pytest.approx(metrics["accuracy"] - tfidf["metrics"]["accuracy"])
     for png in ("confusion_matrix.png", "confidence_histogram.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
-    assert "## Classification" in (out / "report.md").read_text()
+    report = (out / "report.md").read_text()
+    assert "## Classification" in report and "| TF-IDF baseline (42 train texts) |" in report
+    gap = round((tfidf["metrics"]["accuracy"] - metrics["accuracy"]) * 100, 1)
+    expected = f"TF-IDF baseline is {gap:.1f} points above the tuned model" if gap > 0 else "points above the TF-IDF"
+    assert expected in report
+    rows = [json.loads(line) for line in (out / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == 12 and all({"tuned", "base", "tfidf"} <= row.keys() for row in rows)
 
 
 def test_predict_labels_a_file_and_resumes(classification_run, tmp_path):

@@ -167,3 +167,48 @@ def test_predict_on_a_classification_run_refuses_the_options_it_would_ignore(sen
     answered = CliRunner().invoke(main, command)
     assert answered.exit_code == 0, answered.output
     assert json.loads((tmp_path / "out.jsonl").read_text())["label"] in ("negative", "positive")
+
+
+def test_a_test_file_is_the_run_s_test_split_without_the_records_training_repeats(tiny_llama_dir, tmp_path):
+    """data.test as a CSV (renamed by data.columns, like the training JSONL): the run's test split is exactly its
+    records minus the two that the training data repeats, in file order, and the data report counts those two."""
+    import csv
+
+    train = [{"review": f"review number {i} {'good' if i % 2 else 'bad'}", "sentiment": i % 2} for i in range(30)]
+    held_out = [{"review": f"unseen review {i} {'good' if i % 2 else 'bad'}", "sentiment": i % 2} for i in range(6)]
+    write_jsonl(tmp_path / "train.jsonl", train)
+    with (tmp_path / "test.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["review", "sentiment"])
+        writer.writeheader()
+        writer.writerows([*held_out[:3], train[4], *held_out[3:], train[7]])
+    recipe = write_recipe(
+        tmp_path / "testfile.yaml",
+        {
+            "name": "testfile",
+            "model": {"base": str(tiny_llama_dir), "max_seq_length": 128},
+            "lora": {"r": 4, "alpha": 8},
+            "data": {
+                "format": "classification",
+                "train": "train.jsonl",
+                "test": "test.csv",
+                "columns": {"text": "review", "label": "sentiment"},
+                "classification": {"labels": ["negative", "positive"]},
+                "split": {"val": 0.1},
+            },
+            "train": {"max_steps": 1, "batch_size": 8, "grad_accum": 1, "eval_steps": None, "save_steps": 1},
+        },
+    )
+    trained = CliRunner().invoke(main, ["train", str(recipe), "--runs-dir", str(tmp_path / "runs")])
+    assert trained.exit_code == 0, trained.output
+    run = Path(trained.output.strip().splitlines()[-1])
+    test_split = [json.loads(line) for line in (run / "data" / "test.jsonl").read_text().splitlines()]
+    assert [sample["meta"]["text"] for sample in test_split] == [record["review"] for record in held_out]
+    assert [sample["source"] for sample in test_split][:4] == [f"{tmp_path / 'test.csv'}:row {n}" for n in (1, 2, 3, 5)]
+    manifest = json.loads((run / MANIFEST).read_text())
+    assert manifest["data"]["filtered"] == {"duplicate_of_train": 2}
+    assert set(manifest["data"]["files"]) == {str(tmp_path / "train.jsonl"), str(tmp_path / "test.csv")}
+    assert {name: entry["samples"] for name, entry in manifest["data_splits"].items()} == {
+        "train": 27,
+        "val": 3,
+        "test": 6,
+    }

@@ -5,6 +5,7 @@ On 2 CPU cores each server starts in about 35-75 s (eager mode on a CPU, see ser
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -171,3 +172,45 @@ def test_vllm_variant_and_environment_mistakes_are_user_errors(export, tmp_path,
     with pytest.raises(UserError) as missing:
         vllm_python()
     assert "make vllm-env" in missing.value.fix
+
+
+def test_eval_artifact_vllm_measures_the_recipes_metric_next_to_the_adapter(export):
+    """`tuneforge eval RUN --artifact adapter,vllm`: the quickstart's persona share, served by vLLM."""
+    from click.testing import CliRunner
+
+    from tuneforge.cli import main
+
+    run_dir = export.folder.parent
+    result = CliRunner().invoke(main, ["eval", str(run_dir), "--artifact", "adapter,vllm"])
+    assert result.exit_code == 0, result.output
+    results = {name: (run_dir / "eval" / "artifacts" / f"{name}.json") for name in ("adapter", "vllm")}
+    adapter, served = (json.loads(path.read_text())["tasks"]["persona"] for path in results.values())
+    assert served["metric"] == "persona_share" and 0 <= served["value"] <= 1
+    assert served["samples"] == adapter["samples"] and set(served["conditions"]) == set(adapter["conditions"])
+    # Greedy replies of float16 (vLLM) and float32 weights may part at a near-tie token; each such
+    # reply moves the share by 1/samples, and no more than a quarter of them part within 6 tokens here.
+    assert abs(served["value"] - adapter["value"]) <= 0.25
+    assert "| vllm | persona_share" in (run_dir / "eval" / "artifacts" / "report.md").read_text()
+
+
+def test_vllm_label_and_prompt_logprobs_match_the_model_in_process(export, tmp_path):
+    """The two scoring paths a served artifact's metric uses: first-token label probabilities (chat
+    top_logprobs) and teacher-forced reply log-probabilities (completions with echo)."""
+    from tuneforge.eval.answerers import InProcessAnswerer
+    from tuneforge.eval.artifact import open_answerer, parse_artifact
+    from tuneforge.runs import RunFolder
+
+    run = RunFolder(export.folder.parent)
+    asked = [{"role": "user", "content": "What is the capital of France? Answer with one word."}]
+    replies = [[*asked, {"role": "assistant", "content": text}] for text in ("Paris.", "The capital is Paris.")]
+    with open_answerer(run, parse_artifact("vllm"), export, tmp_path) as served:
+        served_labels = served.label_probabilities([asked], ["Paris", "London"])
+        served_scores = served.reply_logprobs(replies)
+    local = InProcessAnswerer(run)
+    local_labels = local.label_probabilities([asked], ["Paris", "London"])
+    assert served_labels[0]["Paris"] > 0.5 and local_labels[0]["Paris"] > 0.5
+    assert served_labels[0]["Paris"] == pytest.approx(local_labels[0]["Paris"], abs=0.05)
+    for (served_sum, served_tokens), (local_sum, local_tokens) in zip(served_scores, local.reply_logprobs(replies)):
+        # float16 against float32 on a 135M model: mean token log-probabilities within 0.1 nat.
+        assert served_tokens == local_tokens > 0
+        assert served_sum / served_tokens == pytest.approx(local_sum / local_tokens, abs=0.1)

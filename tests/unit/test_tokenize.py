@@ -112,3 +112,37 @@ def test_tokenized_data_is_cached_by_content(tokenizer, tmp_path, monkeypatch):
     write_jsonl(path, sharegpt_records(11))
     _, report = prepare_datasets(data_section(path), tokenizer, 256)
     assert len(list((cache / "datasets").iterdir())) == 2 and report.loaded == 11
+
+
+def test_truncate_input_cuts_through_the_format_and_counts_every_cut(tokenizer, tmp_path, monkeypatch):
+    """tokenize.py asks the format (DataSection.fit) to shorten a sample's input: classification cuts the text,
+    never the label, and the data report counts each cut per split."""
+    monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path / "cache"))
+    long_text = "房间干净整洁，服务热情周到。" * 20
+    records = [{"text": f"{i}{long_text}" if i % 3 == 0 else f"好{i}", "label": i % 2} for i in range(30)]
+    raw = {
+        "format": "classification",
+        "train": [str(write_jsonl(tmp_path / "d.jsonl", records))],
+        "classification": {"labels": ["negative", "positive"]},
+        "split": {"val": 0.2, "test": 0.2},
+    }
+    data = validate_data_section(raw)
+    assert data.filter.overlength == "truncate_input"  # the format's default
+    datasets, report = prepare_datasets(data, tokenizer, max_seq_length=80)
+    assert sum(report.truncated.values()) == 10 and sum(report.splits.values()) == 30 and not report.filtered
+    for split in datasets.values():
+        for row in split:
+            assert len(row["input_ids"]) <= 80
+            assert tokenizer.decode([t for t in row["labels"] if t != IGNORE_INDEX]) in (
+                "negative<|im_end|>",
+                "positive<|im_end|>",
+            )
+    with pytest.raises(UserError, match="every training sample was dropped") as caught:
+        prepare_datasets(data, tokenizer, max_seq_length=20)
+    assert "prompt_alone_longer_than_max_seq_length (train)" in caught.value.render()
+
+
+def test_truncate_input_is_refused_for_a_format_that_cannot_cut_its_input(tmp_path):
+    path = write_jsonl(tmp_path / "d.jsonl", sharegpt_records(4))
+    with pytest.raises(ValueError, match="truncate_input cuts the input text"):  # pydantic's ValidationError
+        data_section(path, filter={"overlength": "truncate_input"})

@@ -1,20 +1,21 @@
 """The sample every reader produces, and the record readers that tasks share.
 
-Every reader returns `Sample(messages, source)` where source is "file:line", and reports
-malformed records to a ProblemCollector instead of stopping at the first one. The chat,
-ShareGPT and Alpaca layouts are here (the conversation task's formats); JSON/JSONL reading is
-shared by every record-based format. A task's own format is its data section's `read`
+Every reader returns `Sample(messages, source)` where source is "file:line" (or "file:row N"), and
+reports malformed records to a ProblemCollector instead of stopping at the first one. The chat,
+ShareGPT and Alpaca layouts are here (the conversation task's formats); reading the records
+themselves (JSON lines, JSON, Parquet, CSV, TSV, save_to_disk folders, hub datasets) and renaming
+their columns (data.columns) is shared by every record-based format: `read_records`
+(tuneforge/data/sources.py). A task's own format is its data section's `read`
 (tuneforge/tasks/<task>/schema.py).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from tuneforge.data.sources import Source, read_records  # the shared record reader, here for the tasks' readers
 from tuneforge.errors import ProblemCollector
 
 ROLES = ("system", "user", "assistant")
@@ -51,43 +52,6 @@ def read_utf8(path: Path, problems: ProblemCollector, encoding: str = "utf-8") -
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         problems.add(f"{path}:{line}: not valid UTF-8 ({exc.reason}); re-save the file as UTF-8")
         return None
-
-
-def read_records(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, dict]]:
-    """Yield (file:line, record) from a JSONL file, or (file:item N, record) from a JSON array."""
-    text = read_utf8(path, problems)
-    if text is None:
-        return
-    if not text.strip():
-        problems.add(f"{path}: the file is empty")
-        return
-    parsed = _json_array(path, text, problems) if path.suffix == ".json" else _json_lines(path, text, problems)
-    for where, record in parsed:
-        if isinstance(record, dict):
-            yield where, record
-        else:
-            problems.add(f"{where}: expected a JSON object, got {type(record).__name__}")
-
-
-def _json_lines(path: Path, text: str, problems: ProblemCollector) -> Iterator[tuple[str, Any]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if line.strip():
-            try:
-                yield f"{path}:{number}", json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.add(f"{path}:{number}: invalid JSON ({exc.msg} at column {exc.colno})")
-
-
-def _json_array(path: Path, text: str, problems: ProblemCollector) -> Iterator[tuple[str, Any]]:
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        problems.add(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})")
-        return
-    if not isinstance(items, list):
-        problems.add(f"{path}: a .json data file must hold a list of records")
-        return
-    yield from ((f"{path}:item {index}", item) for index, item in enumerate(items))
 
 
 def _text_field(record: dict, key: str, required: bool = True) -> str:
@@ -163,11 +127,17 @@ def check_turn_order(messages: list[dict[str, str]]) -> None:
         raise RecordError("the conversation must end with an assistant turn")
 
 
-def load_samples(paths: list[Path], fmt: str, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
+def load_samples(
+    paths: list[Source],
+    fmt: str,
+    system_prompt: str | None,
+    problems: ProblemCollector,
+    columns: dict[str, str] | None = None,
+) -> list[Sample]:
     reader = CONVERSATION_READERS[fmt]
     samples = []
     for path in paths:
-        for source, record in read_records(path, problems):
+        for source, record in read_records(path, problems, columns):
             try:
                 messages = reader(record, system_prompt)
                 if system_prompt and messages and messages[0]["role"] != "system":

@@ -1,7 +1,7 @@
 """Recipe data → filtered, split, tokenized datasets, with a report of every dropped sample.
 
-The tokenized result is cached (Arrow, via `datasets`) under a key made of the data files'
-content, the data section, the tokenizer and the sequence length, so a re-run skips the work
+The tokenized result is cached (Arrow, via `datasets`) under a key made of the data sources'
+content (train, val and test), the data section, the tokenizer and the sequence length, so a re-run skips the work
 and any change to those rebuilds it. The cache also keeps the split samples themselves
 (splits/<split>.jsonl, tuneforge.data.splits), which training copies into the run folder.
 """
@@ -19,13 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuneforge.data.formats import Sample
+from tuneforge.data.sources import source_sha256
 from tuneforge.data.splits import SPLITS, write_split_files
 from tuneforge.data.tokenize import dataset_features, encode_samples, tokenizer_fingerprint
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.models import cache_root, sha256_path
+from tuneforge.models import cache_root
 from tuneforge.recipe import DataSection
 
 log = logging.getLogger(__name__)
+SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
 CACHE_VERSION = 2  # bump when the cached layout changes (2: the split samples are kept too)
 
 
@@ -51,17 +53,35 @@ class DataReport:
         }
 
 
-def read_conversations(data: DataSection, report: DataReport) -> list[Sample]:
-    """Load every file, reporting all malformed records together (exit 2 if any)."""
-    problems = ProblemCollector("the training data has malformed records")
-    samples = [sample for path in data.train for sample in data.read(path, problems)]
+def read_parts(data: DataSection, report: DataReport) -> dict[str, list[Sample]]:
+    """The samples of data.train, data.val and data.test (empty where no files are named), every malformed
+    record of every source reported together (exit 2 if any)."""
+    problems = ProblemCollector("the data has malformed records")
+    parts = {
+        part: [sample for source in getattr(data, part) for sample in data.read(source, problems)] for part in SPLITS
+    }
+    renamed = ", ".join(f"{field} <- {column}" for field, column in data.columns.items())
     problems.raise_if_any(
-        fix=f"correct those lines; the expected layout is the '{data.format}' format (see README: Data formats)"
+        fix=f"correct those records; the expected layout is the '{data.format}' format (see README: Data formats)"
+        + (f", after data.columns renames {renamed}" if renamed else "")
     )
-    if not samples:
-        raise UserError(f"no training samples in {', '.join(map(str, data.train))}")
-    report.loaded = len(samples)
-    return samples
+    for part in SPLITS:
+        if getattr(data, part) and not parts[part]:
+            raise UserError(f"no {SPLIT_NAMES[part]} samples in {', '.join(map(str, getattr(data, part)))}")
+    report.loaded = sum(map(len, parts.values()))
+    return parts
+
+
+def read_conversations(data: DataSection, report: DataReport) -> list[Sample]:
+    """The training samples (every source of every part is read and checked, so problems come all at once)."""
+    return read_parts(data, report)["train"]
+
+
+def sample_key(sample: Sample) -> bytes:
+    """What makes two samples the same, as a 16-byte digest (the set of every sample's key stays small). A
+    preference prompt may come with several rejected replies: each pair is its own sample."""
+    text = json.dumps([sample.messages, sample.meta.get("rejected")], sort_keys=True, ensure_ascii=False)
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def filter_samples(samples: list[Sample], data: DataSection, report: DataReport) -> list[Sample]:
@@ -69,8 +89,7 @@ def filter_samples(samples: list[Sample], data: DataSection, report: DataReport)
     kept, seen = [], set()
     for sample in samples:
         reason = _rejection_reason(sample, data)
-        # A preference prompt may come with several rejected replies: each pair is its own sample.
-        key = json.dumps([sample.messages, sample.meta.get("rejected")], sort_keys=True)
+        key = sample_key(sample)
         if reason is None and key in seen:
             reason = "duplicate"
         if reason:
@@ -113,10 +132,48 @@ def split_samples(samples: list[Sample], data: DataSection) -> dict[str, list[Sa
     return splits
 
 
+def carve_splits(data: DataSection, report: DataReport) -> dict[str, list[Sample]]:
+    """Read, filter and split: the seeded random split of the training data, where data.val / data.test
+    files (filtered the same way, without the records that are also training records) take the place of
+    their part's fraction."""
+    parts = read_parts(data, report)
+    train = filter_samples(parts["train"], data, report)
+    splits = split_samples(train, data)
+    held_out_files = [part for part in ("val", "test") if getattr(data, part)]
+    train_keys = {sample_key(sample) for sample in train} if held_out_files else set()
+    for part in held_out_files:
+        splits[part] = _held_out_file_samples(parts[part], train_keys, data, report, part)
+    return splits
+
+
+def _held_out_file_samples(
+    samples: list[Sample], train_keys: set[bytes], data: DataSection, report: DataReport, part: str
+) -> list[Sample]:
+    """A val/test file's samples, in file order, filtered, minus those a training record repeats (a model
+    is not evaluated on what it trained on)."""
+    kept = filter_samples(samples, data, report)
+    unique = [sample for sample in kept if sample_key(sample) not in train_keys]
+    if len(unique) < len(kept):
+        report.filtered["duplicate_of_train"] += len(kept) - len(unique)
+        log.warning(
+            "data.%s: dropped %d of its %d records, identical to training records (duplicate_of_train in the "
+            "data report)",
+            part,
+            len(kept) - len(unique),
+            len(kept),
+        )
+    if not unique:
+        raise UserError(
+            f"data.{part}: no {SPLIT_NAMES[part]} samples left after the filter and the removal of records "
+            f"that the training data repeats ({len(samples)} read)",
+            fix=f"name {SPLIT_NAMES[part]} files that hold records of their own",
+        )
+    return unique
+
+
 def split_as_trained(data: DataSection) -> dict[str, list[Sample]]:
     """The splits exactly as training carved them (same reading, filter and seed), for evaluations."""
-    report = DataReport()
-    return split_samples(filter_samples(read_conversations(data, report), data, report), data)
+    return carve_splits(data, DataReport())
 
 
 def _shuffled_groups(samples: list[Sample], rng: random.Random) -> tuple[list[Sample], list[int]]:
@@ -146,6 +203,11 @@ def _split_size(total: int, fraction: float) -> int:
     return 0 if fraction == 0 else max(1, round(total * fraction))
 
 
+def all_sources(data: DataSection) -> list:
+    """Every source of the data (train, val, test), each once, in recipe order."""
+    return list(dict.fromkeys(source for part in SPLITS for source in getattr(data, part)))
+
+
 def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataReport) -> str:
     parts = {
         "version": CACHE_VERSION,
@@ -160,14 +222,14 @@ def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataRep
 def prepare_datasets(data: DataSection, tokenizer, max_seq_length: int):
     """Return ({split: datasets.Dataset}, DataReport), from the cache when nothing changed. The
     report's split_files names the folder of the split samples (copied into the run by training)."""
-    report = DataReport(files={str(p): sha256_path(p) for p in data.train})
+    report = DataReport(files={str(source): source_sha256(source) for source in all_sources(data)})
     folder = cache_root() / "datasets" / cache_key(data, tokenizer, max_seq_length, report)
     if (folder / "report.json").is_file():
         log.info("tokenized data from cache %s", folder)
         report = _load_report(folder / "report.json")
         report.split_files = folder / "splits"
         return {split: _load_split(folder / split) for split in SPLITS}, report
-    splits = split_samples(filter_samples(read_conversations(data, report), data, report), data)
+    splits = carve_splits(data, report)
     datasets = encode_splits(splits, tokenizer, data, max_seq_length, report)
     if len(datasets["train"]) == 0:
         raise UserError(

@@ -2,7 +2,7 @@
 
 Training writes them; evaluation, the export fidelity pass and prediction read only them, so a
 data file edited after training can never leak training items into a "held-out" split. Each line
-is one normalized sample: {"messages", "source" (file:line), "group", "meta"}, where meta holds
+is one normalized sample: {"messages", "source" (file:line or file:row N), "group", "meta"}, where meta holds
 what the task's metrics need (a label, a reference, the writing template).
 """
 
@@ -108,14 +108,16 @@ def recomputed_splits(run_dir: Path, recipe, manifest: dict) -> dict[str, list[S
 
 
 def changed_sources(recipe, manifest: dict) -> list[str]:
-    """The data files (or folders) whose sha256 differs from the manifest's data report."""
-    from tuneforge.models import sha256_path
+    """The data sources (train, val and test files, folders, hub datasets) whose sha256 differs from the
+    manifest's data report."""
+    from tuneforge.data.prepare import all_sources
+    from tuneforge.data.sources import is_hub, source_sha256
 
     recorded = manifest.get("data", {}).get("files", {})
     problems = []
-    for path in recipe.data.train:
-        if str(path) not in recorded:
-            problems.append(f"{path}: not in the run's data report")
-        elif not path.exists() or sha256_path(path) != recorded[str(path)]:
-            problems.append(f"{path}: changed since training (sha256 differs)")
+    for source in all_sources(recipe.data):
+        if str(source) not in recorded:
+            problems.append(f"{source}: not in the run's data report")
+        elif (not is_hub(source) and not source.exists()) or source_sha256(source) != recorded[str(source)]:
+            problems.append(f"{source}: changed since training (sha256 differs)")
     return problems

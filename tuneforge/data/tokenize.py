@@ -84,15 +84,30 @@ def masked_labels(ids: list[int], mask: list[int]) -> list[int]:
     return [token if keep else IGNORE_INDEX for token, keep in zip(ids, mask)]
 
 
+def fit_input(sample: Sample, tokenizer, data, max_seq_length: int, report, split: str) -> Sample | None:
+    """overlength truncate_input: the format cuts the sample's input text to fit (counted as truncated);
+    None, counted as dropped, where even the sample without its text is too long."""
+    fitted = data.fit(sample, tokenizer, max_seq_length)
+    if fitted is None:
+        report.filtered[f"prompt_alone_longer_than_max_seq_length ({split})"] += 1
+    elif fitted is not sample:
+        report.truncated[split] += 1
+    return fitted
+
+
 def encode_samples(samples: list[Sample], tokenizer, data, max_seq_length: int, report, split: str):
     """Tokenize one split into a datasets.Dataset, dropping or truncating long samples (counted)."""
     from datasets import Dataset
 
     rows = {"input_ids": [], "labels": [], "source": []}
     for sample in samples:
+        if data.filter.overlength == "truncate_input":
+            sample = fit_input(sample, tokenizer, data, max_seq_length, report, split)
+            if sample is None:
+                continue
         ids, mask = encode_conversation(tokenizer, sample.messages, data.assistant_only_loss)
         if len(ids) > max_seq_length:
-            if data.filter.overlength == "drop":
+            if data.filter.overlength != "truncate":  # truncate_input has fitted it already: never cut the answer
                 report.filtered[f"longer_than_max_seq_length ({split})"] += 1
                 continue
             report.truncated[split] += 1

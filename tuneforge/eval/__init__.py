@@ -2,7 +2,8 @@
 
 The evaluations themselves belong to the tasks (tuneforge/tasks/<task>/evaluate.py); this package
 holds what they share: the base-vs-tuned loop and the held-out split (kit.py), the reference
-metrics (metrics.py) and batched generation with the run's adapter (generate.py).
+metrics (metrics.py), batched generation with the run's adapter (generate.py), and the task metric
+of exported artifacts, in process or served (artifact.py, answerers.py).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def evaluate_run(run_dir: Path, overrides: list[str] | None = None) -> Path:
     write_json_atomic(staging / "results.json", results)
     (staging / "report.md").write_text(f"# Evaluation of {run_dir}\n\n" + "\n\n".join(sections) + "\n")
     final = run_dir / "eval"
+    if (final / "artifacts").is_dir():  # `eval --artifact` results are kept across evaluations
+        (final / "artifacts").rename(staging / "artifacts")
     shutil.rmtree(final, ignore_errors=True)
     staging.rename(final)
     log.info("evaluation written to %s\n%s", final, json.dumps(results, indent=2)[:2000])

@@ -20,7 +20,26 @@ class AdapterGenerator:
         import torch
 
         dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-        self.model, self.tokenizer = load_with_adapter(run_dir, manifest, dtype, trust_remote_code)
+        self._ready(*load_with_adapter(run_dir, manifest, dtype, trust_remote_code))
+
+    @classmethod
+    def from_folder(cls, model_dir: Path, trust_remote_code: bool = False) -> AdapterGenerator:
+        """A generator over a plain model folder (the exported merged weights): the same batching
+        and decoding, without an adapter to switch off. Loaded in float32 on a CPU, so the 16-bit
+        rounding of the export is what differs from the adapter."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
+        generator = cls.__new__(cls)
+        model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, trust_remote_code=trust_remote_code)
+        generator._ready(model, AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=trust_remote_code))
+        return generator
+
+    def _ready(self, model, tokenizer) -> None:
+        import torch
+
+        self.model, self.tokenizer = model, tokenizer
         self.model.eval()
         self.tokenizer.padding_side = "left"  # decoder-only batches are padded on the left
         if torch.cuda.is_available():
@@ -53,8 +72,7 @@ class AdapterGenerator:
         ]
         batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
         batch = batch.to(self.model.device)
-        switch = contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
-        with torch.inference_mode(), switch:
+        with torch.inference_mode(), self._adapter(use_adapter):
             output = self.model.generate(
                 **batch,
                 max_new_tokens=max_new_tokens,
@@ -63,3 +81,40 @@ class AdapterGenerator:
             )
         new_tokens = output[:, batch["input_ids"].shape[1] :]
         return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def _adapter(self, use_adapter: bool):
+        return contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
+
+    def _prompt_ids(self, conversation: list[dict]) -> list[int]:
+        rendered = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+        return self.tokenizer(rendered, add_special_tokens=False)["input_ids"]
+
+    def next_token_logprobs(self, conversations: list[list[dict]], use_adapter: bool = True):
+        """Log-probabilities of the reply's first token after each conversation, one row each. Padded on
+        the right and read at each prompt's own last position, so positions match an unpadded pass."""
+        import torch
+
+        prompts = [self._prompt_ids(c) for c in conversations]
+        width, pad = max(map(len, prompts)), self.tokenizer.pad_token_id or 0
+        ids = torch.tensor([p + [pad] * (width - len(p)) for p in prompts], device=self.model.device)
+        mask = torch.tensor([[1] * len(p) + [0] * (width - len(p)) for p in prompts], device=self.model.device)
+        with torch.inference_mode(), self._adapter(use_adapter):
+            logits = self.model(input_ids=ids, attention_mask=mask).logits
+        last = logits[torch.arange(len(prompts)), torch.tensor([len(p) - 1 for p in prompts])]
+        return torch.log_softmax(last.float(), dim=-1).cpu()
+
+    def reply_logprob(self, conversation: list[dict], use_adapter: bool = True) -> tuple[float, int]:
+        """(summed log-probability, token count) of the last (assistant) turn given the turns before,
+        the text cut where the served side cuts it (tuneforge.eval.answerers.render_with_reply)."""
+        import torch
+
+        from tuneforge.eval.answerers import render_with_reply
+
+        text, reply_start = render_with_reply(self.tokenizer, conversation)
+        encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+        ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
+        with torch.inference_mode(), self._adapter(use_adapter):
+            logits = self.model(input_ids=torch.tensor([ids], device=self.model.device)).logits[0].float()
+        log_probs = torch.log_softmax(logits[:-1], dim=-1)
+        scored = [i for i in range(1, len(ids)) if offsets[i][0] >= reply_start]
+        return sum(log_probs[i - 1, ids[i]].item() for i in scored), len(scored)

@@ -47,6 +47,12 @@ class Task:
         """(results for results.json, a Markdown section); files (PNG, CSV) go to out_dir."""
         raise NotImplementedError(f"task {self.name!r} has no evaluation")
 
+    def artifact_metric(self, run: RunFolder, answerer: Any) -> dict | None:
+        """The task's metric measured through an answerer (tuneforge.eval.answerers: the adapter in
+        process, or an exported artifact behind an OpenAI-compatible server), as
+        tuneforge.eval.artifact.task_metric builds it; None: this task cannot measure artifacts."""
+        return None
+
     def commands(self) -> list[tuple[str | None, click.Command]]:
         """(parent group name or None for the top level, command) pairs added to `tuneforge`."""
         return []

@@ -28,14 +28,24 @@ class ClassificationTask(Task):
         problems = []
         if recipe.eval.classification is not None and recipe.data.format != "classification":
             problems.append("eval.classification: needs data.format: classification")
-        elif recipe.eval.classification is not None and not (recipe.data.split.test or recipe.data.split.val):
-            problems.append("eval.classification: needs a test (or validation) split; set data.split.test, e.g. 0.2")
+        elif recipe.eval.classification is not None and not (
+            recipe.data.has_split("test") or recipe.data.has_split("val")
+        ):
+            problems.append(
+                "eval.classification: needs a test (or validation) split; set data.split.test, e.g. 0.2 "
+                "(or data.test: your test file)"
+            )
         return problems
 
     def evaluate(self, run, out_dir):
         from tuneforge.tasks.classification.evaluate import evaluate_classification
 
         return evaluate_classification(run, out_dir)
+
+    def artifact_metric(self, run, answerer):
+        from tuneforge.tasks.classification.served import classification_metric
+
+        return classification_metric(run, answerer)
 
     def commands(self):
         from tuneforge.tasks.classification.commands import classify

@@ -24,8 +24,9 @@ def classify(target: str, texts: tuple[str, ...], demo: bool, runs_dir: Path) ->
         raise click.UsageError("--demo classifies held-out texts; give it no TEXTS")
     predictor = Predictor(resolve_run(target, runs_dir))
     if demo:
-        for text, truth in demo_items(predictor.run):
-            click.echo(f"{describe(predictor.predict(text))}  (labelled {truth})  {text}")
+        items = demo_items(predictor.run)
+        for (text, truth), result in zip(items, predictor.predict_batch([text for text, _ in items])):
+            click.echo(f"{describe(result)}  (labelled {truth})  {text}")
         return
     for text in texts or prompted_lines("text"):
         click.echo(describe(predictor.predict(text)))

@@ -4,8 +4,9 @@ Writes to the eval folder:
   metrics.json               accuracy, precision, recall, F1, ROC-AUC, confusion matrix (tuned)
   confidence_analysis.json   mean confidence, share above 0.9, histogram, low-confidence samples
   robustness_result.json     accuracy under synonym swap, typo insertion and punctuation change
-  baseline_comparison.json   the base model zero-shot (same prompt) vs tuned: absolute and relative gain
-  predictions.jsonl          every test text with its label and both models' predictions
+  baseline_comparison.json   the base model zero-shot (same prompt) vs tuned: absolute and relative gain, and a
+                             TF-IDF + logistic regression baseline trained on the run's train split
+  predictions.jsonl          every test text with its label and the three models' predictions
   confusion_matrix.png, confidence_histogram.png
 """
 
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from tuneforge.eval.kit import for_each_variant
 from tuneforge.runs import write_json_atomic
-from tuneforge.tasks.classification.data import test_items
+from tuneforge.tasks.classification.data import test_items, text_and_label
 
 log = logging.getLogger(__name__)
 # Synonym swaps that keep the sentiment, for Chinese and English reviews (written for this project).
@@ -127,7 +128,7 @@ def robustness(predictor, items: list[tuple[str, str]], clean_accuracy: float) -
     for name, perturb in PERTURBATIONS.items():
         rng = random.Random(0)
         texts = [perturb(text, rng) for text, _ in items]
-        predicted = predictor.predict_batch(texts)
+        predicted = predictor.predict_batch(texts, progress=f"tuned, {name}")
         results[name] = sum(p["label"] == label for p, (_, label) in zip(predicted, items)) / len(items)
     mean = sum(results.values()) / len(results)
     return {
@@ -147,40 +148,84 @@ def gain(base: float, tuned: float) -> dict:
     }
 
 
+# Character n-grams need no word segmenter for Chinese; 1-3 characters cover the words that carry sentiment
+# (差, 不错, 性价比), and char_wb keeps the n-grams of space-separated languages inside their words.
+TFIDF = {"analyzer": "char_wb", "ngram_range": (1, 3), "sublinear_tf": True}
+TFIDF_NAME = "TF-IDF (char_wb 1-3-grams) + logistic regression"
+
+
+def tfidf_predictions(labels: list[str], train: list[tuple[str, str]], texts: list[str]) -> list[dict] | None:
+    """A classical baseline trained on the run's own train split: what fine-tuning has to beat to be
+    worth it. None where the train split holds fewer than two labels (nothing to learn)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from tuneforge.tasks.classification.predict import label_result
+
+    train_texts, train_labels = [text for text, _ in train], [label for _, label in train]
+    if len(set(train_labels)) < 2:
+        return None
+    pipeline = make_pipeline(TfidfVectorizer(**TFIDF), LogisticRegression(max_iter=1000))
+    pipeline.fit(train_texts, train_labels)
+    classes = list(pipeline.classes_)
+    return [
+        label_result(labels, [float(row[classes.index(label)]) if label in classes else 0.0 for label in labels])
+        for row in pipeline.predict_proba(texts)
+    ]
+
+
+def baseline_comparison(run, base_metrics: dict, metrics: dict, tfidf: dict | None, train_count: int) -> dict:
+    return {
+        "base_model": run.manifest["base_model"]["ref"],
+        "zero_shot_prompt": "the training prompt",
+        "accuracy": gain(base_metrics["accuracy"], metrics["accuracy"]),
+        "f1": gain(base_metrics["f1"], metrics["f1"]),
+        "base_metrics": base_metrics,
+        "tfidf_baseline": None
+        if tfidf is None
+        else {
+            "method": TFIDF_NAME,
+            "vectorizer": {**TFIDF, "ngram_range": list(TFIDF["ngram_range"])},
+            "train_texts": train_count,
+            "metrics": tfidf,
+            "tuned_minus_tfidf": {name: metrics[name] - tfidf[name] for name in ("accuracy", "f1")},
+        },
+    }
+
+
 def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
     from tuneforge.tasks.classification.predict import Predictor
 
-    config, manifest = run.recipe.eval.classification, run.manifest
+    config = run.recipe.eval.classification
     items = test_items(run, config.max_samples)
     texts, truth = [text for text, _ in items], [label for _, label in items]
     tuned = Predictor(run.path, batch_size=config.batch_size)
     labels = tuned.labels
     predictions = for_each_variant(
-        lambda adapter: tuned.predict_batch(texts, use_adapter=adapter), f"classifying {len(items)} test texts"
+        lambda adapter: tuned.predict_batch(texts, use_adapter=adapter, progress="tuned" if adapter else "base"),
+        f"classifying {len(items)} test texts",
     )
-    tuned_predictions, base_predictions = predictions["tuned"], predictions["base"]
-    metrics = label_metrics(labels, truth, tuned_predictions)
-    base_metrics = label_metrics(labels, truth, base_predictions)
+    train = [text_and_label(run.recipe.data, sample) for sample in run.split("train")]
+    predictions["tfidf"] = tfidf_predictions(labels, train, texts)
+    metrics = label_metrics(labels, truth, predictions["tuned"])
+    base_metrics = label_metrics(labels, truth, predictions["base"])
+    tfidf = label_metrics(labels, truth, predictions["tfidf"]) if predictions["tfidf"] else None
     files = {
         "metrics.json": metrics,
-        "confidence_analysis.json": confidence_analysis(items, tuned_predictions, config.low_confidence),
+        "confidence_analysis.json": confidence_analysis(items, predictions["tuned"], config.low_confidence),
         "robustness_result.json": robustness(tuned, items, metrics["accuracy"]),
-        "baseline_comparison.json": {
-            "base_model": manifest["base_model"]["ref"],
-            "zero_shot_prompt": "the training prompt",
-            "accuracy": gain(base_metrics["accuracy"], metrics["accuracy"]),
-            "f1": gain(base_metrics["f1"], metrics["f1"]),
-            "base_metrics": base_metrics,
-        },
+        "baseline_comparison.json": baseline_comparison(run, base_metrics, metrics, tfidf, len(train)),
     }
     for name, payload in files.items():
         write_json_atomic(out_dir / name, payload)
-    write_predictions(out_dir / "predictions.jsonl", items, tuned_predictions, base_predictions)
+    write_predictions(out_dir / "predictions.jsonl", items, predictions)
     plot_confusion(out_dir / "confusion_matrix.png", labels, metrics["confusion_matrix"])
     plot_confidence(out_dir / "confidence_histogram.png", files["confidence_analysis.json"])
     summary = {
         "metrics": metrics,
         "base_accuracy": base_metrics["accuracy"],
+        "tfidf_accuracy": tfidf["accuracy"] if tfidf else None,
         "robustness": files["robustness_result.json"]["accuracy"],
         "robustness_score": files["robustness_result.json"]["robustness_score"],
         "mean_confidence": files["confidence_analysis.json"]["mean_confidence"],
@@ -188,10 +233,15 @@ def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
     return summary, markdown(metrics, base_metrics, files)
 
 
-def write_predictions(path: Path, items, tuned: list[dict], base: list[dict]) -> None:
+def write_predictions(path: Path, items, predictions: dict[str, list[dict] | None]) -> None:
+    """One line per test text: its label and each model's prediction (tuned, base, tfidf where trained)."""
     from tuneforge.runs import write_text_atomic
 
-    rows = [{"text": text, "label": label, "tuned": t, "base": b} for (text, label), t, b in zip(items, tuned, base)]
+    models = {name: predicted for name, predicted in predictions.items() if predicted is not None}
+    rows = [
+        {"text": text, "label": label, **{name: predicted[index] for name, predicted in models.items()}}
+        for index, (text, label) in enumerate(items)
+    ]
     write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
@@ -223,25 +273,47 @@ def plot_confidence(path: Path, analysis: dict) -> None:
     save_figure(figure, path)
 
 
+METRIC_COLUMNS = ("accuracy", "precision", "recall", "f1", "roc_auc")
+
+
+def metrics_row(name: str, metrics: dict) -> str:
+    cells = " | ".join("n/a" if metrics[key] is None else f"{metrics[key]:.3f}" for key in METRIC_COLUMNS)
+    return f"| {name} | {cells} |"
+
+
+def tfidf_gap(metrics: dict, tfidf: dict) -> str:
+    """One sentence that makes a baseline beating the tuned model impossible to miss."""
+    points = (tfidf["accuracy"] - metrics["accuracy"]) * 100
+    if points > 0:
+        return (
+            f"**The TF-IDF baseline is {points:.1f} points above the tuned model** (accuracy "
+            f"{tfidf['accuracy']:.3f} vs {metrics['accuracy']:.3f}): on this data the fine-tuned model does not yet "
+            "earn its cost."
+        )
+    return f"The tuned model is {-points:.1f} points above the TF-IDF baseline (accuracy)."
+
+
 def markdown(metrics: dict, base: dict, files: dict) -> str:
-    robust = files["robustness_result.json"]
-    rows = "\n".join(
-        f"| {name} | {base[name]:.3f} | {metrics[name]:.3f} |"
-        for name in ("accuracy", "precision", "recall", "f1")
-        if base[name] is not None
-    )
-    auc = (
-        f"| roc_auc | {base['roc_auc']:.3f} | {metrics['roc_auc']:.3f} |"
-        if base["roc_auc"] is not None and metrics["roc_auc"] is not None
-        else ""
+    robust, comparison = files["robustness_result.json"], files["baseline_comparison.json"]
+    tfidf = comparison["tfidf_baseline"]
+    rows = [metrics_row("base (zero-shot)", base), metrics_row("tuned", metrics)]
+    if tfidf is not None:
+        rows.insert(0, metrics_row(f"TF-IDF baseline ({tfidf['train_texts']} train texts)", tfidf["metrics"]))
+    gap = (
+        f"{tfidf_gap(metrics, tfidf['metrics'])} TF-IDF baseline: {TFIDF_NAME}, trained on the run's train split."
+        if tfidf
+        else "No TF-IDF baseline: the train split holds one label only."
     )
     perturbed = ", ".join(f"{name} {value:.3f}" for name, value in robust["accuracy"].items())
+    confidence, score = files["confidence_analysis.json"], robust["robustness_score"]
     return (
-        f"## Classification (test split, {metrics['samples']} texts)\n\n| metric | base (zero-shot) | tuned |\n"
-        f"|---|---|---|\n{rows}\n{auc}\n\nConfusion matrix (rows true, columns predicted, {metrics['labels']}): "
-        f"{metrics['confusion_matrix']}. Mean confidence "
-        f"{files['confidence_analysis.json']['mean_confidence']:.3f}; above 0.9: "
-        f"{files['confidence_analysis.json']['share_above_0.9']:.0%}.\n\nRobustness (accuracy): {perturbed}; "
-        f"score {robust['robustness_score']:.3f}.\n\n![confusion](confusion_matrix.png) "
+        f"## Classification (test split, {metrics['samples']} texts)\n\n"
+        "| model | accuracy | precision | recall | F1 | ROC-AUC |\n|---|---|---|---|---|---|\n"
+        + "\n".join(rows)
+        + f"\n\n{gap}\n\n"
+        f"Confusion matrix (tuned; rows true, columns predicted, {metrics['labels']}): "
+        f"{metrics['confusion_matrix']}. Mean confidence {confidence['mean_confidence']:.3f}; above 0.9: "
+        f"{confidence['share_above_0.9']:.0%}.\n\nRobustness (accuracy): {perturbed}; "
+        f"score {'n/a' if score is None else f'{score:.3f}'}.\n\n![confusion](confusion_matrix.png) "
         "![confidence](confidence_histogram.png)"
     )

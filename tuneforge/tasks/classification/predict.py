@@ -8,6 +8,12 @@
 Each label is scored by the log-probability of its whole token sequence after the training
 prompt (labels may share first tokens); a softmax over the labels gives the probabilities.
 `use_adapter=False` scores with the base model alone: the zero-shot baseline.
+
+How it is computed: texts are sorted by length into batches (little padding) and each batch's
+prompts go through the model once, left-padded, keeping the logits of the last position only; they
+give every label's first token. Labels of more than one token continue from the prompts' KV cache:
+one more pass over the label tails only, batched over prompts x labels. The result equals scoring
+each (prompt, label) sequence on its own (tests/unit/test_classification.py checks it).
 """
 
 from __future__ import annotations
@@ -24,70 +30,139 @@ class Predictor:
         from tuneforge.models import load_with_adapter
         from tuneforge.runs import RunFolder
 
-        self.run = RunFolder(run_dir)
-        self.run_dir, self.recipe, manifest = self.run.path, self.run.recipe, self.run.manifest
-        if self.recipe.data.format != "classification":
+        run = RunFolder(run_dir)
+        if run.recipe.data.format != "classification":
             raise UserError(
-                f"{self.run_dir}: not a run of a classification recipe (recipe {self.recipe.name!r})",
+                f"{run.path}: not a run of a classification recipe (recipe {run.recipe.name!r})",
                 fix="use a run of a recipe with data.format: classification",
             )
-        self.labels = self.recipe.data.classification.labels
-        self.model, self.tokenizer = load_with_adapter(
-            self.run_dir, manifest, torch.float32, self.recipe.model.trust_remote_code
-        )
+        model, tokenizer = load_with_adapter(run.path, run.manifest, torch.float32, run.recipe.model.trust_remote_code)
+        self._attach(run.recipe, model, tokenizer, use_adapter, batch_size)
+        self.run, self.run_dir = run, run.path
+
+    @classmethod
+    def from_model(cls, recipe, model, tokenizer, *, use_adapter: bool = True, batch_size: int = 16) -> Predictor:
+        """A predictor over a model already in memory (a PEFT model where use_adapter may be False), with a
+        classification recipe's prompt and labels: for tests and benchmarks that have no run folder."""
+        predictor = cls.__new__(cls)
+        predictor._attach(recipe, model, tokenizer, use_adapter, batch_size)
+        predictor.run = predictor.run_dir = None
+        return predictor
+
+    def _attach(self, recipe, model, tokenizer, use_adapter: bool, batch_size: int) -> None:
+        self.recipe, self.model, self.tokenizer = recipe, model, tokenizer
         self.model.eval()
+        self.labels = recipe.data.classification.labels
         self.use_adapter, self.batch_size = use_adapter, batch_size
-        self.label_ids = [self.tokenizer(label, add_special_tokens=False)["input_ids"] for label in self.labels]
+        self.label_ids = [tokenizer(label, add_special_tokens=False)["input_ids"] for label in self.labels]
 
     def prompt_ids(self, text: str) -> list[int]:
-        from tuneforge.tasks.classification.data import prompt_messages
+        """The training prompt of the text, cut as training cut it (data.filter.overlength: truncate_input)."""
+        from tuneforge.tasks.classification.data import prompt_messages, scored_text
 
+        data = self.recipe.data
+        text = scored_text(data, self.tokenizer, text, self.recipe.model.max_seq_length)
         rendered = self.tokenizer.apply_chat_template(
-            prompt_messages(self.recipe.data, text), tokenize=False, add_generation_prompt=True
+            prompt_messages(data, text), tokenize=False, add_generation_prompt=True
         )
         return self.tokenizer(rendered, add_special_tokens=False)["input_ids"]
 
     def predict(self, text: str) -> dict:
         return self.predict_batch([text])[0]
 
-    def predict_batch(self, texts: list[str], use_adapter: bool | None = None) -> list[dict]:
-        """Predictions in order; `use_adapter` (default: the predictor's setting) False scores with the base model."""
+    def predict_batch(
+        self, texts: list[str], use_adapter: bool | None = None, progress: str | None = None
+    ) -> list[dict]:
+        """Predictions in the order of `texts`; `use_adapter` (default: the predictor's setting) False scores
+        with the base model. `progress` names a progress bar over the batches (shown on a terminal)."""
+        from tqdm.auto import tqdm
+
         adapter = self.use_adapter if use_adapter is None else use_adapter
-        results = []
-        for start in range(0, len(texts), self.batch_size):
-            results += self._score([self.prompt_ids(text) for text in texts[start : start + self.batch_size]], adapter)
+        prompts = [self.prompt_ids(text) for text in texts]
+        # Longest first: similar lengths share a batch, and a batch too big for memory fails at once.
+        order = sorted(range(len(prompts)), key=lambda index: -len(prompts[index]))
+        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        results: list[dict] = [{}] * len(texts)
+        for batch in tqdm(batches, desc=progress, unit="batch", disable=None if progress else True):
+            for index, result in zip(batch, self._score([prompts[index] for index in batch], adapter)):
+                results[index] = result
         return results
 
     def _score(self, prompts: list[list[int]], use_adapter: bool) -> list[dict]:
-        """One forward pass over every (prompt, label) pair; label log-probs → probabilities."""
+        import torch
+
+        probabilities = torch.softmax(self.label_log_probs(prompts, use_adapter), dim=-1)
+        return [label_result(self.labels, row.tolist()) for row in probabilities]
+
+    def label_log_probs(self, prompts: list[list[int]], use_adapter: bool):
+        """[prompts, labels]: log p(label's tokens | prompt), computed as the module docstring says."""
         import contextlib
 
         import torch
 
-        pairs = [(prompt, label) for prompt in prompts for label in self.label_ids]
-        width = max(len(p) + len(label) for p, label in pairs)
-        pad = self.tokenizer.pad_token_id
-        input_ids = torch.tensor([p + label + [pad] * (width - len(p) - len(label)) for p, label in pairs])
-        mask = torch.tensor([[1] * (len(p) + len(label)) + [0] * (width - len(p) - len(label)) for p, label in pairs])
+        tails = any(len(label) > 1 for label in self.label_ids)
+        input_ids, mask, positions = left_padded(prompts, self.tokenizer.pad_token_id)
         adapter_off = contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
         with torch.inference_mode(), adapter_off:
-            log_probs = torch.log_softmax(self.model(input_ids=input_ids, attention_mask=mask).logits.float(), dim=-1)
-        scores = torch.tensor(
-            [
-                sum(log_probs[row, len(p) + i - 1, token].item() for i, token in enumerate(label))
-                for row, (p, label) in enumerate(pairs)
-            ]
-        ).view(len(prompts), len(self.labels))
-        probabilities = torch.softmax(scores, dim=-1)
-        return [self._result(row.tolist()) for row in probabilities]
+            output = self.model(
+                input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=tails, logits_to_keep=1
+            )
+            first = torch.log_softmax(output.logits[:, -1].float(), dim=-1)
+            scores = first[:, [label[0] for label in self.label_ids]]
+            if tails:
+                scores = scores + self._tail_scores(output.past_key_values, mask, positions[:, -1])
+        return scores
 
-    def _result(self, probabilities: list[float]) -> dict:
-        best = max(range(len(self.labels)), key=probabilities.__getitem__)
-        return {
-            "label": self.labels[best],
-            "confidence": round(probabilities[best], 6),
-            "probabilities": {label: round(p, 6) for label, p in zip(self.labels, probabilities)},
-        }
+    def _tail_scores(self, cache, prompt_mask, last_positions):
+        """log p(label[1:] | prompt, label[0]) per prompt x label: the label tokens after the first, from
+        the prompts' KV cache (row prompt * labels + label), padded on the right to the longest label."""
+        import torch
+
+        count, width = len(self.label_ids), max(map(len, self.label_ids)) - 1
+        pad = self.tokenizer.pad_token_id
+        fed = torch.tensor([label[:-1] + [pad] * (width + 1 - len(label)) for label in self.label_ids])
+        targets = torch.tensor([label[1:] + [0] * (width + 1 - len(label)) for label in self.label_ids])
+        real = torch.tensor([[1] * (len(label) - 1) + [0] * (width + 1 - len(label)) for label in self.label_ids])
+        rows = prompt_mask.shape[0]
+        output = self.model(
+            input_ids=fed.repeat(rows, 1),
+            attention_mask=torch.cat([prompt_mask.repeat_interleave(count, dim=0), real.repeat(rows, 1)], dim=1),
+            position_ids=last_positions.repeat_interleave(count)[:, None] + 1 + torch.arange(width),
+            past_key_values=repeated_cache(cache, count),
+        )
+        log_probs = torch.log_softmax(output.logits.float(), dim=-1)
+        picked = log_probs.gather(-1, targets.repeat(rows, 1)[..., None]).squeeze(-1)
+        return torch.where(real.repeat(rows, 1).bool(), picked, 0.0).sum(dim=-1).view(rows, count)
+
+
+def left_padded(prompts: list[list[int]], pad: int):
+    """input_ids, attention mask and position ids of prompts padded on the left, so that every prompt
+    ends at the last position (where the next token's logits are read and the label tails continue)."""
+    import torch
+
+    width = max(map(len, prompts))
+    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    positions = (mask.cumsum(dim=-1) - 1).clamp(min=0)
+    return input_ids, mask, positions
+
+
+def repeated_cache(cache, times: int):
+    """The KV cache with each prompt's row repeated `times` times in place (one row per label)."""
+    if hasattr(cache, "batch_repeat_interleave"):
+        cache.batch_repeat_interleave(times)
+        return cache
+    return tuple(tuple(tensor.repeat_interleave(times, dim=0) for tensor in layer) for layer in cache)  # legacy tuples
+
+
+def label_result(labels: list[str], probabilities: list[float]) -> dict:
+    """{"label", "confidence", "probabilities"} of one text, from its probability per label."""
+    best = max(range(len(labels)), key=probabilities.__getitem__)
+    return {
+        "label": labels[best],
+        "confidence": round(probabilities[best], 6),
+        "probabilities": {label: round(p, 6) for label, p in zip(labels, probabilities)},
+    }
 
 
 def describe(result: dict) -> str:
@@ -130,8 +205,11 @@ def read_texts(path: Path, text_key: str = "text") -> list[tuple[str, str]]:
     return items
 
 
+BATCHES_PER_WRITE = 8  # texts sorted by length within this many batches; each group appended as it is done
+
+
 def predict_file(run_dir: Path, input_path: Path, output: Path, batch_size: int = 16) -> dict:
-    """Labels for every text in `input_path` not yet in `output`, appended batch by batch (resumable)."""
+    """Labels for every text in `input_path` not yet in `output`, appended group by group (resumable)."""
     from tqdm.auto import tqdm
 
     from tuneforge.serve.predict import AnswerLog, answered_ids
@@ -140,12 +218,14 @@ def predict_file(run_dir: Path, input_path: Path, output: Path, batch_size: int 
     done = answered_ids(output)
     todo = [(ident, text) for ident, text in items if ident not in done]
     predictor = Predictor(run_dir, batch_size=batch_size)
-    answers = AnswerLog(output)
+    answers, group = AnswerLog(output), batch_size * BATCHES_PER_WRITE
     try:
-        for start in tqdm(range(0, len(todo), batch_size), unit="batch"):
-            batch = todo[start : start + batch_size]
-            for (ident, _), result in zip(batch, predictor.predict_batch([text for _, text in batch])):
-                answers.write({"id": ident, **result})
+        with tqdm(total=len(todo), unit="text") as bar:
+            for start in range(0, len(todo), group):
+                chunk = todo[start : start + group]
+                for (ident, _), result in zip(chunk, predictor.predict_batch([text for _, text in chunk])):
+                    answers.write({"id": ident, **result})
+                bar.update(len(chunk))
     finally:
         answers.close()
     return {"requests": len(items), "skipped": len(items) - len(todo), "answered": len(todo)}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from tuneforge.errors import ProblemCollector
 from tuneforge.recipe import DataSection, Fraction, PositiveInt, Section
@@ -13,14 +13,11 @@ from tuneforge.recipe import DataSection, Fraction, PositiveInt, Section
 
 class ClassificationData(Section):
     """{"text", "label"} records (ChnSentiCorp layout) become prompts whose answer is the label's
-    name. An integer label indexes `labels`; a string must be one of them."""
+    name. An integer label indexes `labels`; a string must be one of them. Columns named otherwise are
+    mapped by data.columns, e.g. {text: review, label: sentiment}."""
 
     labels: list[str] = Field(min_length=2)
     """The label names, in index order (the last is the positive class of binary metrics)."""
-    text_key: str = "text"
-    """The record field that holds the text."""
-    label_key: str = "label"
-    """The record field that holds the label (an index into labels, or a name)."""
     instruction: str = "Classify the sentiment of the text. Answer with one word: {labels}."
     """The user turn before the text; {labels} becomes the comma-separated label names."""
 
@@ -33,17 +30,32 @@ class ClassificationData(Section):
 
 
 class ClassificationSection(DataSection):
-    """`format: classification`: JSON/JSONL records of a text and its label."""
+    """`format: classification`: records of a text and its label."""
+
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {"classification": ("text", "label")}
 
     format: Literal["classification"]
-    """classification: {"text", "label"} records (the key names are set in data.classification)."""
+    """classification: {"text", "label"} records (other column names: data.columns)."""
     classification: ClassificationData
-    """Labels, record keys and the instruction."""
+    """Labels and the instruction."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
         from tuneforge.tasks.classification.data import read_classification
 
         return read_classification(path, self, problems)
+
+    def fit(self, sample, tokenizer, max_len: int):
+        from tuneforge.tasks.classification.data import fit_sample
+
+        return fit_sample(self, sample, tokenizer, max_len)
+
+    @model_validator(mode="after")
+    def _truncate_input_by_default(self) -> ClassificationSection:
+        # A long review loses some of its middle rather than the whole sample (drop) or its label (truncate);
+        # a value the recipe sets itself stays.
+        if "overlength" not in self.filter.model_fields_set:
+            self.filter.overlength = "truncate_input"
+        return self
 
 
 class ClassificationEval(Section):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from tuneforge.errors import ProblemCollector
 from tuneforge.recipe import DataSection
@@ -12,6 +12,12 @@ from tuneforge.recipe import DataSection
 class ConversationSection(DataSection):
     """Conversations in one of the usual layouts (README: Data formats)."""
 
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "chat": ("messages",),
+        "sharegpt": ("conversations",),
+        "alpaca": ("instruction", "input", "output", "system"),
+    }
+
     format: Literal["chat", "sharegpt", "alpaca"]
     """chat: {"messages": [{role, content}]}; sharegpt: {"conversations": [{from, value}]};
     alpaca: {"instruction", "input", "output"}."""
@@ -19,4 +25,4 @@ class ConversationSection(DataSection):
     def read(self, path: Path, problems: ProblemCollector) -> list:
         from tuneforge.data.formats import load_samples
 
-        return load_samples([path], self.format, self.system_prompt, problems)
+        return load_samples([path], self.format, self.system_prompt, problems, self.columns)

@@ -19,11 +19,16 @@ class DomainTask(Task):
         return DomainEval
 
     def check(self, recipe):
-        if recipe.eval.domain is not None and recipe.data.split.test == 0:
-            return ["eval.domain: needs a test split; set data.split.test, e.g. 0.1"]
+        if recipe.eval.domain is not None and not recipe.data.has_split("test"):
+            return ["eval.domain: needs a test split; set data.split.test, e.g. 0.1 (or data.test: your test file)"]
         return []
 
     def evaluate(self, run, out_dir):
         from tuneforge.tasks.domain.evaluate import evaluate_domain
 
         return evaluate_domain(run, out_dir)
+
+    def artifact_metric(self, run, answerer):
+        from tuneforge.tasks.domain.served import domain_metric
+
+        return domain_metric(run, answerer)

@@ -21,3 +21,8 @@ class PersonaTask(Task):
         from tuneforge.tasks.persona.evaluate import evaluate_persona
 
         return evaluate_persona(run, out_dir)
+
+    def artifact_metric(self, run, answerer):
+        from tuneforge.tasks.persona.served import persona_metric
+
+        return persona_metric(run, answerer)

@@ -3,26 +3,35 @@ meta; a marked reply (format kto) is the prompt plus the reply, with its good/ba
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tuneforge.data.formats import ROLES, RecordError, Sample, check_turn_order, read_records
+from tuneforge.data.sources import Source
 from tuneforge.errors import ProblemCollector
 
 
-def load_pairs(path: Path, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
-    return load_records(path, system_prompt, problems, pair_sample, "preference")
+def load_pairs(
+    path: Source, system_prompt: str | None, problems: ProblemCollector, columns: dict[str, str] | None = None
+) -> list[Sample]:
+    return load_records(path, system_prompt, problems, pair_sample, "preference", columns)
 
 
-def load_marked(path: Path, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
-    return load_records(path, system_prompt, problems, marked_sample, "kto")
+def load_marked(
+    path: Source, system_prompt: str | None, problems: ProblemCollector, columns: dict[str, str] | None = None
+) -> list[Sample]:
+    return load_records(path, system_prompt, problems, marked_sample, "kto", columns)
 
 
 def load_records(
-    path: Path, system_prompt: str | None, problems: ProblemCollector, make_sample, fmt: str
+    path: Source,
+    system_prompt: str | None,
+    problems: ProblemCollector,
+    make_sample,
+    fmt: str,
+    columns: dict[str, str] | None = None,
 ) -> list[Sample]:
-    """Every record as a sample; each malformed one is a file:line problem (all reported together)."""
+    """Every record (renamed by data.columns) as a sample; each malformed one is a file:line problem (all
+    reported together)."""
     samples = []
-    for source, record in read_records(path, problems):
+    for source, record in read_records(path, problems, columns):
         try:
             samples.append(make_sample(record, source, system_prompt))
         except RecordError as exc:

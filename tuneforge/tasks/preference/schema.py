@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from tuneforge.errors import ProblemCollector
 from tuneforge.recipe import DataSection, PositiveInt, Section
@@ -11,6 +11,11 @@ from tuneforge.recipe import DataSection, PositiveInt, Section
 
 class PreferenceSection(DataSection):
     """Preference data for train.method dpo, orpo (pairs) and kto (marked replies); README: Data formats."""
+
+    FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "preference": ("prompt", "chosen", "rejected"),
+        "kto": ("prompt", "completion", "label"),
+    }
 
     format: Literal["preference", "kto"]
     """preference: {"prompt", "chosen", "rejected"}, each a string or a message list, or chosen / rejected as
@@ -21,7 +26,7 @@ class PreferenceSection(DataSection):
         from tuneforge.tasks.preference.data import load_marked, load_pairs
 
         loader = load_pairs if self.format == "preference" else load_marked
-        return loader(path, self.system_prompt, problems)
+        return loader(path, self.system_prompt, problems, self.columns)
 
     def rejection_reason(self, sample) -> str | None:
         from tuneforge.tasks.preference.data import pair_rejection

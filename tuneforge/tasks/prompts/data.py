@@ -9,17 +9,19 @@ turns before its last reply, with that reply as the `reference` field and the ta
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tuneforge.data.formats import RecordError, Sample, check_turn_order
+from tuneforge.data.sources import Source
 from tuneforge.errors import ProblemCollector
 from tuneforge.tasks.preference.data import as_messages, load_records, with_system
 
 REFERENCE = "reference"  # the field that holds a task sample's own reply
 
 
-def load_prompts(path: Path, system_prompt: str | None, problems: ProblemCollector) -> list[Sample]:
-    return load_records(path, system_prompt, problems, prompt_sample, "prompts")
+def load_prompts(
+    path: Source, system_prompt: str | None, problems: ProblemCollector, columns: dict[str, str] | None = None
+) -> list[Sample]:
+    return load_records(path, system_prompt, problems, prompt_sample, "prompts", columns)
 
 
 def prompt_sample(record: dict, source: str, system_prompt: str | None) -> Sample:

@@ -18,4 +18,4 @@ class PromptsSection(DataSection):
     def read(self, path: Path, problems: ProblemCollector) -> list:
         from tuneforge.tasks.prompts.data import load_prompts
 
-        return load_prompts(path, self.system_prompt, problems)
+        return load_prompts(path, self.system_prompt, problems, self.columns)

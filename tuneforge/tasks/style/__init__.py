@@ -29,14 +29,22 @@ class StyleTask(Task):
             return []
         if recipe.data.format != "markdown" or "continue" not in recipe.data.markdown.templates:
             return ["eval.style: needs data.format: markdown with the 'continue' template (its prompts)"]
-        if recipe.data.split.val == 0:
-            return ["eval.style: needs a validation split (held-out articles); set data.split.val, e.g. 0.2"]
+        if not recipe.data.has_split("val"):
+            return [
+                "eval.style: needs a validation split (held-out articles); set data.split.val, e.g. 0.2 "
+                "(or data.val: a folder of articles)"
+            ]
         return []
 
     def evaluate(self, run, out_dir):
         from tuneforge.tasks.style.evaluate import evaluate_style
 
         return evaluate_style(run, out_dir)
+
+    def artifact_metric(self, run, answerer):
+        from tuneforge.tasks.style.served import style_metric
+
+        return style_metric(run, answerer)
 
     def commands(self):
         from tuneforge.tasks.style.build import build_style_command

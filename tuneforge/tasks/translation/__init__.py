@@ -28,14 +28,19 @@ class TranslationTask(Task):
             return []
         if recipe.data.format != "parallel":
             return ["eval.translation: needs data.format: parallel (its test split is sentence pairs)"]
-        if recipe.data.split.test == 0:
-            return ["eval.translation: needs a test split; set data.split.test, e.g. 0.1"]
+        if not recipe.data.has_split("test"):
+            return ["eval.translation: needs a test split; set data.split.test, e.g. 0.1 (or data.test: a folder)"]
         return []
 
     def evaluate(self, run, out_dir):
         from tuneforge.tasks.translation.evaluate import evaluate_translation
 
         return evaluate_translation(run, out_dir)
+
+    def artifact_metric(self, run, answerer):
+        from tuneforge.tasks.translation.served import translation_metric
+
+        return translation_metric(run, answerer)
 
     def commands(self):
         from tuneforge.tasks.translation.commands import translate

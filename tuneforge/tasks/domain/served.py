@@ -1,0 +1,26 @@
+"""The domain metric of any artifact (`tuneforge eval RUN --artifact ...`): mean ROUGE-L F1 and corpus
+BLEU of greedy answers to the test questions against the references (as `tuneforge eval`, without
+the LLM judge); ROUGE-L is compared."""
+
+from __future__ import annotations
+
+from tuneforge.eval.artifact import task_metric
+
+
+def domain_metric(run, answerer) -> dict:
+    from tuneforge.eval.metrics import bleu_tokenizer
+    from tuneforge.tasks.domain.evaluate import reference_metrics, test_items
+
+    config = run.recipe.eval.domain
+    items = test_items(run, config.max_samples)
+    references = [item.reference for item in items]
+    answers = answerer.replies([item.prompt for item in items], config.max_new_tokens, batch_size=config.batch_size)
+    metrics = reference_metrics(answers, references, bleu_tokenizer(config.bleu_tokenize, references))
+    return task_metric(
+        "rouge_l",
+        metrics["rouge_l"],
+        higher_is_better=True,
+        method="greedy chat replies",
+        bleu=metrics["bleu"]["score"],
+        samples=len(items),
+    )

@@ -1,0 +1,28 @@
+"""The persona metric of any artifact (`tuneforge eval RUN --artifact ...`): the share of greedy replies
+to the unseen prompts that carry the persona (name and manner markers), in each condition of
+`tuneforge eval` (with and without the system prompt); the first condition's share is compared."""
+
+from __future__ import annotations
+
+from tuneforge.eval.artifact import task_metric
+
+
+def persona_metric(run, answerer) -> dict:
+    from tuneforge.tasks.persona.evaluate import probe_conditions, read_prompts, score_replies
+
+    config = run.recipe.eval.persona
+    prompts = read_prompts(config.prompts)
+    conditions = {}
+    for condition, system in probe_conditions(config, run.recipe).items():
+        head = [{"role": "system", "content": system}] if system else []
+        asked = [[*head, {"role": "user", "content": prompt}] for prompt in prompts]
+        conditions[condition] = score_replies(answerer.replies(asked, config.max_new_tokens), config)
+    first = next(iter(conditions))
+    return task_metric(
+        "persona_share",
+        conditions[first]["persona_share"],
+        higher_is_better=True,
+        method=f"greedy chat replies ({first.replace('_', ' ')})",
+        samples=len(prompts),
+        conditions=conditions,
+    )
