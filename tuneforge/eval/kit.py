@@ -33,6 +33,6 @@ def held_out(run, needed_by: str, split: str = "test", fallback: str | None = No
         wanted = f"a {split} split" + (f" (or a {fallback} split)" if fallback else "")
         raise UserError(
             f"{needed_by} needs {wanted}, and this run has none",
-            fix=f"set data.split.{split}, e.g. 0.1, and train again",
+            fix=f"set data.split.{split}, e.g. 0.1, or name {split} files in data.{split}, and train again",
         )
     return samples
