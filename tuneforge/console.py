@@ -1,8 +1,7 @@
 """The console: third-party messages known to be harmless in tuneforge's use, filtered where they are made.
 
-Each entry matches one message (a regular expression matched at its start) on one logger, or one warning's
-text and category, never a whole logger, module or category: a new message from the same library still
-shows. `tuneforge -v` installs none of them, so everything shows again. Distributed workers run the same
+Each entry matches one message (a regular expression matched at its start) on one logger, never a whole
+logger, module or category: a new message from the same library still shows. `tuneforge -v` installs none of them, so everything shows again. Distributed workers run the same
 CLI (`python -m tuneforge [-v] train ...`, train/launch.py), so they filter the same messages.
 """
 
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-import warnings
 from contextlib import contextmanager
 
 # (logger name, message pattern): messages logged through the standard logging module.
@@ -32,8 +30,6 @@ LOG_MESSAGES = [
 DATA_STEP_MESSAGES = [
     ("transformers.tokenization_utils_base", r"Token indices sequence length is longer than the specified maximum"),
 ]
-# (message pattern, category): warnings.warn messages.
-WARNING_MESSAGES: list[tuple[str, type[Warning]]] = []
 
 _installed: list[tuple[logging.Logger, logging.Filter]] = []
 _verbose = False
@@ -58,12 +54,9 @@ def install(verbose: bool) -> None:
     for logger, installed in _installed:
         logger.removeFilter(installed)
     _installed.clear()
-    warnings.filters[:] = [entry for entry in warnings.filters if not _is_ours(entry)]
     if verbose:
         return
     _installed.extend(add_filters(LOG_MESSAGES))
-    for pattern, category in WARNING_MESSAGES:
-        warnings.filterwarnings("ignore", message=pattern, category=category)
 
 
 def add_filters(messages: list[tuple[str, str]]) -> list[tuple[logging.Logger, logging.Filter]]:
@@ -88,12 +81,6 @@ def during_data_step():
     finally:
         for logger, known in added:
             logger.removeFilter(known)
-
-
-def _is_ours(entry: tuple) -> bool:
-    action, message, category = entry[0], entry[1], entry[2]
-    patterns = {(pattern, category) for pattern, category in WARNING_MESSAGES}
-    return action == "ignore" and message is not None and (message.pattern, category) in patterns
 
 
 @contextmanager
