@@ -249,6 +249,22 @@ class FakeJudgeServer:
         self.httpd.server_close()
 
 
+# ---------------------------------------------------------------- per-artifact task metrics
+
+
+def assert_served_like_the_adapter(adapter: dict, served: dict, texts: str) -> None:
+    """A served F16 GGUF against the fp32 adapter in process (one task's results of `evaluate_artifacts`):
+    greedy decoding of the same weights gives the same texts (`texts` names the list), but for one where
+    two candidate tokens lie within f16 rounding of each other; with every text the same, the same value."""
+    import pytest
+
+    assert served["metric"] == adapter["metric"] and served["samples"] == adapter["samples"] > 0
+    same = sum(a == b for a, b in zip(adapter[texts], served[texts]))
+    assert same >= len(served[texts]) - 1, (adapter[texts], served[texts])
+    if same == len(served[texts]):
+        assert served["value"] == pytest.approx(adapter["value"]) and served["drop"] == pytest.approx(0)
+
+
 # ---------------------------------------------------------------- benchmarks and the GPU kit
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from tuneforge.bench.cli import bench
-from tuneforge.cli_options import refuse_options, runs_dir_option
+from tuneforge.cli_options import llamacpp_server_option, refuse_options, runs_dir_option
 from tuneforge.errors import EXIT_USER_ERROR, StopRequested, UserError
 
 RESUME_HELP = "auto: continue this recipe's newest unfinished run; none: new run; or a run/checkpoint folder."
@@ -193,7 +193,17 @@ def train(
     "gguf:q8_0), lora-gguf or vllm; served ones through the real server on 127.0.0.1. Repeatable or a comma "
     "list. Results: RUN/eval/artifacts/.",
 )
-def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str | None, artifacts: tuple) -> None:
+@llamacpp_server_option
+@click.pass_context
+def evaluate(
+    ctx: click.Context,
+    run: str,
+    runs_dir: Path,
+    judge_url: str | None,
+    judge_model: str | None,
+    artifacts: tuple,
+    llamacpp_server: str,
+) -> None:
     """Run the recipe's task metrics on RUN (a run folder, or a recipe name for its newest
     complete run). Results go to RUN/eval/ as JSON, Markdown and PNG."""
     import json
@@ -203,12 +213,14 @@ def evaluate(run: str, runs_dir: Path, judge_url: str | None, judge_model: str |
     from tuneforge.targets import resolve_run
 
     run_dir = resolve_run(run, runs_dir)
+    if not artifacts:
+        refuse_options(ctx, ["llamacpp_server"], "without --artifact (it picks the server of a served GGUF)")
     if artifacts:
         if judge_url or judge_model:
             raise click.UsageError("--judge-url, --judge-model: not used with --artifact (it skips the LLM judge)")
         from tuneforge.eval.artifact import evaluate_artifacts
 
-        evaluate_artifacts(run_dir, list(artifacts))
+        evaluate_artifacts(run_dir, list(artifacts), llamacpp_server=llamacpp_server)
         click.echo(str(run_dir / "eval" / "artifacts" / "report.md"))
         return
     if (judge_url or judge_model) and load_run(run_dir)[0].eval.domain is None:
@@ -436,15 +448,7 @@ def with_sampling(command):
     show_default=True,
     help="vLLM: whole model replicas (tensor-parallel-size GPUs each) sharing the requests.",
 )
-@click.option(
-    "--llamacpp-server",
-    type=click.Choice(["auto", "native", "python"]),
-    default="auto",
-    show_default=True,
-    help="llama.cpp backend: native is llama.cpp's own llama-server (parallel slots, continuous batching), "
-    "built by `make setup`; python is llama-cpp-python's server (one request at a time), which auto "
-    "falls back to, with a warning, where llama-server could not be built.",
-)
+@llamacpp_server_option
 @click.option("--timeout", type=click.FloatRange(1), default=None, help="Seconds to wait for the server to answer.")
 @runs_dir_option
 @click.pass_context

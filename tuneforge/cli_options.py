@@ -14,6 +14,16 @@ runs_dir_option = click.option(
     help="Where run folders live (runs/<recipe>/<run-id>).",
 )
 
+llamacpp_server_option = click.option(
+    "--llamacpp-server",
+    type=click.Choice(["auto", "native", "python"]),
+    default="auto",
+    show_default=True,
+    help="llama.cpp backend: native is llama.cpp's own llama-server (parallel slots, continuous batching), "
+    "built by `make setup`; python is llama-cpp-python's server (one request at a time), which auto "
+    "falls back to, with a warning, where llama-server could not be built.",
+)
+
 
 def prompted_lines(label: str):
     """Lines typed at a prompt until `exit`, `quit` or end of input."""

@@ -1,5 +1,5 @@
 """`tuneforge eval` on a tiny domain run: reference metrics without a judge, a scripted judge through
---judge-url, and an unreachable judge refused before generating. The data, metrics and judge
+--judge-url, an unreachable judge refused before generating, and ROUGE-L of a served GGUF. The data, metrics and judge
 pieces: tests/unit/test_domain.py."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from helpers import FakeJudgeServer, write_recipe
+from helpers import FakeJudgeServer, assert_served_like_the_adapter, write_recipe
 from tuneforge.cli import main
 from tuneforge.recipe import load_recipe
 
@@ -90,3 +90,17 @@ def test_an_unreachable_judge_fails_before_generating(domain_run):
     result = CliRunner().invoke(main, ["eval", str(domain_run), "--judge-url", "http://127.0.0.1:9/v1"])
     assert result.exit_code == 2
     assert "cannot reach http://127.0.0.1:9/v1" in result.output
+
+
+def test_rouge_of_a_served_f16_gguf_matches_the_adapter(domain_run):
+    from tuneforge.eval.artifact import evaluate_artifacts
+    from tuneforge.export.artifacts import export_run
+
+    export_run(domain_run, ["merged", "gguf"], ["f16"])
+    results = evaluate_artifacts(domain_run, ["adapter", "gguf:f16"])
+    adapter, served = (results[name]["tasks"]["domain"] for name in ("adapter", "gguf:f16"))
+    assert adapter["metric"] == "rouge_l" and adapter["method"] == served["method"] == "greedy chat replies"
+    assert 0 <= served["value"] <= 1 and served["bleu"] >= 0 and len(served["answers"]) == served["samples"] == 6
+    assert all(isinstance(answer, str) for answer in served["answers"])
+    assert_served_like_the_adapter(adapter, served, "answers")
+    assert "| gguf:f16 | rouge_l" in (domain_run / "eval" / "artifacts" / "report.md").read_text()

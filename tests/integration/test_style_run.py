@@ -1,4 +1,5 @@
-"""A tiny style run trained and evaluated end to end with `eval.style`. The style recipe's pieces:
+"""A tiny style run trained and evaluated end to end with `eval.style`, and its metric measured on a
+served GGUF. The style recipe's pieces:
 tests/unit/test_style.py."""
 
 from __future__ import annotations
@@ -10,17 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from helpers import write_recipe
+from helpers import assert_served_like_the_adapter, write_recipe
 from tuneforge.recipe import load_recipe
 
 pytestmark = pytest.mark.integration
 ARTICLES = Path(__file__).resolve().parents[2] / "recipes" / "style" / "data" / "articles"
 
 
-def test_tiny_style_run_trains_and_evaluates(tmp_path, tiny_llama_dir):
-    from tuneforge.eval import evaluate_run
+@pytest.fixture(scope="module")
+def style_run(tiny_llama_dir, tmp_path_factory):
     from tuneforge.train.finetune import train_recipe
 
+    tmp_path = tmp_path_factory.mktemp("style")
     folder = tmp_path / "articles"
     for source in sorted(ARTICLES.iterdir())[:6]:
         shutil.copytree(source, folder / source.name)
@@ -47,7 +49,13 @@ def test_tiny_style_run_trains_and_evaluates(tmp_path, tiny_llama_dir):
         "eval": {"style": {"max_samples": 4, "max_new_tokens": 12, "batch_size": 4}},
     }
     recipe, source = load_recipe(write_recipe(tmp_path / "tinystyle.yaml", body))
-    run = train_recipe(recipe, source, tmp_path / "runs", resume="none")
+    return train_recipe(recipe, source, tmp_path / "runs", resume="none")
+
+
+def test_tiny_style_run_trains_and_evaluates(style_run):
+    from tuneforge.eval import evaluate_run
+
+    run = style_run
     eval_dir = evaluate_run(run)
     results = json.loads((eval_dir / "results.json").read_text())["style"]
     ppl = results["perplexity"]
@@ -63,3 +71,21 @@ def test_tiny_style_run_trains_and_evaluates(tmp_path, tiny_llama_dir):
     assert "## Writing style" in (eval_dir / "report.md").read_text()
     data_report = json.loads((run / "data_report.json").read_text())
     assert data_report["splits"]["val"] > 0 and data_report["filtered"] == {}
+
+
+def test_style_metric_of_a_served_f16_gguf(style_run):
+    """The adapter in process gives the teacher-forced perplexity; llama.cpp's servers give no prompt
+    logprobs, so a served GGUF is compared on the style distance of its greedy continuations."""
+    from tuneforge.eval.artifact import evaluate_artifacts
+    from tuneforge.export.artifacts import export_run
+
+    export_run(style_run, ["merged", "gguf"], ["f16"])
+    results = evaluate_artifacts(style_run, ["adapter", "gguf:f16"])
+    adapter, served = (results[name]["tasks"]["style"] for name in ("adapter", "gguf:f16"))
+    assert adapter["metric"] == "perplexity" and adapter["method"] == "teacher-forced logprobs"
+    assert math.isfinite(adapter["value"]) and adapter["value"] > 1 and adapter["drop"] == 0
+    assert served["perplexity"] is None and served["method"] == "greedy continuations (no prompt logprobs)"
+    assert math.isfinite(served["style_distance"]) and len(served["continuations"]) == served["samples"] == 4
+    assert_served_like_the_adapter(
+        {**adapter, "metric": "style_distance", "value": adapter["style_distance"]}, served, "continuations"
+    )

@@ -5,6 +5,7 @@ evaluation files, `predict` and `classify`): tests/integration/test_classificati
 from __future__ import annotations
 
 import contextlib
+import copy
 import random
 
 import pytest
@@ -145,6 +146,32 @@ def test_one_pass_scoring_equals_scoring_each_label_sequence_alone(tmp_path, tok
     spread = [max(r["probabilities"].values()) - min(r["probabilities"].values()) for r in scored]
     assert label_set == "mixed_lengths" or max(spread) > 0.05  # probabilities depend on the text: positions matter
     assert (log_probs[True] - log_probs[False]).abs().max() > 1e-3  # the adapter is on, then off
+
+
+def test_in_process_first_token_logprobs_equal_one_unpadded_pass_each(tokenizer, scoring_model):
+    """The adapter's answer to `eval --artifact adapter`: prompts of every length, batched longest first and
+    padded on the left, score each label's first token as a pass over that prompt alone does."""
+    import torch
+
+    from tuneforge.eval.answerers import InProcessAnswerer, first_token_ids, softmax_over
+    from tuneforge.eval.generate import AdapterGenerator
+
+    generator = AdapterGenerator.from_model(scoring_model, copy.deepcopy(tokenizer))  # it pads on the left
+    conversations = [[{"role": "user", "content": text}] for text in TEXTS]
+    batched = generator.next_token_logprobs(conversations)
+    for conversation, row in zip(conversations, batched):
+        with torch.inference_mode():
+            alone = scoring_model(input_ids=torch.tensor([generator.prompt_ids(conversation)])).logits[0, -1]
+        assert row.tolist() == pytest.approx(torch.log_softmax(alone.float(), dim=-1).tolist(), abs=1e-4)
+    answerer = InProcessAnswerer.from_generator(generator)
+    labels = LABEL_SETS["one_token"]
+    ids = first_token_ids(tokenizer, labels)
+    scored = answerer.label_probabilities(conversations, labels)  # sorted into batches, then put back in order
+    expected = [softmax_over(labels, [row[i] for i in ids]) for row in batched.tolist()]
+    assert [[p[label] for label in labels] for p in scored] == [
+        pytest.approx([p[label] for label in labels], abs=1e-5) for p in expected
+    ]
+    assert answerer.label_probabilities(conversations, LABEL_SETS["shared_first_token"]) == [None] * len(TEXTS)
 
 
 # ---------------------------------------------------------------- overlength: truncate_input

@@ -26,6 +26,7 @@ TOP_LOGPROBS = 20  # the OpenAI API's maximum; enough for the handful of labels 
 
 class Answerer(Protocol):
     name: str  # the artifact it answers for: adapter, merged, gguf:q8_0, lora-gguf, vllm
+    server: str  # what answers for it
 
     def replies(self, conversations: list[list[dict]], max_tokens: int, **decoding) -> list[str]: ...
 
@@ -57,14 +58,23 @@ class InProcessAnswerer:
     def __init__(self, run, name: str = "adapter", merged_dir: Path | None = None):
         from tuneforge.eval.generate import AdapterGenerator
 
-        self.name = name
         trust = run.recipe.model.trust_remote_code
-        self.generator = (
+        self._over(
             AdapterGenerator.from_folder(merged_dir, trust)
             if merged_dir
-            else AdapterGenerator(run.path, run.manifest, trust)
+            else AdapterGenerator(run.path, run.manifest, trust),
+            name,
         )
-        self.tokenizer = self.generator.tokenizer
+
+    @classmethod
+    def from_generator(cls, generator, name: str = "adapter") -> InProcessAnswerer:
+        answerer = cls.__new__(cls)
+        answerer._over(generator, name)
+        return answerer
+
+    def _over(self, generator, name: str) -> None:
+        self.name, self.server = name, "in process (transformers)"
+        self.generator, self.tokenizer = generator, generator.tokenizer
 
     def replies(self, conversations: list[list[dict]], max_tokens: int, batch_size: int = 16, **decoding) -> list[str]:
         from tuneforge.serve.client import strip_think
@@ -76,10 +86,14 @@ class InProcessAnswerer:
         ids = first_token_ids(self.tokenizer, labels)
         if ids is None:
             return [None] * len(conversations)
-        results = []
-        for start in range(0, len(conversations), 8):
-            last = self.generator.next_token_logprobs(conversations[start : start + 8])
-            results += [softmax_over(labels, [row[i] for i in ids]) for row in last.tolist()]
+        from tuneforge.eval.generate import longest_first_batches
+
+        lengths = [len(self.generator.prompt_ids(c)) for c in conversations]
+        results: list[dict | None] = [None] * len(conversations)
+        for batch in longest_first_batches(lengths, 16):
+            last = self.generator.next_token_logprobs([conversations[i] for i in batch])
+            for index, row in zip(batch, last.tolist()):
+                results[index] = softmax_over(labels, [row[i] for i in ids])
         return results
 
     def reply_logprobs(self, conversations: list[list[dict]]) -> list[tuple[float, int]]:
@@ -93,10 +107,13 @@ class ApiAnswerer:
     """A served export behind the official `openai` client: greedy (temperature 0) chat replies,
     the reply's first-token top logprobs, and prompt logprobs through completions with echo."""
 
-    def __init__(self, name: str, base_url: str, api_key: str, model: str, tokenizer, concurrency: int, backend: str):
+    def __init__(
+        self, name: str, base_url: str, api_key: str, model: str, tokenizer, concurrency: int, backend: str, server: str
+    ):
         import openai
 
         self.name, self.model, self.tokenizer, self.backend = name, model, tokenizer, backend
+        self.server = server  # what answers: native (llama-server), python (llama-cpp-python) or vllm
         self.client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=2, timeout=600)
         self.concurrency = concurrency
         self.notes: list[str] = []

@@ -137,8 +137,9 @@ def served_tokenizer(run, export):
 
 
 @contextlib.contextmanager
-def open_answerer(run, choice: ArtifactChoice, export, log_dir: Path) -> Iterator:
-    """An answerer for one artifact; a served one's server is stopped on the way out, whatever happens."""
+def open_answerer(run, choice: ArtifactChoice, export, log_dir: Path, llamacpp_server: str = "auto") -> Iterator:
+    """An answerer for one artifact; a served one's server is stopped on the way out, whatever happens.
+    `llamacpp_server` (auto, native, python) picks a GGUF's server as `tuneforge serve` does."""
     from tuneforge.eval.answerers import ApiAnswerer, InProcessAnswerer
 
     if choice.backend is None:
@@ -154,13 +155,20 @@ def open_answerer(run, choice: ArtifactChoice, export, log_dir: Path) -> Iterato
     key = api_key()
     quant = choice.export_key if choice.key.startswith("gguf:") else None
     launch = plan_launch(
-        export, choice.backend, quant=quant, adapter=choice.key == "lora-gguf", host="127.0.0.1", port=0, api_key=key
+        export,
+        choice.backend,
+        quant=quant,
+        adapter=choice.key == "lora-gguf",
+        host="127.0.0.1",
+        port=0,
+        api_key=key,
+        llamacpp_server=llamacpp_server,  # vLLM ignores it
     )
     tokenizer = served_tokenizer(run, export)
     concurrency = {"native": run.recipe.serve.parallel, "python": 1}.get(launch.server, 8)
     with Server(launch, log_path=log_dir / f"{choice.file_stem}.server.log"):
         yield ApiAnswerer(
-            choice.key, launch.base_url, key, launch.model_name, tokenizer, concurrency, f"{choice.backend}"
+            choice.key, launch.base_url, key, launch.model_name, tokenizer, concurrency, choice.backend, launch.server
         )
 
 
@@ -172,6 +180,7 @@ def measure(run, tasks: list, answerer) -> dict:
         results[task.name] = task.artifact_metric(run, answerer)
     return {
         "artifact": answerer.name,
+        "server": answerer.server,
         "adapter_sha256": adapter_sha256(run.path),
         "seconds": round(time.perf_counter() - started, 1),
         "tasks": results,
@@ -185,7 +194,9 @@ def adapter_sha256(run_dir: Path) -> str:
     return sha256_file(run_dir / "adapter" / "adapter_model.safetensors")
 
 
-def evaluate_artifacts(run_dir: Path, artifacts: list[str], export=None) -> dict[str, dict]:
+def evaluate_artifacts(
+    run_dir: Path, artifacts: list[str], export=None, llamacpp_server: str = "auto"
+) -> dict[str, dict]:
     """Measures every chosen artifact (checked to exist before any model loads or server starts);
     writes RUN/eval/artifacts/<artifact>.json and report.md; returns the results by artifact."""
     from tuneforge.runs import RunFolder, write_json_atomic
@@ -198,7 +209,7 @@ def evaluate_artifacts(run_dir: Path, artifacts: list[str], export=None) -> dict
     out.mkdir(parents=True, exist_ok=True)
     results = {}
     for choice in choices:
-        with open_answerer(run, choice, export, out) as answerer:
+        with open_answerer(run, choice, export, out, llamacpp_server) as answerer:
             results[choice.key] = measure(run, tasks, answerer)
         write_json_atomic(out / f"{choice.file_stem}.json", results[choice.key])  # kept if a later one fails
     compare_with_reference(results)

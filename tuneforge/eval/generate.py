@@ -31,9 +31,14 @@ class AdapterGenerator:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
-        generator = cls.__new__(cls)
         model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype, trust_remote_code=trust_remote_code)
-        generator._ready(model, AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=trust_remote_code))
+        return cls.from_model(model, AutoTokenizer.from_pretrained(str(model_dir), trust_remote_code=trust_remote_code))
+
+    @classmethod
+    def from_model(cls, model, tokenizer) -> AdapterGenerator:
+        """A generator over a model already in memory (a PEFT model, or a plain one that is never switched off)."""
+        generator = cls.__new__(cls)
+        generator._ready(model, tokenizer)
         return generator
 
     def _ready(self, model, tokenizer) -> None:
@@ -85,23 +90,28 @@ class AdapterGenerator:
     def _adapter(self, use_adapter: bool):
         return contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
 
-    def _prompt_ids(self, conversation: list[dict]) -> list[int]:
+    def prompt_ids(self, conversation: list[dict]) -> list[int]:
         rendered = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
         return self.tokenizer(rendered, add_special_tokens=False)["input_ids"]
 
     def next_token_logprobs(self, conversations: list[list[dict]], use_adapter: bool = True):
         """Log-probabilities of the reply's first token after each conversation, one row each. Padded on
-        the right and read at each prompt's own last position, so positions match an unpadded pass."""
+        the left with position ids that skip the padding, so each row matches an unpadded pass; only the
+        last position's logits are computed."""
         import torch
 
-        prompts = [self._prompt_ids(c) for c in conversations]
-        width, pad = max(map(len, prompts)), self.tokenizer.pad_token_id or 0
-        ids = torch.tensor([p + [pad] * (width - len(p)) for p in prompts], device=self.model.device)
-        mask = torch.tensor([[1] * len(p) + [0] * (width - len(p)) for p in prompts], device=self.model.device)
+        input_ids, mask, positions = left_padded(
+            [self.prompt_ids(c) for c in conversations], self.tokenizer.pad_token_id or 0
+        )
+        device = self.model.device
         with torch.inference_mode(), self._adapter(use_adapter):
-            logits = self.model(input_ids=ids, attention_mask=mask).logits
-        last = logits[torch.arange(len(prompts)), torch.tensor([len(p) - 1 for p in prompts])]
-        return torch.log_softmax(last.float(), dim=-1).cpu()
+            logits = self.model(
+                input_ids=input_ids.to(device),
+                attention_mask=mask.to(device),
+                position_ids=positions.to(device),
+                logits_to_keep=1,
+            ).logits
+        return torch.log_softmax(logits[:, -1].float(), dim=-1).cpu()
 
     def reply_logprob(self, conversation: list[dict], use_adapter: bool = True) -> tuple[float, int]:
         """(summed log-probability, token count) of the last (assistant) turn given the turns before,
@@ -118,3 +128,22 @@ class AdapterGenerator:
         log_probs = torch.log_softmax(logits[:-1], dim=-1)
         scored = [i for i in range(1, len(ids)) if offsets[i][0] >= reply_start]
         return sum(log_probs[i - 1, ids[i]].item() for i in scored), len(scored)
+
+
+def left_padded(prompts: list[list[int]], pad: int):
+    """input_ids, attention mask and position ids of prompts padded on the left, so that every prompt
+    ends at the last position (where the next token's logits are read) and positions start at 0."""
+    import torch
+
+    width = max(map(len, prompts))
+    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    positions = (mask.cumsum(dim=-1) - 1).clamp(min=0)
+    return input_ids, mask, positions
+
+
+def longest_first_batches(lengths: list[int], batch_size: int) -> list[list[int]]:
+    """Indices in batches of similar length, longest first: little padding per batch, and a batch too
+    big for memory fails at once rather than at the end."""
+    order = sorted(range(len(lengths)), key=lambda index: -lengths[index])
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]

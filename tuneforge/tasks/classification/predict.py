@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.eval.generate import left_padded, longest_first_batches
 
 
 class Predictor:
@@ -79,9 +80,7 @@ class Predictor:
 
         adapter = self.use_adapter if use_adapter is None else use_adapter
         prompts = [self.prompt_ids(text) for text in texts]
-        # Longest first: similar lengths share a batch, and a batch too big for memory fails at once.
-        order = sorted(range(len(prompts)), key=lambda index: -len(prompts[index]))
-        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+        batches = longest_first_batches(list(map(len, prompts)), self.batch_size)
         results: list[dict] = [{}] * len(texts)
         for batch in tqdm(batches, desc=progress, unit="batch", disable=None if progress else True):
             for index, result in zip(batch, self._score([prompts[index] for index in batch], adapter)):
@@ -133,18 +132,6 @@ class Predictor:
         log_probs = torch.log_softmax(output.logits.float(), dim=-1)
         picked = log_probs.gather(-1, targets.repeat(rows, 1)[..., None]).squeeze(-1)
         return torch.where(real.repeat(rows, 1).bool(), picked, 0.0).sum(dim=-1).view(rows, count)
-
-
-def left_padded(prompts: list[list[int]], pad: int):
-    """input_ids, attention mask and position ids of prompts padded on the left, so that every prompt
-    ends at the last position (where the next token's logits are read and the label tails continue)."""
-    import torch
-
-    width = max(map(len, prompts))
-    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts])
-    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
-    positions = (mask.cumsum(dim=-1) - 1).clamp(min=0)
-    return input_ids, mask, positions
 
 
 def repeated_cache(cache, times: int):

@@ -23,4 +23,5 @@ def domain_metric(run, answerer) -> dict:
         method="greedy chat replies",
         bleu=metrics["bleu"]["score"],
         samples=len(items),
+        answers=answers,
     )

@@ -49,4 +49,5 @@ def style_metric(run, answerer) -> dict:
         style_distance=distance["overall"],
         distance=distance,
         samples=len(samples),
+        continuations=texts,
     )
