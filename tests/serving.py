@@ -14,7 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
-QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
+# A question the embedded model answers with a clear margin. Plain "What is the capital of France?"
+# is a near tie for it: "L" (of "L'Étoile...") against "The" (of "...is Paris."), 0.02-0.4 nats apart
+# on the base Q4_1 and a test export's Q8_0, so each CPU's arithmetic picks one. With the second
+# sentence the first token leads by 1.4-1.6 nats and "Paris" follows (measured with llama-cpp-python).
+CAPITAL = "What is the capital of France? Answer with the name of the city."
+QUESTION = [{"role": "user", "content": CAPITAL}]
 
 
 def post(base_url: str, key: str, body: bytes) -> tuple[int, str]:

@@ -40,6 +40,13 @@ def classification_export(tiny_llama_dir, tmp_path_factory):
     return run
 
 
+def test_items_of(run: Path) -> list[tuple[str, str]]:
+    from tuneforge.runs import RunFolder
+    from tuneforge.tasks.classification.data import test_items
+
+    return test_items(RunFolder(run), None)
+
+
 def read_result(run: Path, name: str) -> dict:
     return json.loads((run / "eval" / "artifacts" / f"{name}.json").read_text())
 
@@ -70,21 +77,24 @@ def test_eval_artifact_measures_a_served_gguf_like_the_adapter(classification_ex
     assert not list((run / "eval" / "artifacts").glob("*.tmp"))
 
 
-def test_llama_cpp_pythons_server_measures_a_gguf_too(classification_export):
-    """The fallback server (where llama-server could not be built) answers the same measurement."""
+def test_llama_cpp_pythons_server_is_measured_from_the_reply_text(classification_export):
+    """The fallback server (where llama-server could not be built) keeps no logits for logprobs (that
+    costs every request), so it refuses them: the labels are then read from greedy replies, and said so."""
+    from tuneforge.tasks.classification.served import label_from_text
+
     run = classification_export
-    result = CliRunner().invoke(
-        main, ["eval", str(run), "--artifact", "adapter,gguf:q8_0", "--llamacpp-server", "python"]
-    )
+    result = CliRunner().invoke(main, ["eval", str(run), "--artifact", "gguf:q8_0", "--llamacpp-server", "python"])
     assert result.exit_code == 0, result.output
-    adapter = read_result(run, "adapter")["tasks"]["classification"]
     served = read_result(run, "gguf-q8_0")
     measured = served["tasks"]["classification"]
-    assert measured["method"] == "first-token logprobs" and measured["items_by_logprobs"] == 12, served["notes"]
-    for ours, theirs in zip(adapter["predictions"], measured["predictions"]):
-        if abs(ours["probabilities"]["positive"] - ours["probabilities"]["negative"]) > CLEAR_MARGIN:
-            assert theirs["label"] == ours["label"], (ours, theirs)
-    assert served["server"] == "python" and read_result(run, "adapter")["server"] == "in process (transformers)"
+    assert served["server"] == "python" and "logprobs refused" in served["notes"][0]
+    assert measured["method"] == "reply text" and measured["items_by_reply_text"] == 12
+    labels = measured["labels"]
+    for prediction in measured["predictions"]:
+        assert prediction["label"] == (label_from_text(prediction["reply"], labels) or "(none)")
+    truth = [label for _, label in test_items_of(run)]
+    hits = sum(p["label"] == t for p, t in zip(measured["predictions"], truth))
+    assert measured["value"] == pytest.approx(hits / 12)
 
 
 def test_the_server_choice_needs_an_artifact(classification_export):

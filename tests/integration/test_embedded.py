@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from serving import QUESTION
 from tuneforge.models import resolve_model, sha256_file
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ def test_embedded_model_answers_a_question(embedded_dir, tokenizer):
 
     model = AutoModelForCausalLM.from_pretrained(str(embedded_dir), dtype=torch.float32, use_safetensors=True)
     prompt = tokenizer.apply_chat_template(
-        [{"role": "user", "content": "What is the capital of France?"}],
+        QUESTION,
         add_generation_prompt=True,
         return_tensors="pt",
         return_dict=True,

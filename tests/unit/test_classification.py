@@ -174,6 +174,15 @@ def test_in_process_first_token_logprobs_equal_one_unpadded_pass_each(tokenizer,
     assert answerer.label_probabilities(conversations, LABEL_SETS["shared_first_token"]) == [None] * len(TEXTS)
 
 
+def test_label_from_text_reads_the_label_a_reply_names():
+    from tuneforge.tasks.classification.served import label_from_text
+
+    labels = ["negative", "positive", "very positive"]
+    assert label_from_text(" Very positive!", labels) == "very positive"  # the longest it starts with
+    assert label_from_text("I would say it is negative, not positive", labels) == "negative"  # the first named
+    assert label_from_text("no idea", labels) is None
+
+
 # ---------------------------------------------------------------- overlength: truncate_input
 
 LONG_TEXT = "开头很好。" + "房间干净整洁，服务热情周到，" * 30 + "结尾很差。"

@@ -66,7 +66,11 @@ def classification_metric(run, answerer) -> dict:
         confusion_matrix=metrics["confusion_matrix"],
         labels=labels,
         predictions=[
-            {"label": p["label"], "probabilities": {k: round(v, 6) for k, v in p["probabilities"].items()}}
+            {
+                "label": p["label"],
+                "probabilities": {k: round(v, 6) for k, v in p["probabilities"].items()},
+                **({"reply": p["reply"]} if "reply" in p else {}),  # what a label read from the text came from
+            }
             for p in predictions
         ],
     )
