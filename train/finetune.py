@@ -188,7 +188,7 @@ def train_recipe(
     with failure_recorded(run_dir, manifest, source, world):
         stop = StopAtStepBoundary(world)
         trainer = assemble_trainer(recipe, base, run_dir, manifest, world, strategy, [stop])
-        with tracking_session(recipe, run_dir, manifest, world.is_main):
+        with tracking_session(recipe, run_dir, manifest, world.is_main, stopped=lambda: stop.signum is not None):
             fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}), stop)
         if stop.signum is not None:
             manifest["stopped_at_step"] = stop.stopped_at

@@ -39,6 +39,8 @@ QUIET_ENVIRONMENT = {
     "mlflow": {"MLFLOW_DISABLE_TELEMETRY": "true"},
     "wandb": {"WANDB_ERROR_REPORTING": "false"},
 }
+# W&B has no "killed" state: a non-zero exit code marks the run failed; 143 (128 + SIGTERM) says why.
+WANDB_EXIT_CODES = {"FINISHED": 0, "FAILED": 1, "KILLED": 143}
 PARAM_CHARS = 500  # longer values (a system prompt, say) are cut: trackers' parameters are for comparing runs
 
 
@@ -137,10 +139,12 @@ def point_at_run(trainer, run_dir: Path) -> None:
 
 
 @contextmanager
-def tracking_session(recipe, run_dir: Path, manifest: dict, is_main: bool):
+def tracking_session(recipe, run_dir: Path, manifest: dict, is_main: bool, stopped=lambda: False):
     """Rank 0 opens the MLflow and W&B runs itself, before the Trainer would, so that they hold the run's
     settings and stay open for the held-out measure taken after train() (transformers would end the MLflow
-    run at the end of train(), and the next log would start another). Other ranks log nothing."""
+    run at the end of train(), and the next log would start another). Other ranks log nothing. The tracker
+    runs end FINISHED, FAILED on an error, or KILLED when `stopped()` says a stop signal ended training
+    early (the run folder resumes; the resumed session is a new tracker run)."""
     trackers = list(dict.fromkeys(recipe.train.report_to))
     if not trackers or not is_main:
         yield
@@ -158,10 +162,10 @@ def tracking_session(recipe, run_dir: Path, manifest: dict, is_main: bool):
         yield
     except BaseException:
         for finish in reversed(finishers):
-            finish(failed=True)
+            finish("FAILED")
         raise
     for finish in reversed(finishers):
-        finish(failed=False)
+        finish("KILLED" if stopped() else "FINISHED")
 
 
 def start_mlflow(recipe, run_dir: Path, record: dict):
@@ -177,8 +181,8 @@ def start_mlflow(recipe, run_dir: Path, record: dict):
     run = mlflow.start_run(run_name=run_dir.name, tags={"tuneforge.run_dir": str(run_dir.resolve())})
     record["mlflow"] = {"tracking_uri": uri, "run_id": run.info.run_id}
 
-    def finish(failed: bool) -> None:
-        mlflow.end_run(status="FAILED" if failed else "FINISHED")
+    def finish(status: str) -> None:
+        mlflow.end_run(status=status)
 
     return finish
 
@@ -198,8 +202,8 @@ def start_wandb(recipe, run_dir: Path, record: dict):
     )
     record["wandb"] = {"mode": mode, "run_id": run.id, "dir": "wandb"}
 
-    def finish(failed: bool) -> None:
-        run.finish(exit_code=1 if failed else 0)
+    def finish(status: str) -> None:
+        run.finish(exit_code=WANDB_EXIT_CODES[status])
 
     return finish
 

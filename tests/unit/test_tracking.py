@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from helpers import sharegpt_records, write_jsonl, write_recipe
@@ -80,3 +81,20 @@ def test_wandb_is_offline_without_credentials_or_an_answering_server(monkeypatch
         assert wandb_mode()[0] == "online"
     monkeypatch.setenv("WANDB_MODE", "disabled")
     assert wandb_mode() == ("disabled", "WANDB_MODE")
+
+
+@pytest.mark.parametrize(("stopped", "status"), [(False, "FINISHED"), (True, "KILLED")])
+def test_a_stop_signal_ends_the_mlflow_run_killed_not_finished(tmp_path, monkeypatch, stopped, status):
+    """What training passes: `stopped()` is true when SIGTERM or Ctrl-C ended it at a step boundary."""
+    from mlflow.tracking import MlflowClient
+
+    from tuneforge.train.tracking import tracking_session
+
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    recipe, _ = load_recipe(tracked_recipe(tmp_path, ["mlflow"]))
+    manifest: dict = {}
+    with tracking_session(recipe, tmp_path / "run", manifest, is_main=True, stopped=lambda: stopped):
+        pass
+    tracked = manifest["tracking"]["mlflow"]
+    assert MlflowClient(tracking_uri=tracked["tracking_uri"]).get_run(tracked["run_id"]).info.status == status
