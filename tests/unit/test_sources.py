@@ -251,12 +251,24 @@ def test_val_and_test_files_replace_the_random_split_without_training_duplicates
     assert (data.split.val, data.split.test) == (0.0, 0.0)  # the files replace the fractions
     report = DataReport()
     splits = carve_splits(data, report)
-    assert [s.meta["text"] for s in splits["test"]] == ["held out a", "held out b"]
+    assert sorted(s.meta["text"] for s in splits["test"]) == ["held out a", "held out b"]
     assert [s.meta["text"] for s in splits["val"]] == ["val only"]
     assert len(splits["train"]) == 20
     assert report.filtered == {"duplicate_of_train": 3, "duplicate": 1}  # REVIEWS[2], [4], [0]; "held out a" twice
     assert report.loaded == 27 and report.to_json()["kept"] == 23
     assert "data.test: dropped 2 of its 4 records, identical to training records" in caplog.text
+
+
+def test_a_sorted_test_file_is_shuffled_so_max_samples_takes_both_labels(tmp_path):
+    """An evaluation's max_samples takes a split's first N: from a file sorted by label that would be one
+    label only. The file's records come in a seeded shuffle, the same at every reading."""
+    train = write_source("jsonl", tmp_path, REVIEWS)
+    sorted_by_label = [{"review": f"held out {i}", "sentiment": int(i >= 20)} for i in range(40)]
+    data = classification(train, test=write_source("jsonl", tmp_path, sorted_by_label, "test"))
+    first = carve_splits(data, DataReport())["test"]
+    assert sorted(s.meta["text"] for s in first) == sorted(r["review"] for r in sorted_by_label)
+    assert {s.meta["label"] for s in first[:8]} == {"negative", "positive"}
+    assert [s.meta["text"] for s in carve_splits(data, DataReport())["test"]] == [s.meta["text"] for s in first]
 
 
 def test_a_fraction_beside_a_file_for_the_same_part_is_refused(tmp_path):

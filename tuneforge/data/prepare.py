@@ -149,9 +149,11 @@ def carve_splits(data: DataSection, report: DataReport) -> dict[str, list[Sample
 def _held_out_file_samples(
     samples: list[Sample], train_keys: set[bytes], data: DataSection, report: DataReport, part: str
 ) -> list[Sample]:
-    """A val/test file's samples, in file order, filtered, minus those a training record repeats (a model
-    is not evaluated on what it trained on)."""
+    """A val/test file's samples, filtered, minus those a training record repeats (a model is not evaluated
+    on what it trained on), in a seeded shuffle: an evaluation's max_samples then takes a random subset,
+    not the file's first records (files are often sorted by label, source or date)."""
     kept = filter_samples(samples, data, report)
+    random.Random(f"{data.split.seed}:{part}").shuffle(kept)
     unique = [sample for sample in kept if sample_key(sample) not in train_keys]
     if len(unique) < len(kept):
         report.filtered["duplicate_of_train"] += len(kept) - len(unique)
