@@ -40,7 +40,7 @@ def classification_export(tiny_llama_dir, tmp_path_factory):
     return run
 
 
-def test_items_of(run: Path) -> list[tuple[str, str]]:
+def split_test_items(run: Path) -> list[tuple[str, str]]:
     from tuneforge.runs import RunFolder
     from tuneforge.tasks.classification.data import test_items
 
@@ -92,7 +92,7 @@ def test_llama_cpp_pythons_server_is_measured_from_the_reply_text(classification
     labels = measured["labels"]
     for prediction in measured["predictions"]:
         assert prediction["label"] == (label_from_text(prediction["reply"], labels) or "(none)")
-    truth = [label for _, label in test_items_of(run)]
+    truth = [label for _, label in split_test_items(run)]
     hits = sum(p["label"] == t for p, t in zip(measured["predictions"], truth))
     assert measured["value"] == pytest.approx(hits / 12)
 
