@@ -213,8 +213,6 @@ def evaluate(
     from tuneforge.targets import resolve_run
 
     run_dir = resolve_run(run, runs_dir)
-    if not artifacts:
-        refuse_options(ctx, ["llamacpp_server"], "without --artifact (it picks the server of a served GGUF)")
     if artifacts:
         if judge_url or judge_model:
             raise click.UsageError("--judge-url, --judge-model: not used with --artifact (it skips the LLM judge)")
@@ -223,6 +221,7 @@ def evaluate(
         evaluate_artifacts(run_dir, list(artifacts), llamacpp_server=llamacpp_server)
         click.echo(str(run_dir / "eval" / "artifacts" / "report.md"))
         return
+    refuse_options(ctx, ["llamacpp_server"], "without --artifact (it picks the server of a served GGUF)")
     if (judge_url or judge_model) and load_run(run_dir)[0].eval.domain is None:
         raise click.UsageError("--judge-url, --judge-model: not used by a run without eval.domain")
     # JSON strings are YAML scalars, so a URL or model name reaches the recipe verbatim.

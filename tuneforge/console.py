@@ -1,7 +1,8 @@
 """The console: third-party messages known to be harmless in tuneforge's use, filtered where they are made.
 
 Each entry matches one message (a regular expression matched at its start) on one logger, never a whole
-logger, module or category: a new message from the same library still shows. `tuneforge -v` installs none of them, so everything shows again. Distributed workers run the same
+logger, module or category: a new message from the same library still shows. `tuneforge -v` installs none
+of them, so everything shows again. Distributed workers run the same
 CLI (`python -m tuneforge [-v] train ...`, train/launch.py), so they filter the same messages.
 """
 

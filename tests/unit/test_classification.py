@@ -158,10 +158,11 @@ def test_in_process_first_token_logprobs_equal_one_unpadded_pass_each(tokenizer,
 
     generator = AdapterGenerator.from_model(scoring_model, copy.deepcopy(tokenizer))  # it pads on the left
     conversations = [[{"role": "user", "content": text}] for text in TEXTS]
-    batched = generator.next_token_logprobs(conversations)
-    for conversation, row in zip(conversations, batched):
+    prompts = [generator.prompt_ids(conversation) for conversation in conversations]
+    batched = generator.last_logprobs(prompts)
+    for prompt, row in zip(prompts, batched):
         with torch.inference_mode():
-            alone = scoring_model(input_ids=torch.tensor([generator.prompt_ids(conversation)])).logits[0, -1]
+            alone = scoring_model(input_ids=torch.tensor([prompt])).logits[0, -1]
         assert row.tolist() == pytest.approx(torch.log_softmax(alone.float(), dim=-1).tolist(), abs=1e-4)
     answerer = InProcessAnswerer.from_generator(generator)
     labels = LABEL_SETS["one_token"]

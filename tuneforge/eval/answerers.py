@@ -88,10 +88,10 @@ class InProcessAnswerer:
             return [None] * len(conversations)
         from tuneforge.eval.generate import longest_first_batches
 
-        lengths = [len(self.generator.prompt_ids(c)) for c in conversations]
+        prompts = [self.generator.prompt_ids(c) for c in conversations]
         results: list[dict | None] = [None] * len(conversations)
-        for batch in longest_first_batches(lengths, 16):
-            last = self.generator.next_token_logprobs([conversations[i] for i in batch])
+        for batch in longest_first_batches(list(map(len, prompts)), 16):
+            last = self.generator.last_logprobs([prompts[i] for i in batch])
             for index, row in zip(batch, last.tolist()):
                 results[index] = softmax_over(labels, [row[i] for i in ids])
         return results

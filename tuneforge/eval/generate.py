@@ -94,15 +94,13 @@ class AdapterGenerator:
         rendered = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
         return self.tokenizer(rendered, add_special_tokens=False)["input_ids"]
 
-    def next_token_logprobs(self, conversations: list[list[dict]], use_adapter: bool = True):
-        """Log-probabilities of the reply's first token after each conversation, one row each. Padded on
-        the left with position ids that skip the padding, so each row matches an unpadded pass; only the
-        last position's logits are computed."""
+    def last_logprobs(self, prompts: list[list[int]], use_adapter: bool = True):
+        """Log-probabilities of the token after each prompt (token ids, as `prompt_ids` gives them), one row
+        each. Padded on the left with position ids that skip the padding, so each row matches an unpadded
+        pass; only the last position's logits are computed."""
         import torch
 
-        input_ids, mask, positions = left_padded(
-            [self.prompt_ids(c) for c in conversations], self.tokenizer.pad_token_id or 0
-        )
+        input_ids, mask, positions = left_padded(prompts, self.tokenizer.pad_token_id or 0)
         device = self.model.device
         with torch.inference_mode(), self._adapter(use_adapter):
             logits = self.model(
