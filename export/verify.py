@@ -27,10 +27,10 @@ def hf_logits(model_dir, sequences: list[list[int]]):
 
 
 def gguf_logits(gguf_path, sequences: list[list[int]]):
-    from llama_cpp import Llama
+    from tuneforge.serve.llamacpp import load_llama
 
     longest = max(map(len, sequences))
-    llm = Llama(model_path=str(gguf_path), n_ctx=longest + 8, logits_all=True, verbose=False, n_threads=None)
+    llm = load_llama(gguf_path, n_ctx=longest + 8, logits_all=True, verbose=False, n_threads=None)
     results = []
     for ids in sequences:
         llm.reset()
@@ -105,9 +105,9 @@ def check_gguf_tokenizer(gguf_path: Path, tokenizer, texts: list[str]) -> None:
 
 
 def _tokenize_main(gguf_path: str) -> None:
-    from llama_cpp import Llama
+    from tuneforge.serve.llamacpp import load_llama
 
-    llm = Llama(model_path=gguf_path, vocab_only=True, verbose=False)
+    llm = load_llama(gguf_path, vocab_only=True, verbose=False)
     texts = json.loads(sys.stdin.read())
     json.dump([llm.tokenize(text.encode("utf-8"), add_bos=False, special=True) for text in texts], sys.stdout)
 

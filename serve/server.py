@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.serve.exports import Export, pick_gguf, require_artifact
+from tuneforge.serve.llamacpp import cpu_has_amx
 
 log = logging.getLogger(__name__)
 BACKENDS = ("llamacpp", "vllm")
@@ -100,6 +101,7 @@ def native_argv(binary: Path, export: Export, quant: str | None, adapter: bool, 
         "--threads-batch",
         str(cpu_threads()),
     ]
+    argv += ["--no-repack"] if cpu_has_amx() else []  # see cpu_has_amx
     return argv + (["--lora", str(lora)] if lora else [])
 
 
@@ -109,7 +111,7 @@ def python_argv(export: Export, quant: str | None, adapter: bool, host: str, por
     argv = [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "tuneforge.serve.llamacpp",  # llama_cpp.server without AMX repacking, see that module
         "--model",
         str(model),
         "--model_alias",

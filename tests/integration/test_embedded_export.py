@@ -35,12 +35,12 @@ def test_the_gguf_carries_the_chat_template_and_eos(embedded_export, artifacts):
 
 
 def test_q4_k_m_loads_and_answers(embedded_export, artifacts, tmp_path):
-    from llama_cpp import Llama
-
     from tuneforge.export.gguf import quantize
+    from tuneforge.serve.llamacpp import cpu_has_amx, load_llama
 
     q4 = quantize(embedded_export / artifacts["f16"]["file"], tmp_path / "model.Q4_K_M.gguf", "q4_k_m")
     assert q4.stat().st_size < 0.5 * (embedded_export / artifacts["f16"]["file"]).stat().st_size
-    llm = Llama(model_path=str(q4), n_ctx=256, verbose=False)
+    llm = load_llama(q4, n_ctx=256, verbose=False)
+    assert llm.model_params.use_extra_bufts is not cpu_has_amx()  # no AMX repacking, see cpu_has_amx
     reply = llm.create_chat_completion([{"role": "user", "content": "Say hello."}], max_tokens=12, temperature=0)
     assert reply["usage"]["completion_tokens"] > 0 and reply["choices"][0]["message"]["content"].strip()

@@ -64,11 +64,31 @@ def test_export_writes_gguf_that_agrees_with_hf(tiny_run):
     table = (tiny_run / "export" / "report.md").read_text()
     assert "| f16 | tiny.F16.gguf |" in table and "(reference)" in table
 
-    from llama_cpp import Llama
+    from tuneforge.serve.llamacpp import load_llama
 
-    llm = Llama(model_path=str(tiny_run / "export" / "tiny.Q8_0.gguf"), n_ctx=64, verbose=False)
+    llm = load_llama(tiny_run / "export" / "tiny.Q8_0.gguf", n_ctx=64, verbose=False)
     assert len(llm.tokenize(b"Ahoy")) > 0
     assert llm("Ahoy", max_tokens=4)["usage"]["completion_tokens"] > 0
+
+
+def test_on_an_amx_cpu_the_gguf_loads_unrepacked_and_answers_the_same(tiny_run, monkeypatch):
+    """The path every AMX machine takes (serve/llamacpp.py), taken here whatever the CPU: the
+    weights stay in llama.cpp's plain CPU buffer and the greedy answer does not change."""
+    from tuneforge.serve import llamacpp
+
+    gguf = tiny_run / "export" / "tiny.Q8_0.gguf"
+    if not gguf.is_file():  # run alone, without test_export_writes_gguf_that_agrees_with_hf
+        exported = CliRunner().invoke(
+            main, ["export", str(tiny_run), "--format", "gguf", "--quant", "q8_0", "--no-eval"]
+        )
+        assert exported.exit_code == 0, exported.output
+    answers = {}
+    for amx in (False, True):
+        monkeypatch.setattr(llamacpp, "cpu_has_amx", lambda amx=amx: amx)
+        llm = llamacpp.load_llama(gguf, n_ctx=64, verbose=False)
+        assert llm.model_params.use_extra_bufts is (not amx)
+        answers[amx] = llm("Ahoy", max_tokens=6, temperature=0)["choices"][0]["text"]
+    assert answers[True] == answers[False]
 
 
 def test_lora_gguf_on_the_base_gguf_matches_the_merged_gguf(tiny_run):
@@ -82,7 +102,8 @@ def test_lora_gguf_on_the_base_gguf_matches_the_merged_gguf(tiny_run):
     assert (out / "lora" / "adapter_model.safetensors").is_file()
 
     import numpy as np
-    from llama_cpp import Llama
+
+    from tuneforge.serve.llamacpp import load_llama
 
     tokens = [1, 420, 1337, 77, 2048, 9, 300, 12]
     scores = {}
@@ -91,7 +112,7 @@ def test_lora_gguf_on_the_base_gguf_matches_the_merged_gguf(tiny_run):
         "base+lora": {"model_path": str(out / "tiny-base.F16.gguf"), "lora_path": str(out / "tiny.LORA.F16.gguf")},
         "base": {"model_path": str(out / "tiny-base.F16.gguf")},
     }.items():
-        llm = Llama(n_ctx=32, logits_all=True, verbose=False, **options)
+        llm = load_llama(n_ctx=32, logits_all=True, verbose=False, **options)
         llm.eval(tokens)
         scores[label] = np.array(llm.scores[: len(tokens)])
     with_lora = np.abs(scores["base+lora"] - scores["merged"]).max()
@@ -179,9 +200,8 @@ def test_bad_export_requests_exit_2(tiny_run, args, message):
 
 def test_a_tiny_qwen3_exports_to_a_gguf_that_agrees_with_hf(tokenizer, tmp_path):
     """The qwen3 architecture (q/k norms) through merge, the converter and the k-quant quantizer."""
-    from llama_cpp import Llama
-
     from helpers import build_tiny_model
+    from tuneforge.serve.llamacpp import load_llama
     from tuneforge.train.finetune import train_recipe
 
     model_dir = build_tiny_model("qwen3", tokenizer, tmp_path / "tiny-qwen3")
@@ -191,7 +211,7 @@ def test_a_tiny_qwen3_exports_to_a_gguf_that_agrees_with_hf(tokenizer, tmp_path)
     assert result.exit_code == 0, result.output
     artifacts = json.loads((run / "export" / "export.json").read_text())["artifacts"]
     assert artifacts["f16"]["top1_agreement"] >= 0.98
-    llm = Llama(model_path=str(run / "export" / artifacts["q4_k_m"]["file"]), n_ctx=64, verbose=False)
+    llm = load_llama(run / "export" / artifacts["q4_k_m"]["file"], n_ctx=64, verbose=False)
     assert llm("Ahoy", max_tokens=4)["usage"]["completion_tokens"] > 0
 
 

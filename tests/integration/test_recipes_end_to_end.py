@@ -69,7 +69,7 @@ RECIPES = {
 
 @pytest.mark.parametrize("name", list(RECIPES))
 def test_a_shipped_recipe_trains_evaluates_and_exports(name, tiny_llama_dir, tokenizer, tmp_path):
-    from llama_cpp import Llama
+    from tuneforge.serve.llamacpp import load_llama
 
     section, eval_overrides, eval_file = RECIPES[name]
     overrides = [f"model.base={tiny_llama_dir}", *CPU_SHORT, *eval_overrides]
@@ -96,7 +96,7 @@ def test_a_shipped_recipe_trains_evaluates_and_exports(name, tiny_llama_dir, tok
     exported = runner.invoke(main, ["export", str(run), "--format", "gguf", "--quant", "f16", "--no-eval"])
     assert exported.exit_code == 0, exported.output
     gguf = run / "export" / f"{name}.F16.gguf"
-    llm = Llama(model_path=str(gguf), n_ctx=64, verbose=False)
+    llm = load_llama(gguf, n_ctx=64, verbose=False)
     assert llm.n_vocab() == len(tokenizer)
     text = "Hello, how are you today?"
     assert llm.tokenize(text.encode(), add_bos=False, special=False) == tokenizer.encode(text, add_special_tokens=False)

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from tuneforge.serve.exports import Export, pick_gguf
+from tuneforge.serve.llamacpp import load_llama
 from tuneforge.serve.server import Server, cpu_threads, plan_launch
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,8 @@ def http_overhead(export: Export, client, model: str, requests: list[list[dict]]
                   rounds: int = 3) -> dict:
     """The same requests one by one in-process and over HTTP, compared per completion token (the two
     paths may stop at different lengths); best of `rounds` each, alternating, as the machine is noisy."""
-    from llama_cpp import Llama
-
-    llm = Llama(model_path=str(pick_gguf(export, None)), n_ctx=export.recipe.serve.n_ctx, n_threads=cpu_threads(),
-                n_gpu_layers=-1, verbose=False)
+    llm = load_llama(pick_gguf(export, None), n_ctx=export.recipe.serve.n_ctx, n_threads=cpu_threads(),
+                     n_gpu_layers=-1, verbose=False)
     paths = {
         "in_process": lambda m: llm.create_chat_completion(messages=m, temperature=0, max_tokens=max_tokens)["usage"]["completion_tokens"],
         "http": lambda m: timed_request(client, model, m, max_tokens)[1],
