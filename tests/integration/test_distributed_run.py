@@ -9,6 +9,12 @@ on this machine: the per-step losses agree to the last digit and the adapters to
 difference; the tolerances below (1e-5 on a loss of ~10.5, assert_close's float32 defaults on the
 weights) leave room for a different reduction order elsewhere. Processes that trained apart, each
 on its half, give differences of ~1e-2 from step 2 on.
+
+Every run here computes on one thread per process. The launcher gives each of two processes half
+the cores, so the single-process reference would otherwise multiply on twice the threads of the
+ranks it is compared with, and on some CPUs a matmul split over more threads rounds differently
+(seen on an AMX machine: `--devices 2` runs failed these tolerances while two one-process nodes,
+on as many threads as the reference, passed them). Thread counts are not what is tested here.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from tuneforge.runs import read_manifest
 pytestmark = pytest.mark.integration
 LOSS_TOLERANCE = 1e-5
 FSDP2_LOSS_TOLERANCE, FSDP2_WEIGHT_ATOL = 1e-3, 2e-2  # see test_fsdp2_shards_the_parameters_and_saves_a_whole_adapter
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1"}  # see the module's docstring
 
 
 def train_command(recipe: Path, runs: Path, *extra: str) -> list[str]:
@@ -42,7 +49,9 @@ def train_command(recipe: Path, runs: Path, *extra: str) -> list[str]:
 
 
 def train(recipe: Path, runs: Path, *extra: str, timeout: float = 600) -> Path:
-    done = subprocess.run(train_command(recipe, runs, *extra), capture_output=True, text=True, timeout=timeout)
+    done = subprocess.run(
+        train_command(recipe, runs, *extra), capture_output=True, text=True, timeout=timeout, env=ONE_THREAD
+    )
     assert done.returncode == 0, done.stderr[-4000:]
     return Path(done.stdout.strip().splitlines()[-1])
 
@@ -86,6 +95,7 @@ def stop_after_step(recipe: Path, runs: Path, step: int, *extra: str) -> Path:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=ONE_THREAD,
     )
     run_dir = runs / "dist" / "preempted"
     try:
@@ -192,7 +202,7 @@ def test_a_killed_rank_fails_the_job_in_bounded_time(recipe, tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "TUNEFORGE_TEST_LAUNCHER": "1"},
+        env={**ONE_THREAD, "TUNEFORGE_TEST_LAUNCHER": "1"},
     )
     try:
         wait_for_step(runs / "dist" / "killed", 2, process)
@@ -229,6 +239,7 @@ def test_two_nodes_on_one_machine_train_together(recipe, single, tmp_path, rende
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            env=ONE_THREAD,
         )
         for rank in (0, 1)
     ]

@@ -152,7 +152,14 @@ def start_serve(embedded_export, server: str, port: int) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "TUNEFORGE_API_KEY": KEY},
+        preexec_fn=as_from_a_terminal,
     )
+
+
+def as_from_a_terminal() -> None:
+    """SIGINT as a terminal's Ctrl-C delivers it. A shell's background job (`make test &`) starts with
+    SIGINT ignored and every child inherits that, so serve would rightly not stop on it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def assert_port_free(port: int) -> None:
