@@ -5,8 +5,9 @@
 
 old: what the Predictor did before: one sequence per (text, label) pair, in the texts' own order,
 right-padded to the longest pair of the batch, log-softmax over every position.
-new: the Predictor now: texts sorted by length, one left-padded pass per batch that keeps the last
-position's logits (every label's first token), label tails from the KV cache.
+new: the Predictor now: the prompts' shared start (system prompt, instruction) run once, texts sorted
+by length, one left-padded pass per batch over the rest that keeps the last position's logits (every
+label's first token), label tails from the KV cache.
 
 Texts: N reviews of 100-200 Chinese characters (length drawn uniformly, seeded), each made by joining
 randomly drawn reviews of one label from recipes/sentiment/data/reviews.jsonl until it is long enough,

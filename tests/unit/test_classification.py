@@ -126,6 +126,7 @@ def reference_log_probs(model, prompt: list[int], label_ids: list[list[int]]) ->
 def test_one_pass_scoring_equals_scoring_each_label_sequence_alone(tmp_path, tokenizer, scoring_model, label_set):
     import torch
 
+    from tuneforge.eval.generate import MIN_SHARED_PREFIX, common_prefix_length
     from tuneforge.tasks.classification.predict import Predictor
 
     labels = LABEL_SETS[label_set]
@@ -143,9 +144,23 @@ def test_one_pass_scoring_equals_scoring_each_label_sequence_alone(tmp_path, tok
             assert [result["probabilities"][label] for label in labels] == pytest.approx(probabilities, abs=1e-5)
         log_probs[adapter] = predictor.label_log_probs(prompts, adapter)  # every length in one padded batch
         assert log_probs[adapter].tolist() == [pytest.approx(row, abs=1e-4) for row in expected]
+        shared = predictor.shared_prefix(prompts, adapter)  # the system prompt and instruction, run once
+        assert shared.length >= MIN_SHARED_PREFIX and shared.length == common_prefix_length(prompts)
+        from_prefix = predictor.label_log_probs(prompts, adapter, shared)  # the tails padded after the prefix
+        assert from_prefix.tolist() == [pytest.approx(row, abs=1e-4) for row in expected]
     spread = [max(r["probabilities"].values()) - min(r["probabilities"].values()) for r in scored]
     assert label_set == "mixed_lengths" or max(spread) > 0.05  # probabilities depend on the text: positions matter
     assert (log_probs[True] - log_probs[False]).abs().max() > 1e-3  # the adapter is on, then off
+
+
+def test_the_shared_prefix_leaves_every_prompt_its_last_token():
+    from tuneforge.eval.generate import common_prefix_length
+
+    assert common_prefix_length([[1, 2, 3, 4], [1, 2, 3, 5, 6], [1, 2, 3]]) == 2  # [1, 2, 3] keeps its 3
+    assert common_prefix_length([[1, 2, 3], [1, 2, 3]]) == 2
+    assert common_prefix_length([[1, 2], [2, 2]]) == 0
+    assert common_prefix_length([[7]]) == 0
+    assert common_prefix_length([]) == 0
 
 
 def test_in_process_first_token_logprobs_equal_one_unpadded_pass_each(tokenizer, scoring_model):

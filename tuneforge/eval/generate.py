@@ -7,6 +7,7 @@ adapter, which is what the merged 16-bit export will serve.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 from pathlib import Path
 
@@ -88,7 +89,7 @@ class AdapterGenerator:
         return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
 
     def _adapter(self, use_adapter: bool):
-        return contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
+        return adapter_switch(self.model, use_adapter)
 
     def prompt_ids(self, conversation: list[dict]) -> list[int]:
         rendered = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
@@ -128,6 +129,11 @@ class AdapterGenerator:
         return sum(log_probs[i - 1, ids[i]].item() for i in scored), len(scored)
 
 
+def adapter_switch(model, use_adapter: bool):
+    """A context with the PEFT model's adapter on (nothing to do) or off (the base model alone)."""
+    return contextlib.nullcontext() if use_adapter else model.disable_adapter()
+
+
 def left_padded(prompts: list[list[int]], pad: int):
     """input_ids, attention mask and position ids of prompts padded on the left, so that every prompt
     ends at the last position (where the next token's logits are read) and positions start at 0."""
@@ -145,3 +151,37 @@ def longest_first_batches(lengths: list[int], batch_size: int) -> list[list[int]
     big for memory fails at once rather than at the end."""
     order = sorted(range(len(lengths)), key=lambda index: -lengths[index])
     return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+MIN_SHARED_PREFIX = 16  # tokens; a shorter shared start is not worth a cache copy per batch
+
+
+def common_prefix_length(prompts: list[list[int]]) -> int:
+    """How many leading tokens all prompts share, leaving each at least its last token to run (the
+    next token's logits are read at its position)."""
+    if not prompts:
+        return 0
+    first, length = prompts[0], min(map(len, prompts)) - 1
+    for position in range(length):
+        if any(prompt[position] != first[position] for prompt in prompts):
+            return position
+    return max(length, 0)
+
+
+class SharedPrefix:
+    """The leading tokens of every prompt and their KV cache for one text (batch of one)."""
+
+    def __init__(self, length: int, cache):
+        self.length, self.cache = length, cache
+
+    def cache_for(self, rows: int):
+        """A copy of the cache with `rows` rows: the model appends each batch's tokens to the copy."""
+        return repeated_cache(copy.deepcopy(self.cache), rows)
+
+
+def repeated_cache(cache, times: int):
+    """The KV cache with each row repeated `times` times in place (e.g. one row per label to score)."""
+    if hasattr(cache, "batch_repeat_interleave"):
+        cache.batch_repeat_interleave(times)
+        return cache
+    return tuple(tuple(tensor.repeat_interleave(times, dim=0) for tensor in layer) for layer in cache)  # legacy tuples

@@ -9,11 +9,13 @@ Each label is scored by the log-probability of its whole token sequence after th
 prompt (labels may share first tokens); a softmax over the labels gives the probabilities.
 `use_adapter=False` scores with the base model alone: the zero-shot baseline.
 
-How it is computed: texts are sorted by length into batches (little padding) and each batch's
-prompts go through the model once, left-padded, keeping the logits of the last position only; they
-give every label's first token. Labels of more than one token continue from the prompts' KV cache:
-one more pass over the label tails only, batched over prompts x labels. The result equals scoring
-each (prompt, label) sequence on its own (tests/unit/test_classification.py checks it).
+How it is computed: the tokens every prompt starts with (system prompt and instruction) go through
+the model once per call, and each batch continues from a copy of their KV cache. Texts are sorted by
+length into batches (little padding) and each batch's prompt tails go through the model once,
+left-padded, keeping the logits of the last position only; they give every label's first token.
+Labels of more than one token continue from the prompts' KV cache: one more pass over the label
+tails only, batched over prompts x labels. The result equals scoring each (prompt, label) sequence
+on its own (tests/unit/test_classification.py checks it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuneforge.errors import UserError
-from tuneforge.eval.generate import left_padded, longest_first_batches
+from tuneforge.eval.generate import (
+    MIN_SHARED_PREFIX,
+    SharedPrefix,
+    adapter_switch,
+    common_prefix_length,
+    left_padded,
+    longest_first_batches,
+    repeated_cache,
+)
 
 
 class Predictor:
@@ -80,37 +90,60 @@ class Predictor:
 
         adapter = self.use_adapter if use_adapter is None else use_adapter
         prompts = [self.prompt_ids(text) for text in texts]
+        shared = self.shared_prefix(prompts, adapter)
         batches = longest_first_batches(list(map(len, prompts)), self.batch_size)
         results: list[dict] = [{}] * len(texts)
         for batch in tqdm(batches, desc=progress, unit="batch", disable=None if progress else True):
-            for index, result in zip(batch, self._score([prompts[index] for index in batch], adapter)):
+            for index, result in zip(batch, self._score([prompts[index] for index in batch], adapter, shared)):
                 results[index] = result
         return results
 
-    def _score(self, prompts: list[list[int]], use_adapter: bool) -> list[dict]:
+    def _score(self, prompts: list[list[int]], use_adapter: bool, shared: SharedPrefix | None) -> list[dict]:
         import torch
 
-        probabilities = torch.softmax(self.label_log_probs(prompts, use_adapter), dim=-1)
+        probabilities = torch.softmax(self.label_log_probs(prompts, use_adapter, shared), dim=-1)
         return [label_result(self.labels, row.tolist()) for row in probabilities]
 
-    def label_log_probs(self, prompts: list[list[int]], use_adapter: bool):
-        """[prompts, labels]: log p(label's tokens | prompt), computed as the module docstring says."""
-        import contextlib
+    def shared_prefix(self, prompts: list[list[int]], use_adapter: bool) -> SharedPrefix | None:
+        """The tokens all `prompts` start with and their KV cache, or None when they share fewer than
+        MIN_SHARED_PREFIX tokens (too few to be worth a cache copy per batch)."""
+        import torch
 
+        length = common_prefix_length(prompts)
+        if length < MIN_SHARED_PREFIX:
+            return None
+        with torch.inference_mode(), self._adapter(use_adapter):
+            output = self.model(input_ids=torch.tensor([prompts[0][:length]]), use_cache=True, logits_to_keep=1)
+        return SharedPrefix(length, output.past_key_values)
+
+    def label_log_probs(self, prompts: list[list[int]], use_adapter: bool, shared: SharedPrefix | None = None):
+        """[prompts, labels]: log p(label's tokens | prompt), computed as the module docstring says. With
+        `shared` (from `shared_prefix` of these prompts or more), only the tokens after it are run."""
         import torch
 
         tails = any(len(label) > 1 for label in self.label_ids)
-        input_ids, mask, positions = left_padded(prompts, self.tokenizer.pad_token_id)
-        adapter_off = contextlib.nullcontext() if use_adapter else self.model.disable_adapter()
-        with torch.inference_mode(), adapter_off:
+        skip = shared.length if shared else 0
+        input_ids, mask, positions = left_padded([prompt[skip:] for prompt in prompts], self.tokenizer.pad_token_id)
+        if shared:  # the padding sits between the prefix and each tail, masked; positions continue the prefix's
+            mask = torch.cat([torch.ones(len(prompts), skip, dtype=mask.dtype), mask], dim=1)
+            positions = positions + skip
+        with torch.inference_mode(), self._adapter(use_adapter):
             output = self.model(
-                input_ids=input_ids, attention_mask=mask, position_ids=positions, use_cache=tails, logits_to_keep=1
+                input_ids=input_ids,
+                attention_mask=mask,
+                position_ids=positions,
+                past_key_values=shared.cache_for(len(prompts)) if shared else None,
+                use_cache=tails or shared is not None,
+                logits_to_keep=1,
             )
             first = torch.log_softmax(output.logits[:, -1].float(), dim=-1)
             scores = first[:, [label[0] for label in self.label_ids]]
             if tails:
                 scores = scores + self._tail_scores(output.past_key_values, mask, positions[:, -1])
         return scores
+
+    def _adapter(self, use_adapter: bool):
+        return adapter_switch(self.model, use_adapter)
 
     def _tail_scores(self, cache, prompt_mask, last_positions):
         """log p(label[1:] | prompt, label[0]) per prompt x label: the label tokens after the first, from
@@ -132,14 +165,6 @@ class Predictor:
         log_probs = torch.log_softmax(output.logits.float(), dim=-1)
         picked = log_probs.gather(-1, targets.repeat(rows, 1)[..., None]).squeeze(-1)
         return torch.where(real.repeat(rows, 1).bool(), picked, 0.0).sum(dim=-1).view(rows, count)
-
-
-def repeated_cache(cache, times: int):
-    """The KV cache with each prompt's row repeated `times` times in place (one row per label)."""
-    if hasattr(cache, "batch_repeat_interleave"):
-        cache.batch_repeat_interleave(times)
-        return cache
-    return tuple(tuple(tensor.repeat_interleave(times, dim=0) for tensor in layer) for layer in cache)  # legacy tuples
 
 
 def label_result(labels: list[str], probabilities: list[float]) -> dict:
