@@ -144,6 +144,26 @@ def test_native_server_has_health_metrics_and_the_gguf_template(native_server, e
     assert argv[argv.index("--ctx-size") + 1] == str(serve.n_ctx * serve.parallel)
 
 
+def test_on_an_amx_cpu_llama_server_runs_without_repacking_and_answers_the_same(
+    native_server, export, monkeypatch, tmp_path
+):
+    """The launch every AMX machine gets (serve/llamacpp.py's cpu_has_amx), taken here whatever the CPU:
+    this llama-server build takes --no-repack and its greedy reply does not change."""
+    from tuneforge.serve import server as serve_server
+
+    assert ("--no-repack" in native_server.launch.argv) is serve_server.cpu_has_amx()
+    monkeypatch.setattr(serve_server, "cpu_has_amx", lambda: True)
+    launch = serve_server.plan_launch(export, "llamacpp", port=0, api_key=KEY, llamacpp_server="native")
+    assert "--no-repack" in launch.argv
+    with serve_server.Server(launch, log_path=tmp_path / "server.log") as unrepacked:
+        replies = [
+            client(running).chat.completions.create(model="quickstart", messages=QUESTION, temperature=0, max_tokens=40)
+            for running in (native_server, unrepacked)
+        ]
+    assert replies[1].choices[0].message.content == replies[0].choices[0].message.content
+    assert "Paris" in replies[1].choices[0].message.content
+
+
 def start_serve(embedded_export, server: str, port: int) -> subprocess.Popen:
     """`tuneforge serve` with its key in the environment, as an operator's unit file would set it."""
     return subprocess.Popen(
