@@ -13,14 +13,25 @@ from pathlib import Path
 
 
 @functools.cache
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The CPU's feature flags (x86's "flags", Arm's "Features" line); none without /proc (another OS)."""
+    try:
+        lines = cpuinfo.read_text().splitlines()
+    except OSError:
+        return frozenset()
+    for line in lines:
+        name, _, value = line.partition(":")
+        if name.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+@functools.cache
 def cpu_has_amx(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether this CPU has Intel AMX. llama.cpp repacks quantized weights into its AMX buffer there,
     and its AMX matmul segfaults on batches of two tokens or more (measured with llama-cpp-python
     0.3.36 on a Q8_0 GGUF; llama.cpp#20824), so repacking is turned off on such CPUs."""
-    try:
-        return "amx_int8" in cpuinfo.read_text().split()
-    except OSError:
-        return False
+    return "amx_int8" in cpu_flags(cpuinfo)
 
 
 @contextlib.contextmanager

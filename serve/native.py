@@ -5,8 +5,9 @@
 The source is the sdist's vendor/llama.cpp, the same tree the in-process quantizer and the
 converter come from, fetched through pip; nothing is cloned and nothing is downloaded at build
 time (the web UI, its prebuilt download and HTTPS are off). The binary is cached under the
-tuneforge cache in a folder keyed by the pinned version, the build flags and the compiler, as
-pip keys its wheel cache, so a second setup on the same machine finds it at once. A machine where
+tuneforge cache in a folder keyed by the pinned version, the build flags, the compiler and the
+CPU's feature flags (the build uses every instruction this CPU has, so a cache shared with another
+CPU must not hand it a binary it cannot run), so a second setup on the same machine finds it at once. A machine where
 it cannot be built serves with llama-cpp-python's server instead (`tuneforge serve --help`).
 
 `TUNEFORGE_LLAMA_SERVER=/path/to/llama-server` serves with a binary of the user's own (a CUDA
@@ -31,6 +32,7 @@ from pathlib import Path
 
 from tuneforge.export.converter import LLAMA_CPP_PYTHON, download_sdist
 from tuneforge.models import cache_root, sha256_file
+from tuneforge.serve.llamacpp import cpu_flags
 
 log = logging.getLogger(__name__)
 RECORD = "tuneforge-llama-server.json"
@@ -62,7 +64,8 @@ def compiler_identity() -> str:
 
 
 def build_key() -> str:
-    text = json.dumps([LLAMA_CPP_PYTHON, CMAKE_FLAGS, compiler_identity(), os.uname().machine])
+    machine = [os.uname().machine, sorted(cpu_flags())]  # -DGGML_NATIVE builds for this CPU's instructions
+    text = json.dumps([LLAMA_CPP_PYTHON, CMAKE_FLAGS, compiler_identity(), *machine])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 

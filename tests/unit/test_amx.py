@@ -1,6 +1,6 @@
-"""llama.cpp's AMX repacking is turned off on CPUs with AMX, where its batched matmul segfaults
-(serve/llamacpp.py). Whether this machine has AMX is patched in both directions, since no one
-machine has both kinds of CPU."""
+"""llama.cpp and the CPU it runs on: AMX repacking is turned off on CPUs with AMX, where its batched
+matmul segfaults (serve/llamacpp.py), and the native build is cached per CPU. Whether this machine
+has AMX, and its flags, are patched both ways, since no one machine has both kinds of CPU."""
 
 from __future__ import annotations
 
@@ -30,6 +30,32 @@ def test_cpu_has_amx_reads_the_amx_int8_flag(tmp_path):
     assert cpu_has_amx(with_amx) is True
     assert cpu_has_amx(without) is False
     assert cpu_has_amx(tmp_path / "missing") is False  # no /proc (another OS): repacking stays on
+
+
+def test_cpu_flags_read_the_x86_and_the_arm_line(tmp_path):
+    from tuneforge.serve.llamacpp import cpu_flags
+
+    x86, arm = tmp_path / "x86", tmp_path / "arm"
+    x86.write_text(
+        "processor\t: 0\nflags\t\t: fpu avx2 sse4_2\nbugs\t\t: spectre_v1\n\nprocessor\t: 1\nflags\t\t: fpu\n"
+    )
+    arm.write_text("processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd sve\n")
+    assert cpu_flags(x86) == {"fpu", "avx2", "sse4_2"}  # the first core's line; bugs are not flags
+    assert cpu_flags(arm) == {"fp", "asimd", "sve"}
+    assert cpu_flags(tmp_path / "missing") == frozenset()
+
+
+def test_the_native_build_is_cached_per_cpu(monkeypatch):
+    """llama-server is built with -DGGML_NATIVE (this CPU's instructions): a cache folder shared with a
+    CPU of other flags must not hand over a binary that CPU cannot run."""
+    from tuneforge.serve import native
+
+    folders = []
+    for flags in (["fpu", "avx2"], ["fpu", "avx2", "avx512f"], ["avx2", "fpu"]):
+        monkeypatch.setattr(native, "cpu_flags", lambda flags=flags: frozenset(flags))
+        folders.append(native.native_dir())
+    assert folders[0] == folders[2] != folders[1]  # other flags, another folder; their order does not matter
+    assert folders[0].parent == folders[1].parent == native.cache_root()
 
 
 def test_every_in_process_llama_load_goes_through_load_llama():
