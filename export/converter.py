@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
 
 from tuneforge.errors import UserError
-from tuneforge.models import cache_root, sha256_file
+from tuneforge.files import copy_folder_atomic, sha256_file
+from tuneforge.llamacpp_sdist import LLAMA_CPP_PYTHON, download_sdist
+from tuneforge.models import cache_root
 
 log = logging.getLogger(__name__)
-LLAMA_CPP_PYTHON = "0.3.36"  # keep equal to the pin in scripts/setup.sh
 WANTED = ("convert_hf_to_gguf.py", "convert_lora_to_gguf.py", "conversion/", "gguf-py/")
 RECORD = "tuneforge-converter.json"
 
@@ -49,29 +47,6 @@ def converter_script(name: str = "convert_hf_to_gguf.py") -> Path:
     return folder / name
 
 
-def download_sdist(folder: Path) -> Path:
-    """llama-cpp-python's pinned sdist, through pip (its HTTP cache makes a second download cheap).
-    Its vendor/llama.cpp is the one source of the converter and of the native server."""
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "download",
-            "--quiet",
-            "--no-deps",
-            "--no-binary",
-            ":all:",
-            f"llama-cpp-python=={LLAMA_CPP_PYTHON}",
-            "-d",
-            str(folder),
-        ],
-        check=True,
-    )
-    (sdist,) = Path(folder).glob("llama_cpp_python-*.tar.gz")
-    return sdist
-
-
 def fetch() -> Path:
     """Download the sdist with pip and extract the converter files (idempotent)."""
     folder = converter_dir()
@@ -83,9 +58,7 @@ def fetch() -> Path:
         extract_converter(sdist, staging)
         files = {str(p.relative_to(staging)): sha256_file(p) for p in sorted(staging.rglob("*")) if p.is_file()}
         (staging / RECORD).write_text(json.dumps({"source": sdist.name, "files": files}, indent=2))
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(folder, ignore_errors=True)
-        shutil.copytree(staging, folder)
+        copy_folder_atomic(staging, folder)
     return folder
 
 

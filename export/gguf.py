@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.export.converter import converter_script
+from tuneforge.files import staging_path
 
 CONVERTER_TYPES = {"f32", "f16", "bf16"}
 # llama.cpp ftype constant names for the quantizer
@@ -58,7 +59,7 @@ class ConverterProcess:
 
     def run(self, source: Path, output: Path, *options: str) -> Path:
         """Convert `source` into a temporary name, then rename (a failure leaves no file that looks valid)."""
-        staging = output.with_name(f".{output.name}.tmp")
+        staging = staging_path(output)
         _, stderr = self.process.communicate(json.dumps([str(source), "--outfile", str(staging), *options]))
         if self.process.returncode != 0:
             staging.unlink(missing_ok=True)
@@ -96,7 +97,7 @@ def quantize(source: Path, output: Path, quant: str) -> Path:
 
     params = llama_cpp.llama_model_quantize_default_params()
     params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{QUANT_FTYPES[quant]}")
-    staging = output.with_name(f".{output.name}.tmp")
+    staging = staging_path(output)
     with llama_log_captured() as log_lines:
         status = llama_cpp.llama_model_quantize(str(source).encode(), str(staging).encode(), params)
     if status != 0:

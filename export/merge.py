@@ -9,9 +9,9 @@ the chat's end-of-turn token, so every runtime stops where the trained model sto
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
+from tuneforge.files import atomic_folder
 from tuneforge.models import load_with_adapter
 
 
@@ -24,13 +24,10 @@ def merge_adapter(
     merged = adapted.merge_and_unload()
     merged.generation_config.eos_token_id = tokenizer.eos_token_id
     merged.generation_config.pad_token_id = tokenizer.pad_token_id
-    staging = output.with_name(f".{output.name}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    merged.save_pretrained(str(staging), safe_serialization=True, max_shard_size="2GB")
-    tokenizer.save_pretrained(str(staging))
-    embed_chat_template(staging, tokenizer.chat_template)
-    shutil.rmtree(output, ignore_errors=True)
-    staging.rename(output)
+    with atomic_folder(output) as staging:
+        merged.save_pretrained(str(staging), safe_serialization=True, max_shard_size="2GB")
+        tokenizer.save_pretrained(str(staging))
+        embed_chat_template(staging, tokenizer.chat_template)
     return output
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.files import atomic_folder
 
 PROBE = "tuneforge-probe"
 PROBE_CONVERSATIONS = [
@@ -143,18 +144,12 @@ def modelfile(tokenizer, gguf: str, system_prompt: str | None, num_ctx: int, ada
 def write_modelfiles(folder: Path, merged: Path, recipe, gguf: str | None, lora: tuple[str, str] | None) -> Path:
     """folder/Modelfile for the merged GGUF and folder/Modelfile.lora for base + LoRA GGUF, whichever
     exist; written aside and renamed into place."""
-    import shutil
-
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(merged))
-    staging = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir()
-    for name, model, adapter in (("Modelfile", gguf, None), ("Modelfile.lora", *(lora or (None, None)))):
-        if model:
-            text = modelfile(tokenizer, model, recipe.data.system_prompt, recipe.serve.n_ctx, adapter)
-            (staging / name).write_text(text, encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    with atomic_folder(folder) as staging:
+        for name, model, adapter in (("Modelfile", gguf, None), ("Modelfile.lora", *(lora or (None, None)))):
+            if model:
+                text = modelfile(tokenizer, model, recipe.data.system_prompt, recipe.serve.n_ctx, adapter)
+                (staging / name).write_text(text, encoding="utf-8")
     return folder

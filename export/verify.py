@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tuneforge.data.tokenize import IGNORE_INDEX
 from tuneforge.errors import UserError
+from tuneforge.serve.llamacpp import load_llama
 
 
 def hf_logits(model_dir, sequences: list[list[int]]):
@@ -27,8 +28,6 @@ def hf_logits(model_dir, sequences: list[list[int]]):
 
 
 def gguf_logits(gguf_path, sequences: list[list[int]]):
-    from tuneforge.serve.llamacpp import load_llama
-
     longest = max(map(len, sequences))
     llm = load_llama(gguf_path, n_ctx=longest + 8, logits_all=True, verbose=False, n_threads=None)
     results = []
@@ -105,8 +104,6 @@ def check_gguf_tokenizer(gguf_path: Path, tokenizer, texts: list[str]) -> None:
 
 
 def _tokenize_main(gguf_path: str) -> None:
-    from tuneforge.serve.llamacpp import load_llama
-
     llm = load_llama(gguf_path, vocab_only=True, verbose=False)
     texts = json.loads(sys.stdin.read())
     json.dump([llm.tokenize(text.encode("utf-8"), add_bos=False, special=True) for text in texts], sys.stdout)

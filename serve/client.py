@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.serve.exports import find_export
+from tuneforge.serve.server import Server, plan_launch
+from tuneforge.targets import is_url
 
 log = logging.getLogger(__name__)
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
@@ -42,15 +45,10 @@ def connect(
     """An endpoint for a URL, or a llama.cpp server started for the session on a run/export."""
     import openai
 
-    from tuneforge.targets import is_url
-
     if is_url(target):
         client = openai.OpenAI(base_url=target.rstrip("/"), api_key=api_key or "none", max_retries=max_retries)
         yield Endpoint(client, model or first_model(client, target))
         return
-    from tuneforge.serve.exports import find_export
-    from tuneforge.serve.server import Server, plan_launch
-
     export = find_export(target, runs_dir)
     launch = plan_launch(export, "llamacpp", quant=quant, port=0)
     with Server(launch, log_path=export.folder / "serve-llamacpp.log") as server:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.errors import UserError
-from tuneforge.models import sha256_file
-from tuneforge.recipe import GGUF_QUANTS, Recipe
+from tuneforge.files import sha256_file
+from tuneforge.recipe.schema import GGUF_QUANTS, Recipe
+from tuneforge.run_folder import load_run
 from tuneforge.targets import EXPORT_MANIFEST, resolve_run
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,6 @@ class Export:
 
 def find_export(target: str, runs_dir: Path) -> Export:
     """The export of a run folder, an export folder, or a recipe's newest complete run."""
-    from tuneforge.runs import load_run
-
     run_dir = resolve_run(target, runs_dir)
     folder = run_dir / "export"
     if not (folder / EXPORT_MANIFEST).is_file():

@@ -30,8 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from tuneforge.export.converter import LLAMA_CPP_PYTHON, download_sdist
-from tuneforge.models import cache_root, sha256_file
+from tuneforge.files import atomic_folder, sha256_file
+from tuneforge.llamacpp_sdist import LLAMA_CPP_PYTHON, download_sdist
+from tuneforge.models import cache_root
 from tuneforge.serve.llamacpp import cpu_flags
 
 log = logging.getLogger(__name__)
@@ -151,25 +152,26 @@ def build(jobs: int | None = None) -> Path:
         except subprocess.CalledProcessError as error:
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-20:])
             raise RuntimeError(f"{error.cmd} failed (exit {error.returncode}):\n{tail}") from None
-        staging = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        shutil.copy2(Path(tmp) / "build" / "bin" / "llama-server", staging / "llama-server")
-        record = {
-            "llama_cpp_python": LLAMA_CPP_PYTHON,
-            "sdist": sdist.name,
-            "sdist_sha256": sha256_file(sdist),
-            "cmake_flags": CMAKE_FLAGS,
-            "compiler": compiler_identity(),
-            "jobs": jobs,
-            "build_seconds": round(time.perf_counter() - started, 1),
-            "sha256": sha256_file(staging / "llama-server"),
-        }
-        (staging / RECORD).write_text(json.dumps(record, indent=2) + "\n")
-        shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)  # the record and binary appear together, never half a build
+        with atomic_folder(folder) as staging:  # the record and binary appear together, never half a build
+            shutil.copy2(Path(tmp) / "build" / "bin" / "llama-server", staging / "llama-server")
+            record = build_record(sdist, jobs, started, staging / "llama-server")
+            (staging / RECORD).write_text(json.dumps(record, indent=2) + "\n")
     log.info("llama-server built in %.0f s: %s", record["build_seconds"], folder / "llama-server")
     return folder / "llama-server"
+
+
+def build_record(sdist: Path, jobs: int, started: float, binary: Path) -> dict:
+    """What the cached binary was built from, and its sha256 (cached_binary checks it at every start)."""
+    return {
+        "llama_cpp_python": LLAMA_CPP_PYTHON,
+        "sdist": sdist.name,
+        "sdist_sha256": sha256_file(sdist),
+        "cmake_flags": CMAKE_FLAGS,
+        "compiler": compiler_identity(),
+        "jobs": jobs,
+        "build_seconds": round(time.perf_counter() - started, 1),
+        "sha256": sha256_file(binary),
+    }
 
 
 def main() -> int:

@@ -12,7 +12,6 @@ or SIGHUP; the child is also told by the kernel to stop if tuneforge itself dies
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import signal
@@ -26,12 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.process import die_with_parent, live_members, wait_group_exit
 from tuneforge.serve.exports import Export, pick_gguf, require_artifact
 from tuneforge.serve.llamacpp import cpu_has_amx
+from tuneforge.serve.native import find_native_server
+from tuneforge.serve.vllm import vllm_command, vllm_env
 
 log = logging.getLogger(__name__)
 BACKENDS = ("llamacpp", "vllm")
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
 STDERR_FD = 2
 START_TIMEOUT = {"llamacpp": 120.0, "vllm": 900.0}  # vLLM compiles and profiles at start: minutes on a CPU
 STOP_GRACE_SECONDS = 20.0  # SIGTERM to SIGKILL; vLLM shuts its engine down within a few seconds
@@ -144,8 +145,6 @@ def llamacpp_launch(
 ) -> tuple[list[str], dict, str]:
     """(argv, env, which server) for the llama.cpp backend. The key travels in the environment:
     llama-server reads LLAMA_API_KEY, llama-cpp-python's settings read API_KEY."""
-    from tuneforge.serve.native import find_native_server
-
     binary = find_native_server() if choice != "python" else None
     if binary is None and choice == "native":
         raise UserError(
@@ -206,8 +205,6 @@ def plan_launch(
     if backend == "llamacpp":
         argv, env, server = llamacpp_launch(export, llamacpp_server, quant, adapter, host, port, api_key)
     else:
-        from tuneforge.serve.vllm import vllm_command, vllm_env
-
         bundle = require_artifact(export, "vllm", fix=f"run `tuneforge export {export.folder.parent} --format vllm`")
         require_artifact(export, "merged", fix=f"run `tuneforge export {export.folder.parent} --format merged,vllm`")
         argv = vllm_command(
@@ -311,49 +308,6 @@ class Server:
     def log_tail(self, lines: int = 15) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
         return "server log tail:\n" + "\n".join(text.splitlines()[-lines:])
-
-
-def die_with_parent(parent: int):
-    """A preexec_fn: the kernel sends the child SIGTERM when tuneforge dies, even by SIGKILL, so a
-    server never outlives it (it then stops as on a supervisor's SIGTERM, children included)."""
-    if not sys.platform.startswith("linux"):
-        return None
-
-    def arm() -> None:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:  # tuneforge died before the request was armed
-            os._exit(1)
-
-    return arm
-
-
-def running_processes() -> list[tuple[int, int, int]]:
-    """(pid, parent pid, process group) of every running process, from /proc (zombies excluded:
-    they hold no port or memory and vanish once reaped, which an unreaping container init may
-    never do)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # the process ended while we looked
-        if fields[0] != "Z":
-            found.append((int(stat.parent.name), int(fields[1]), int(fields[2])))
-    return found
-
-
-def live_members(group: int) -> list[int]:
-    """Running processes of a process group."""
-    return [pid for pid, _, pgrp in running_processes() if pgrp == group]
-
-
-def wait_group_exit(group: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while live_members(group):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def answers(launch: Launch) -> bool:

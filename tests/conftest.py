@@ -14,6 +14,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests must never reach for the h
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from helpers import build_tiny_model  # noqa: E402
+from tuneforge.builtins import register_builtins  # noqa: E402
+
+register_builtins()  # as the front ends do: the built-in tasks and methods
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +73,7 @@ def embedded_run(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def embedded_export(embedded_run) -> Path:
     """embedded_run exported as merged weights, a Q8_0 GGUF, an Ollama Modelfile and a vLLM bundle."""
-    from tuneforge.export.artifacts import export_run
+    from tuneforge.export.pipeline import export_run
 
     return export_run(embedded_run, ["merged", "gguf", "ollama", "vllm"], ["q8_0"])
 
@@ -79,7 +82,7 @@ def embedded_export(embedded_run) -> Path:
 def tiny_trained_run(tiny_llama_dir, tmp_path_factory) -> Path:
     """A complete 4-step run of the tiny llama model (adapter, manifest, resolved recipe)."""
     from helpers import tiny_recipe
-    from tuneforge.recipe import load_recipe
+    from tuneforge.recipe.loading import load_recipe
     from tuneforge.train.finetune import train_recipe
 
     tmp = tmp_path_factory.mktemp("tiny-run")

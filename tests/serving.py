@@ -131,14 +131,14 @@ def cmdline(pid: int) -> str:
 
 
 def children_of(pid: int) -> list[int]:
-    from tuneforge.serve.server import running_processes
+    from tuneforge.process import running_processes
 
     return [child for child, parent, _ in running_processes() if parent == pid]
 
 
 def wait_gone(pids: list[int], timeout: float = 30) -> list[int]:
     """The pids still running (not zombies) after up to `timeout` seconds."""
-    from tuneforge.serve.server import running_processes
+    from tuneforge.process import running_processes
 
     deadline = time.monotonic() + timeout
     while (alive := set(pids) & {pid for pid, _, _ in running_processes()}) and time.monotonic() < deadline:

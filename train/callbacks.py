@@ -13,15 +13,31 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from transformers import TrainerCallback
-
 from tuneforge.errors import StopRequested
+from tuneforge.plots import pyplot, save_figure
 from tuneforge.train.distributed import World, any_rank
+from tuneforge.train.strategy import check_in_effect
+from tuneforge.train.tracking import log_run_parameters, run_parameters
 
 log = logging.getLogger(__name__)
 
 
-class MetricsFile(TrainerCallback):
+class Callback:
+    """transformers' TrainerCallback protocol, without importing transformers with this module (the training
+    modules load before Unsloth, which must patch transformers first). The Trainer calls every event on
+    every callback; the events a subclass leaves out do nothing."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("on_"):
+            return _ignore_event
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _ignore_event(args, state, control, **kwargs) -> None:
+    return None
+
+
+class MetricsFile(Callback):
     """Appends each log event as one JSON line; a resumed run keeps appending to the same file."""
 
     def __init__(self, path: Path):
@@ -43,7 +59,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 REPEAT_IS_SAME_REQUEST_S = 5.0
 
 
-class StopAtStepBoundary(TrainerCallback):
+class StopAtStepBoundary(Callback):
     """A stop signal during training ends it at the next step boundary, after a checkpoint of that
     step, on every rank at once (the ranks agree on the step with one all-reduce per step)."""
 
@@ -88,7 +104,7 @@ class StopAtStepBoundary(TrainerCallback):
                 signal.signal(signum, handler)
 
 
-class StrategyCheck(TrainerCallback):
+class StrategyCheck(Callback):
     """Fails the run at its start when the strategy in effect is not the one asked for."""
 
     def __init__(self, requested: str):
@@ -97,13 +113,11 @@ class StrategyCheck(TrainerCallback):
         self.in_effect: str | None = None
 
     def on_train_begin(self, args, state, control, **kwargs):
-        from tuneforge.train.strategy import check_in_effect
-
         self.in_effect = check_in_effect(self.requested, self.trainer)
         return control
 
 
-class TrackedSettings(TrainerCallback):
+class TrackedSettings(Callback):
     """The run's settings (tuneforge.train.tracking.run_parameters) into the trackers of train.report_to, at the
     start of training: added after the Trainer's own tracker callbacks, it runs once they opened their runs."""
 
@@ -111,8 +125,6 @@ class TrackedSettings(TrainerCallback):
         self.trainer, self.recipe, self.manifest = trainer, recipe, manifest
 
     def on_train_begin(self, args, state, control, **kwargs):
-        from tuneforge.train.tracking import log_run_parameters, run_parameters
-
         if state.is_world_process_zero:  # the trackers are open on rank 0 only
             log_run_parameters(self.trainer, run_parameters(self.recipe, self.manifest))
         return control
@@ -127,8 +139,6 @@ def read_metrics(path: Path) -> list[dict]:
 def plot_loss(metrics_path: Path, output: Path) -> Path | None:
     """Training loss per step, with held-out loss where it was measured; for GRPO, a second panel with
     each reward's mean per step (and its spread) and the held-out reward."""
-    from tuneforge.plots import pyplot, save_figure
-
     records = read_metrics(metrics_path)
     train = [(r["step"], r["loss"]) for r in records if "loss" in r]
     held_out = [(r["step"], r["eval_loss"]) for r in records if "eval_loss" in r and "eval_reward" not in r]

@@ -1,4 +1,4 @@
-"""The Unsloth engine: load the base model, attach LoRA, assemble TRL's SFTTrainer.
+"""The Unsloth engine: load the base model, attach LoRA, and the settings every method's TRL config shares.
 
 One code path for CPU and GPU. On a machine without a GPU, Unsloth (2026.10.9+) falls back
 to the CPU by itself; nothing here branches on that except the optimizer and precision defaults.
@@ -12,8 +12,9 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.models import ResolvedModel
-from tuneforge.recipe import DEFAULT_GRAD_ACCUM, LoraSection, ModelSection, Recipe, TrainSection
-from tuneforge.train.distributed import World
+from tuneforge.recipe.schema import DEFAULT_GRAD_ACCUM, LoraSection, ModelSection, Recipe, TrainSection
+from tuneforge.train.distributed import World, backend
+from tuneforge.train.strategy import trainer_arguments
 
 log = logging.getLogger(__name__)
 
@@ -138,8 +139,6 @@ def training_arguments(
     recipe: Recipe, checkpoints_dir: Path, has_val: bool, world: World, engine_arguments: dict
 ) -> dict:
     """The settings every method's TRL config shares: schedule, optimizer, checkpoints, logging, devices."""
-    from tuneforge.train.strategy import trainer_arguments
-
     train = recipe.train
     evaluate = has_val and train.eval_steps is not None
     return dict(
@@ -203,8 +202,6 @@ def trainer_dataset(dataset):
 def effective_settings(recipe: Recipe, world: World, strategy: str) -> dict:
     """What the "auto" settings became on this machine and this many processes, for the manifest
     and the log."""
-    from tuneforge.train.distributed import backend
-
     train = recipe.train
     accumulate = accumulation(train, world.size)
     settings = {

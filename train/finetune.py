@@ -19,24 +19,21 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tuneforge.console import during_data_step, quiet_progress
 from tuneforge.data.prepare import DataReport, prepare_datasets, read_conversations
 from tuneforge.data.splits import copy_split_files
 from tuneforge.errors import StopRequested, UserError
-from tuneforge.models import ResolvedModel, resolve_model, sha256_file
-from tuneforge.recipe import Recipe, recipe_to_yaml
-from tuneforge.runs import (
-    MANIFEST,
-    RESOLVED_RECIPE,
-    create_run_dir,
-    git_commit,
-    latest_checkpoint,
-    machine_description,
-    package_versions,
-    read_manifest,
-    write_json_atomic,
-    write_text_atomic,
-)
+from tuneforge.files import atomic_folder, sha256_file, write_json_atomic
+from tuneforge.models import ResolvedModel, resolve_model
+from tuneforge.process import die_with_parent
+from tuneforge.recipe.checks import tracker_problems
+from tuneforge.recipe.loading import recipe_to_yaml, shipped_recipes
+from tuneforge.recipe.schema import Recipe
+from tuneforge.registry import get_method
+from tuneforge.run_folder import carry_inputs, evaluation_inputs
+from tuneforge.runs import ADAPTER_DIR, MANIFEST, latest_checkpoint, read_manifest
 from tuneforge.train import strategy as strategies
+from tuneforge.train.callbacks import MetricsFile, StopAtStepBoundary, StrategyCheck, TrackedSettings, plot_loss
 from tuneforge.train.distributed import (
     World,
     current_world,
@@ -45,62 +42,13 @@ from tuneforge.train.distributed import (
     quiet_other_ranks,
     share,
 )
-from tuneforge.train.resume import select_resume
+from tuneforge.train.engine import attach_lora, continue_adapter, effective_settings, import_unsloth, load_base
+from tuneforge.train.job import TrainingJob
+from tuneforge.train.resume import checkpoint_step, open_run, trainer_state
+from tuneforge.train.tracking import point_at_run, tracking_session
 
 log = logging.getLogger(__name__)
-ADAPTER_DIR = "adapter"
 LAUNCH_RECORD = "TUNEFORGE_LAUNCH_RECORD"  # a file the launcher reads back: the run folder in use
-
-
-def start_manifest(run_dir: Path, recipe: Recipe, source: Path) -> dict:
-    manifest = {
-        "status": "running",
-        "recipe": recipe.name,
-        "recipe_source": str(source),
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "packages": package_versions(),
-        "machine": machine_description(),
-    }
-    write_json_atomic(run_dir / MANIFEST, manifest)
-    return manifest
-
-
-def open_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id: str | None):
-    """Returns (run folder, checkpoint to resume or None, manifest). Rank 0 only."""
-    resolved_yaml = recipe_to_yaml(recipe)
-    found = select_resume(resume, runs_root, recipe.name, resolved_yaml)
-    if found:
-        run_dir, checkpoint = found
-        log.info("resuming %s from %s", run_dir, checkpoint.name)
-        manifest = read_manifest(run_dir) | {"status": "running"}
-        for stale in ("stopped_at_step", "error"):
-            manifest.pop(stale, None)
-        rewind_metrics(run_dir / "metrics.jsonl", checkpoint_step(checkpoint))
-        write_json_atomic(run_dir / MANIFEST, manifest)
-        return run_dir, checkpoint, manifest
-    run_dir = create_run_dir(runs_root, recipe.name, run_id)
-    write_text_atomic(run_dir / RESOLVED_RECIPE, resolved_yaml)
-    return run_dir, None, start_manifest(run_dir, recipe, source)
-
-
-def trainer_state(checkpoint: Path) -> dict:
-    return json.loads((checkpoint / "trainer_state.json").read_text())
-
-
-def checkpoint_step(checkpoint: Path) -> int:
-    return trainer_state(checkpoint)["global_step"]
-
-
-def rewind_metrics(path: Path, step: int) -> None:
-    """Drop what was logged after the checkpoint: those steps are trained again, and the loss curve
-    must not show them twice."""
-    if not path.is_file():
-        return
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
-    if len(kept) != len(lines):
-        write_text_atomic(path, "".join(kept))
 
 
 def open_shared_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id: str | None, world: World):
@@ -132,8 +80,6 @@ def session_record(world: World, strategy: str, checkpoint: Path | None) -> dict
 
 def stop_with_launcher() -> None:
     """If torchrun dies (even by SIGKILL), this process gets SIGTERM: it never outlives its launcher."""
-    from tuneforge.serve.server import die_with_parent
-
     arm = die_with_parent(os.getppid())
     if arm:
         arm()
@@ -151,33 +97,34 @@ def save_adapter(trainer, run_dir: Path, world: World) -> Path:
     """Adapter weights (safetensors) and tokenizer, written aside and renamed into place. Every rank
     takes part (under FSDP2 the full weights are gathered from the shards); rank 0 writes."""
     final = run_dir / ADAPTER_DIR
-    staging = run_dir / f".{ADAPTER_DIR}.tmp"
-    if world.is_main:
-        shutil.rmtree(staging, ignore_errors=True)
-    trainer.save_model(str(staging))
-    if world.is_main:
-        (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the manifest has the settings
-        shutil.rmtree(staging / "ref", ignore_errors=True)  # DPO's frozen reference copy, not the result
-        shutil.rmtree(final, ignore_errors=True)
-        staging.rename(final)
+    with main_rank_staging(final, world) as staging:
+        trainer.save_model(str(staging))
+        if world.is_main:
+            (staging / "training_args.bin").unlink(missing_ok=True)  # a pickle; the manifest has the settings
+            shutil.rmtree(staging / "ref", ignore_errors=True)  # DPO's frozen reference copy, not the result
     return final
+
+
+@contextmanager
+def main_rank_staging(final: Path, world: World):
+    """Rank 0's staging folder for `final` (tuneforge.files.atomic_folder), the same folder on every rank."""
+    if not world.is_main:
+        yield share(None, world)
+        return
+    with atomic_folder(final) as staging:
+        yield share(staging, world)
 
 
 def train_recipe(
     recipe: Recipe, source: Path, runs_root: Path = Path("runs"), resume: str = "auto", run_id: str | None = None
 ) -> Path:
     """Train one recipe; returns the completed run folder. Under torchrun, one call per process."""
-    from tuneforge.train.engine import import_unsloth
-
     check_trackers(recipe)  # in a second, before the training stack loads
     world = current_world()
     strategy = strategies.resolve_strategy(recipe.train.distributed, world)
     strategies.apply_environment(strategy, recipe.train.distributed)
     quiet_other_ranks(world)
     import_unsloth()  # before transformers: Unsloth patches it on import
-    from tuneforge.train.callbacks import StopAtStepBoundary, plot_loss
-    from tuneforge.train.tracking import tracking_session
-
     init_process_group(world, recipe.train.distributed.timeout_s)
     if world.size > 1:
         stop_with_launcher()
@@ -204,23 +151,17 @@ def train_recipe(
 
 
 def preflight(recipe: Recipe) -> ResolvedModel:
-    """Checks that need no weights, before any run folder exists: the base model resolves and
-    every data record parses (all problems reported together), and GRPO's rewards find their fields."""
+    """Checks that need no weights, before any run folder exists: the base model resolves, every data
+    record parses (all problems reported together), and the method's own checks of the samples pass."""
     base = resolve_model(recipe.model.base)
     check_parent(recipe, base)
     samples = read_conversations(recipe.data, DataReport())
-    if recipe.train.method == "grpo":
-        from tuneforge.tasks.prompts.data import prompt_rows
-        from tuneforge.train.rewards import check_fields
-
-        check_fields(recipe.train.grpo.rewards, prompt_rows(samples))
+    get_method(recipe.train.method).preflight(recipe, samples)
     return base
 
 
 def check_trackers(recipe: Recipe) -> None:
     """Every tracker of train.report_to is installed (exit 2 naming its pip extra otherwise)."""
-    from tuneforge.recipe import tracker_problems
-
     problems = tracker_problems(recipe.train)
     if problems:
         raise UserError(
@@ -237,58 +178,68 @@ def assemble_trainer(
     strategy: str = strategies.SINGLE,
     callbacks: list = (),
 ):
-    """Base model, data and LoRA, handed to the method's TRL trainer (train/methods.py); records what
-    it used in the manifest."""
+    """Base model, data and LoRA, handed to the method's TRL trainer (tuneforge/train/methods/); records
+    what it used in the manifest."""
     from transformers import set_seed
-
-    from tuneforge.console import during_data_step, quiet_progress
-    from tuneforge.train.callbacks import MetricsFile, StrategyCheck
-    from tuneforge.train.engine import effective_settings, load_base
-    from tuneforge.train.methods import build_trainer
 
     set_seed(recipe.train.seed)
     manifest["base_model"] = base.to_manifest()
     manifest["effective"] = effective_settings(recipe, world, strategy)
     model, tokenizer = load_base(recipe.model, base)
+    datasets, split_folder = prepare_data(recipe, tokenizer, run_dir, manifest, world)
+    check = StrategyCheck(strategy)
+    job = TrainingJob(
+        model=adapted_model(model, recipe, manifest),
+        tokenizer=tokenizer,
+        recipe=recipe,
+        datasets=datasets,
+        split_folder=split_folder,
+        run_dir=run_dir,
+        callbacks=[MetricsFile(run_dir / "metrics.jsonl"), check, *callbacks],
+        world=world,
+        engine_arguments=strategies.write_engine_config(strategy, recipe.train.distributed, world, run_dir),
+    )
+    with quiet_progress():  # the trainer's own passes over data the data step already prepared
+        trainer = get_method(recipe.train.method).build_trainer(job)
+    check.trainer = trainer
+    if recipe.train.report_to:
+        track_run(trainer, recipe, manifest, run_dir)
+    record_trainer(trainer, recipe, manifest)
+    return trainer
+
+
+def prepare_data(recipe: Recipe, tokenizer, run_dir: Path, manifest: dict, world: World) -> tuple[dict, Path]:
+    """The tokenized splits and the folder of their samples; rank 0 copies the samples and what the recipe's
+    evaluations read (probe prompts, an author's articles) into the run (later stages read only these) and
+    writes the data report."""
     with local_main_first(world), during_data_step():  # the others read the tokenized cache it leaves
         datasets, report = prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length)
     manifest["data"] = report.to_json()
     if world.is_main:
-        manifest["data_splits"] = copy_split_files(report.split_files, run_dir)  # later stages read only these
+        manifest["data_splits"] = copy_split_files(report.split_files, run_dir)
+        manifest["inputs"] = carry_inputs(run_dir, evaluation_inputs(recipe))
         write_json_atomic(run_dir / "data_report.json", report.to_json())
-    model = adapted_model(model, recipe, manifest)
-    engine_arguments = strategies.write_engine_config(strategy, recipe.train.distributed, world, run_dir)
-    check = StrategyCheck(strategy)
-    callbacks = [MetricsFile(run_dir / "metrics.jsonl"), check, *callbacks]
-    with quiet_progress():  # the trainer's own passes over data the data step already prepared
-        trainer = build_trainer(
-            model, tokenizer, recipe, datasets, report.split_files, run_dir, callbacks, world, engine_arguments
-        )
-    check.trainer = trainer
-    if recipe.train.report_to:
-        track_run(trainer, recipe, manifest, run_dir)
+    return datasets, report.split_files
+
+
+def record_trainer(trainer, recipe: Recipe, manifest: dict) -> None:
+    """What the trainer really does about packing and sharding, in the manifest."""
     manifest["effective"]["packing"] = bool(getattr(trainer.args, "packing", False))  # DPO never packs
     manifest["effective"]["sharding"] = strategies.sharding(trainer.model)
     if recipe.data.packing and not manifest["effective"]["packing"]:
         # Unsloth refuses packing where attention cannot keep packed samples apart (on a CPU:
         # no FlashAttention); training goes on with padded batches, and the manifest says so.
         log.warning("data.packing was requested but Unsloth turned it off on this machine; training unpacked")
-    return trainer
 
 
 def track_run(trainer, recipe: Recipe, manifest: dict, run_dir: Path) -> None:
     """The trackers' files go into the run folder, and they get the run's settings at the start of training."""
-    from tuneforge.train.callbacks import TrackedSettings
-    from tuneforge.train.tracking import point_at_run
-
     point_at_run(trainer, run_dir)
     trainer.add_callback(TrackedSettings(trainer, recipe, manifest))  # after the trackers' own callbacks
 
 
 def adapted_model(model, recipe: Recipe, manifest: dict):
     """A fresh LoRA, or the adapter of the run that model.adapter names, trained further."""
-    from tuneforge.train.engine import attach_lora, continue_adapter
-
     if recipe.model.adapter is None:
         return attach_lora(model, recipe.lora, recipe.train.gradient_checkpointing, recipe.train.seed)
     manifest["parent"] = parent_record(recipe.model.adapter)
@@ -321,12 +272,10 @@ def check_parent(recipe: Recipe, base: ResolvedModel) -> None:
 
 
 def fit(trainer, recipe: Recipe, checkpoint: Path | None, metrics: dict, stop) -> None:
-    """Train (or continue), measuring the held-out loss (GRPO: reward) before and after; a stop signal ends it at the
-    next step boundary with a checkpoint (stop.signum says which signal)."""
-    from tuneforge.train.methods import held_out_measure
-
+    """Train (or continue), measuring the method's held-out measure (a loss; GRPO: a reward) before and after;
+    a stop signal ends it at the next step boundary with a checkpoint (stop.signum says which signal)."""
     has_val = trainer.eval_dataset is not None and recipe.eval.held_out_loss
-    name, key = held_out_measure(recipe.train.method)  # a loss, or GRPO's mean reward
+    name, key = get_method(recipe.train.method).held_out
     # Measured inside train(), once the model is wrapped: an evaluate() before train() marks the model
     # prepared, and accelerate then never wraps it in DDP (the ranks would train unsynchronised).
     trainer.args.eval_on_start = checkpoint is None and has_val
@@ -354,12 +303,19 @@ def failure_recorded(run_dir: Path, manifest: dict, source: Path, world: World):
         write_json_atomic(run_dir / MANIFEST, manifest)
         if latest_checkpoint(run_dir):
             log.error(
-                "run %s %s; `tuneforge train %s --resume auto` continues from its last checkpoint",
+                "run %s %s; `tuneforge train %s --resume %s` continues from its last checkpoint "
+                "(with the same -o options and --profile as this run)",
                 run_dir,
                 manifest["status"],
-                source,
+                recipe_reference(source),
+                run_dir,
             )
         raise
+
+
+def recipe_reference(source: Path) -> str:
+    """How the user names the recipe on the command line: a shipped one by its name, any other by its file."""
+    return source.stem if shipped_recipes().get(source.stem) == source else str(source)
 
 
 def first_logged(trainer, key: str) -> float:

@@ -25,8 +25,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.errors import EXIT_USER_ERROR, ProblemCollector, StopRequested, UserError
-from tuneforge.recipe import Recipe
+from tuneforge.files import write_json_atomic
+from tuneforge.process import die_with_parent
+from tuneforge.recipe.schema import Recipe
+from tuneforge.runs import MANIFEST, read_manifest
+from tuneforge.serve.server import check_port
 from tuneforge.train.distributed import World, launched
+from tuneforge.train.engine import accumulation
+from tuneforge.train.finetune import LAUNCH_RECORD, check_trackers, preflight
+from tuneforge.train.strategy import check_available, resolve_strategy
 
 log = logging.getLogger(__name__)
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
@@ -64,10 +71,6 @@ def gpu_count() -> int:
 
 def check_launch(options: LaunchOptions, recipe: Recipe) -> None:
     """Every problem with the launch options, reported together (exit 2), before any process starts."""
-    from tuneforge.train.engine import accumulation
-    from tuneforge.train.finetune import check_trackers
-    from tuneforge.train.strategy import check_available, resolve_strategy
-
     check_trackers(recipe)
     problems = ProblemCollector("cannot start distributed training")
     if launched():
@@ -98,8 +101,6 @@ def rendezvous_problems(options: LaunchOptions) -> list[str]:
         problems.append("--master-addr and --rdzv-endpoint: give one of them")
     host, port = hosted_address(options)
     if port:
-        from tuneforge.serve.server import check_port
-
         try:
             check_port("127.0.0.1" if host in LOCAL_HOSTS else host, port)
         except UserError as busy:
@@ -139,8 +140,6 @@ def torchrun_command(options: LaunchOptions, worker_arguments: list[str]) -> lis
 
 
 def worker_environment(options: LaunchOptions, record: Path) -> dict[str, str]:
-    from tuneforge.train.finetune import LAUNCH_RECORD
-
     environment = dict(os.environ, **{LAUNCH_RECORD: str(record)})
     # torchrun would pin every CPU process to one thread; share the cores out instead.
     environment.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // options.processes_per_node)))
@@ -149,9 +148,6 @@ def worker_environment(options: LaunchOptions, record: Path) -> dict[str, str]:
 
 def launch(options: LaunchOptions, recipe: Recipe, source: Path, worker_arguments: list[str]) -> int:
     """Check, start torchrun, wait for it; returns its exit code (the run folder is printed by rank 0)."""
-    from tuneforge.serve.server import die_with_parent
-    from tuneforge.train.finetune import preflight
-
     check_launch(options, recipe)
     preflight(recipe)  # bad data fails here, once, not once per process
     with tempfile.TemporaryDirectory(prefix="tuneforge-launch-") as scratch:
@@ -188,8 +184,6 @@ def supervise(process: subprocess.Popen) -> tuple[int, int | None]:
 def mark_failed(record: Path, code: int) -> str:
     """A process killed without a word (SIGKILL, out of memory) leaves its run `running`; say failed.
     Returns the run's recorded error ("" if there is no run)."""
-    from tuneforge.runs import MANIFEST, read_manifest, write_json_atomic
-
     if not record.is_file():
         return ""
     run_dir = Path(record.read_text(encoding="utf-8"))

@@ -19,8 +19,8 @@ import os
 from pathlib import Path
 
 from tuneforge.errors import UserError
-from tuneforge.recipe import DistributedSection
-from tuneforge.runs import write_json_atomic
+from tuneforge.files import write_json_atomic
+from tuneforge.recipe.schema import DistributedSection
 from tuneforge.train.distributed import World, backend
 
 SINGLE = "single"  # one process: no strategy applies
@@ -99,7 +99,7 @@ def write_engine_config(strategy: str, section: DistributedSection, world: World
 
 
 def trainer_arguments(world: World, section: DistributedSection) -> dict:
-    """SFTConfig settings for a run of more than one process (none for one process)."""
+    """TRL config settings for a run of more than one process (none for one process)."""
     if world.size == 1:
         return {}
     import torch

@@ -6,6 +6,24 @@ from pathlib import Path
 
 import click
 
+RESUME_HELP = "auto: continue this recipe's newest unfinished run; none: new run; or a run/checkpoint folder."
+
+override_option = click.option(
+    "-o",
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a recipe value by dotted key, e.g. -o train.lr=1e-4. Repeatable.",
+)
+
+profile_option = click.option(
+    "--profile",
+    default=None,
+    metavar="NAME",
+    help="Apply the recipe's profile NAME (its `profiles:` section, e.g. cpu) before any -o override.",
+)
+
 runs_dir_option = click.option(
     "--runs-dir",
     type=click.Path(path_type=Path),

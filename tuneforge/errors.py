@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 EXIT_USER_ERROR = 2
 
 
@@ -11,8 +13,6 @@ class StopRequested(KeyboardInterrupt):
     runs for a supervisor's stop (systemd, docker stop, Kubernetes)."""
 
     def __init__(self, signum: int):
-        import signal
-
         self.signum = signum
         super().__init__(signal.Signals(signum).name)
 

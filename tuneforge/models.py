@@ -8,7 +8,6 @@ This gives the quickstart and the tests a real model on a machine with no hub ac
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -16,9 +15,11 @@ import os
 import shutil
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.files import atomic_folder, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -68,23 +69,6 @@ def load_with_adapter(run_dir: Path, manifest: dict, dtype, trust_remote_code: b
 
 def cache_root() -> Path:
     return Path(os.environ.get("TUNEFORGE_CACHE", Path.home() / ".cache" / "tuneforge"))
-
-
-def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def sha256_path(path: Path) -> str:
-    """A file's sha256, or for a folder one over every file's relative name and sha256."""
-    if path.is_file():
-        return sha256_file(path)
-    files = sorted(p for p in path.rglob("*") if p.is_file())
-    listing = "".join(f"{p.relative_to(path).as_posix()}\t{sha256_file(p)}\n" for p in files)
-    return hashlib.sha256(listing.encode()).hexdigest()
 
 
 def resolve_model(ref: str) -> ResolvedModel:
@@ -190,8 +174,6 @@ def embedded_gguf(name: str) -> tuple[EmbeddedModel, Path]:
 
 def resolve_embedded(name: str) -> ResolvedModel:
     spec, gguf = embedded_gguf(name)
-    from importlib.metadata import version
-
     identity = {
         "package": spec.package,
         "package_version": version(spec.package),
@@ -255,16 +237,14 @@ def convert_gguf_to_hf(gguf: Path, folder: Path) -> None:
     model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     model.load_state_dict(loaded.state_dict())
     _set_chat_eos(model, tokenizer)
-    staging = folder.with_name(folder.name + f".tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    model.save_pretrained(staging, safe_serialization=True)
-    tokenizer.save_pretrained(staging)
-    _make_byte_level(staging / "tokenizer.json")
-    files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file()}
-    (staging / INTEGRITY_FILE).write_text(
-        json.dumps({"source": gguf.name, "conversion": CONVERSION_VERSION, "files": files}, indent=2)
-    )
-    staging.rename(folder)
+    with atomic_folder(folder) as staging:
+        model.save_pretrained(staging, safe_serialization=True)
+        tokenizer.save_pretrained(staging)
+        _make_byte_level(staging / "tokenizer.json")
+        files = {p.name: sha256_file(p) for p in sorted(staging.iterdir()) if p.is_file()}
+        (staging / INTEGRITY_FILE).write_text(
+            json.dumps({"source": gguf.name, "conversion": CONVERSION_VERSION, "files": files}, indent=2)
+        )
 
 
 def _make_byte_level(tokenizer_json: Path) -> None:

@@ -1,7 +1,8 @@
-"""Run folders: `runs/<recipe>/<run-id>/`, their manifest, and atomic writes.
+"""Run folders: `runs/<recipe>/<run-id>/`, their manifest, and finding them.
 
 A run's manifest says `"status": "running"` until training finished and every output is in
-place; only then is it rewritten as `"complete"`. Later stages refuse runs that are not complete.
+place; only then is it rewritten as `"complete"`. Later stages refuse runs that are not complete
+(tuneforge.run_folder reads a finished run with its recipe). Files are written through tuneforge.files.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tuneforge.errors import UserError
 
 MANIFEST = "manifest.json"
 RESOLVED_RECIPE = "recipe.resolved.yaml"
+ADAPTER_DIR = "adapter"  # the trained LoRA adapter inside a run folder
 TRACKED_PACKAGES = [
     "tuneforge",
     "torch",
@@ -34,18 +36,6 @@ TRACKED_PACKAGES = [
     "llama_cpp_python",
     "gguf",
 ]
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write to a temporary name and rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    staging.write_text(text, encoding="utf-8")
-    os.replace(staging, path)
-
-
-def write_json_atomic(path: Path, payload: dict) -> None:
-    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def read_manifest(run_dir: Path) -> dict:
@@ -132,35 +122,3 @@ def latest_complete_run(runs_root: Path, recipe_name: str) -> Path:
             fix=f"train it first: tuneforge train {recipe_name}",
         )
     return complete[-1]
-
-
-def load_run(run_dir: Path):
-    """The recipe and manifest of a finished run; refuses runs that did not complete."""
-    from tuneforge.recipe import read_yaml, validate_recipe
-
-    manifest = read_manifest(run_dir)
-    if manifest.get("status") != "complete":
-        raise UserError(
-            f"{run_dir} is not a complete run (status: {manifest.get('status')})",
-            fix=f"finish it with `tuneforge train {manifest.get('recipe_source')} --resume {run_dir}`",
-        )
-    return validate_recipe(read_yaml(run_dir / RESOLVED_RECIPE), run_dir / RESOLVED_RECIPE), manifest
-
-
-class RunFolder:
-    """A complete run as later stages see it: its folder, recipe, manifest and own data splits."""
-
-    def __init__(self, path: Path, recipe=None, manifest: dict | None = None):
-        self.path = Path(path)
-        if recipe is None or manifest is None:
-            recipe, manifest = load_run(self.path)
-        self.recipe, self.manifest = recipe, manifest
-        self._splits: dict | None = None
-
-    def split(self, name: str) -> list:
-        """The samples of one split exactly as training used them (tuneforge.data.splits)."""
-        if self._splits is None:
-            from tuneforge.data.splits import run_splits
-
-            self._splits = run_splits(self.path, self.recipe, self.manifest)
-        return self._splits[name]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.runs import MANIFEST, latest_complete_run
 
 EXPORT_MANIFEST = "export.json"
 
@@ -26,15 +27,9 @@ class Target:
     url: str | None = None
     run_dir: Path | None = None  # None for a URL
 
-    @property
-    def export_dir(self) -> Path:
-        return self.run_dir / "export"
-
 
 def resolve_target(text: str, runs_dir: Path, *, urls: bool = False) -> Target:
     """A URL (where `urls`), a run or export folder, or a recipe name, as a Target."""
-    from tuneforge.runs import MANIFEST, latest_complete_run
-
     if is_url(text):
         if not urls:
             raise UserError(f"{text}: a URL cannot be used here", fix="pass a run folder or a recipe name")

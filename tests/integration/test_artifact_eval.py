@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from helpers import assert_served_like_the_adapter, classification_recipe, parallel_recipe, write_corpus
 from tuneforge.cli import main
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,7 @@ CLEAR_MARGIN = 0.05
 @pytest.fixture(scope="module")
 def classification_export(tiny_llama_dir, tmp_path_factory):
     """A tiny classification run with its merged weights and a Q8_0 GGUF exported."""
-    from tuneforge.export.artifacts import export_run
+    from tuneforge.export.pipeline import export_run
     from tuneforge.train.finetune import train_recipe
 
     tmp = tmp_path_factory.mktemp("artifact-eval")
@@ -41,7 +41,7 @@ def classification_export(tiny_llama_dir, tmp_path_factory):
 
 
 def split_test_items(run: Path) -> list[tuple[str, str]]:
-    from tuneforge.runs import RunFolder
+    from tuneforge.run_folder import RunFolder
     from tuneforge.tasks.classification.data import test_items
 
     return test_items(RunFolder(run), None)
@@ -154,7 +154,7 @@ def test_max_task_drop_fails_the_export_and_says_why(classification_export, tmp_
 
 @pytest.fixture(scope="module")
 def translation_export(tiny_llama_dir, tmp_path_factory):
-    from tuneforge.export.artifacts import export_run
+    from tuneforge.export.pipeline import export_run
     from tuneforge.train.finetune import train_recipe
 
     tmp = tmp_path_factory.mktemp("artifact-translation")
@@ -168,7 +168,7 @@ def translation_export(tiny_llama_dir, tmp_path_factory):
 
 
 def test_translation_bleu_of_a_served_f16_gguf_matches_the_adapter(translation_export):
-    from tuneforge.eval.artifact import evaluate_artifacts
+    from tuneforge.evaluate.artifact import evaluate_artifacts
 
     results = evaluate_artifacts(translation_export, ["adapter", "gguf:f16"])
     adapter, served = (results[name]["tasks"]["translation"] for name in ("adapter", "gguf:f16"))
@@ -178,7 +178,7 @@ def test_translation_bleu_of_a_served_f16_gguf_matches_the_adapter(translation_e
 
 
 def test_artifact_names_parse_as_comma_lists_once_each():
-    from tuneforge.eval.artifact import parse_artifacts
+    from tuneforge.evaluate.artifact import parse_artifacts
 
     choices = parse_artifacts(["adapter", "gguf:Q4_K_M, vllm", "adapter", "lora-gguf,merged"])
     assert [c.key for c in choices] == ["adapter", "gguf:q4_k_m", "vllm", "lora-gguf", "merged"]
@@ -187,7 +187,8 @@ def test_artifact_names_parse_as_comma_lists_once_each():
 
 
 def test_drops_count_against_the_metric_direction():
-    from tuneforge.eval.artifact import compare_with_reference, task_failures, task_metric
+    from tuneforge.eval.kit import task_metric
+    from tuneforge.evaluate.artifact import compare_with_reference, task_failures
 
     def result(accuracy: float, perplexity: float) -> dict:
         return {

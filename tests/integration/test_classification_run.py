@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from helpers import CLASSIFICATION_LABELS as LABELS
 from helpers import classification_recipe, write_jsonl
 from tuneforge.cli import main
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 pytestmark = pytest.mark.integration
 

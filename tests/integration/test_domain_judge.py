@@ -26,8 +26,8 @@ ITEMS = [
 
 
 def test_a_real_llamacpp_judge_returns_validated_scores(embedded_export):
+    from tuneforge.eval.judge import JudgeScore, summarize
     from tuneforge.tasks.domain.evaluate import open_judge
-    from tuneforge.tasks.domain.judge import JudgeScore, summarize
     from tuneforge.tasks.domain.schema import DomainJudge
 
     config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=200, judge_base=False)
@@ -44,8 +44,8 @@ def test_a_real_llamacpp_judge_returns_validated_scores(embedded_export):
 
 
 def test_an_unconstrained_real_judge_is_scored_or_counted_never_raised(embedded_export):
+    from tuneforge.eval.judge import summarize
     from tuneforge.tasks.domain.evaluate import open_judge
-    from tuneforge.tasks.domain.judge import summarize
     from tuneforge.tasks.domain.schema import DomainJudge
 
     config = DomainJudge(base_url=str(embedded_export.parent), max_tokens=120, retries=1, response_format="text")
@@ -61,8 +61,8 @@ def test_the_judge_reward_scores_sampled_replies_through_the_same_judge(embedded
     its overall score 1-5 becomes 0-1, and the server stops with the rewards' resources."""
     from contextlib import ExitStack
 
-    from tuneforge.recipe import JudgeReward
-    from tuneforge.train.rewards import build_rewards
+    from tuneforge.train.rewards.functions import build_rewards
+    from tuneforge.train.rewards.schema import JudgeReward
 
     spec = JudgeReward(name="judge", base_url=str(embedded_export.parent), max_tokens=200)
     with ExitStack() as resources:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from helpers import FakeJudgeServer, assert_served_like_the_adapter, write_recipe
 from tuneforge.cli import main
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 pytestmark = pytest.mark.integration
 DOMAIN = Path(__file__).resolve().parents[2] / "recipes" / "domain"
@@ -93,8 +93,8 @@ def test_an_unreachable_judge_fails_before_generating(domain_run):
 
 
 def test_rouge_of_a_served_f16_gguf_matches_the_adapter(domain_run):
-    from tuneforge.eval.artifact import evaluate_artifacts
-    from tuneforge.export.artifacts import export_run
+    from tuneforge.evaluate.artifact import evaluate_artifacts
+    from tuneforge.export.pipeline import export_run
 
     export_run(domain_run, ["merged", "gguf"], ["f16"])
     results = evaluate_artifacts(domain_run, ["adapter", "gguf:f16"])

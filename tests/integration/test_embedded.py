@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from serving import QUESTION
-from tuneforge.models import resolve_model, sha256_file
+from tuneforge.files import sha256_file
+from tuneforge.models import resolve_model
 
 pytestmark = pytest.mark.integration
 

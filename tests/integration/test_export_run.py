@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from helpers import tiny_recipe
 from tuneforge.cli import main
 from tuneforge.errors import UserError
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 pytestmark = pytest.mark.integration
 
@@ -178,7 +178,7 @@ def test_a_failed_re_export_does_not_look_complete(tiny_run, monkeypatch):
     def broken_quantizer(*_):
         raise UserError("quantizer failed")
 
-    monkeypatch.setattr("tuneforge.export.artifacts.quantize", broken_quantizer)
+    monkeypatch.setattr("tuneforge.export.pipeline.quantize", broken_quantizer)
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "quantizer failed" in result.output
     assert not (tiny_run / "export" / "export.json").exists()

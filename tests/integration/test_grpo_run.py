@@ -14,8 +14,8 @@ import torch
 
 from helpers import full_precision_recipe, tiny_recipe, write_jsonl
 from tuneforge.errors import UserError
-from tuneforge.models import sha256_path
-from tuneforge.recipe import load_recipe
+from tuneforge.files import sha256_path
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.runs import read_manifest
 
 pytestmark = pytest.mark.integration

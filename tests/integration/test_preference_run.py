@@ -13,8 +13,8 @@ import torch
 
 from helpers import preference_recipe, tiny_recipe
 from tuneforge.errors import UserError
-from tuneforge.models import sha256_path
-from tuneforge.recipe import load_recipe
+from tuneforge.files import sha256_path
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.runs import read_manifest
 
 pytestmark = pytest.mark.integration
@@ -59,8 +59,8 @@ def test_reply_logprob_is_the_loss_of_the_reply_tokens(tiny_llama_dir):
 
 
 def training_pairs(run_dir: Path) -> list[dict]:
+    from tuneforge.data.rows import preference_rows
     from tuneforge.data.splits import read_split_file
-    from tuneforge.tasks.preference.data import preference_rows
 
     return preference_rows(read_split_file(run_dir / "data" / "train.jsonl"))
 

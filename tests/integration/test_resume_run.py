@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from helpers import tiny_recipe
 from tuneforge.cli import main
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.runs import latest_checkpoint, read_manifest
 
 pytestmark = pytest.mark.integration

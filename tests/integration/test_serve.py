@@ -218,7 +218,7 @@ def test_serve_stops_on_every_signal_and_leaves_no_server_behind(embedded_export
 
 
 def test_no_key_in_the_command_line_of_any_server_process(server):
-    from tuneforge.serve.server import live_members
+    from tuneforge.process import live_members
 
     members = live_members(server.process.pid)
     assert members and all(KEY not in cmdline(pid) for pid in members)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import assert_served_like_the_adapter, write_recipe
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 pytestmark = pytest.mark.integration
 ARTICLES = Path(__file__).resolve().parents[2] / "recipes" / "style" / "data" / "articles"
@@ -53,7 +53,7 @@ def style_run(tiny_llama_dir, tmp_path_factory):
 
 
 def test_tiny_style_run_trains_and_evaluates(style_run):
-    from tuneforge.eval import evaluate_run
+    from tuneforge.evaluate.run import evaluate_run
 
     run = style_run
     eval_dir = evaluate_run(run)
@@ -76,8 +76,8 @@ def test_tiny_style_run_trains_and_evaluates(style_run):
 def test_style_metric_of_a_served_f16_gguf(style_run):
     """The adapter in process gives the teacher-forced perplexity; llama.cpp's servers give no prompt
     logprobs, so a served GGUF is compared on the style distance of its greedy continuations."""
-    from tuneforge.eval.artifact import evaluate_artifacts
-    from tuneforge.export.artifacts import export_run
+    from tuneforge.evaluate.artifact import evaluate_artifacts
+    from tuneforge.export.pipeline import export_run
 
     export_run(style_run, ["merged", "gguf"], ["f16"])
     results = evaluate_artifacts(style_run, ["adapter", "gguf:f16"])

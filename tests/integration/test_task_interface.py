@@ -1,7 +1,7 @@
 """A new task from this file alone: its format, its metric and its command, trained and evaluated.
 
 Nothing in tuneforge/ knows about "arithmetic": the task below is registered here, and the core
-(recipe schema, reader, train, eval, CLI) picks it up through tuneforge.tasks.
+(recipe schema, reader, train, eval, CLI) picks it up through tuneforge.registry.
 """
 
 from __future__ import annotations
@@ -16,9 +16,15 @@ from click.testing import CliRunner
 
 from helpers import write_jsonl, write_recipe
 from tuneforge.cli import main
+from tuneforge.data.formats import Sample
+from tuneforge.data.sources import read_records
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.recipe import DataSection, PositiveInt, Section, load_recipe
-from tuneforge.tasks import Task, register, unregister
+from tuneforge.eval.generate import AdapterGenerator
+from tuneforge.eval.kit import for_each_variant, held_out
+from tuneforge.recipe.loading import load_recipe
+from tuneforge.recipe.schema import DataSection, PositiveInt, Section
+from tuneforge.registry import Task, register_task, unregister_task
+from tuneforge.run_folder import RunFolder
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +36,6 @@ class SumsSection(DataSection):
     """sums: two numbers per record."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.data.formats import Sample, read_records
-
         samples = []
         for where, record in read_records(path, problems):
             if not all(isinstance(record.get(key), int) for key in ("a", "b")):
@@ -54,9 +58,6 @@ class ArithmeticEval(Section):
 
 
 def exact_match(run, out_dir: Path) -> tuple[dict, str]:
-    from tuneforge.eval.generate import AdapterGenerator
-    from tuneforge.eval.kit import for_each_variant, held_out
-
     samples = held_out(run, "eval.arithmetic")
     generator = AdapterGenerator(run.path, run.manifest)
     answers = for_each_variant(
@@ -77,8 +78,6 @@ def exact_match(run, out_dir: Path) -> tuple[dict, str]:
 @click.argument("run", type=click.Path(exists=True, path_type=Path))
 def sums_count(run: Path) -> None:
     """How many test items the run holds."""
-    from tuneforge.runs import RunFolder
-
     click.echo(f"{len(RunFolder(run).split('test'))} test sums")
 
 
@@ -105,9 +104,9 @@ class ArithmeticTask(Task):
 
 @pytest.fixture
 def arithmetic_task():
-    register(ArithmeticTask())
+    register_task(ArithmeticTask())
     yield
-    unregister("arithmetic")
+    unregister_task("arithmetic")
 
 
 def sums_recipe(tmp_path: Path, model_dir: Path, **split) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import tiny_recipe
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.runs import read_manifest
 
 pytestmark = pytest.mark.integration

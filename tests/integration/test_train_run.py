@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers import tiny_recipe
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.runs import MANIFEST, read_manifest
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from helpers import TRANSLATION_SYSTEM as SYSTEM
 from helpers import parallel_recipe, write_corpus
 from tuneforge.cli import main
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 pytestmark = pytest.mark.integration
 RECIPE_DIR = Path(__file__).resolve().parents[2] / "recipes" / "translation"

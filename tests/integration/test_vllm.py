@@ -92,7 +92,7 @@ def test_vllm_withstands_hostile_clients(vllm_server, export):
 
 
 def test_vllm_key_is_in_no_command_line(vllm_server):
-    from tuneforge.serve.server import live_members
+    from tuneforge.process import live_members
 
     members = live_members(vllm_server.process.pid)
     assert len(members) >= 2  # the API server and its engine core
@@ -103,7 +103,8 @@ def test_vllm_key_is_in_no_command_line(vllm_server):
 def test_tuneforge_serve_vllm_leaves_no_process_behind(export, stop):
     """SIGTERM: tuneforge stops the group. SIGKILL: the kernel tells the API server (PDEATHSIG),
     which stops its engine as on any SIGTERM."""
-    from tuneforge.serve.server import check_port, live_members
+    from tuneforge.process import live_members
+    from tuneforge.serve.server import check_port
 
     port = check_port("127.0.0.1", 0)
     process = subprocess.Popen(
@@ -140,7 +141,7 @@ def test_vllm_stops_cleanly(vllm_server):
 
 def group_gone(pgid: int) -> bool:
     """vLLM's engine and worker processes are in the server's process group; stop() waits for them."""
-    from tuneforge.serve.server import live_members
+    from tuneforge.process import live_members
 
     return not live_members(pgid)
 
@@ -197,8 +198,8 @@ def test_vllm_label_and_prompt_logprobs_match_the_model_in_process(export, tmp_p
     """The two scoring paths a served artifact's metric uses: first-token label probabilities (chat
     top_logprobs) and teacher-forced reply log-probabilities (completions with echo)."""
     from tuneforge.eval.answerers import InProcessAnswerer
-    from tuneforge.eval.artifact import open_answerer, parse_artifact
-    from tuneforge.runs import RunFolder
+    from tuneforge.evaluate.artifact import open_answerer, parse_artifact
+    from tuneforge.run_folder import RunFolder
 
     run = RunFolder(export.folder.parent)
     asked = [{"role": "user", "content": "What is the capital of France? Answer with one word."}]

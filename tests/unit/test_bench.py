@@ -29,7 +29,8 @@ def test_data_bench_on_shipped_recipes(tmp_path):
 
 
 def test_peak_table_and_flops_shapes():
-    from tuneforge.bench.train import SHAPES, peak_tflops
+    from tuneforge.bench.train_inputs import SHAPES
+    from tuneforge.bench.train_worker import peak_tflops
 
     assert peak_tflops("NVIDIA H100 80GB HBM3") == 989.4 and peak_tflops("NVIDIA H100 PCIe") == 756.0
     assert peak_tflops("NVIDIA H200") == 989.4 and peak_tflops("NVIDIA L4") == 121.0
@@ -38,7 +39,7 @@ def test_peak_table_and_flops_shapes():
 
 
 def test_dpo_pairs_differ_vary_in_length_and_read_as_preference_data(tmp_path):
-    from tuneforge.bench.train import write_pairs
+    from tuneforge.bench.train_inputs import write_pairs
     from tuneforge.errors import ProblemCollector
     from tuneforge.tasks.preference.data import load_pairs, pair_rejection
 
@@ -54,7 +55,7 @@ def test_dpo_pairs_differ_vary_in_length_and_read_as_preference_data(tmp_path):
 
 
 def test_dpo_bench_recipe_is_a_dpo_recipe(tmp_path):
-    from tuneforge.bench.train import DPO_BETA, Config, bench_recipe, write_pairs
+    from tuneforge.bench.train_inputs import DPO_BETA, Config, bench_recipe, write_pairs
 
     data = write_pairs(tmp_path / "pairs.jsonl", 16, 64)
     recipe = bench_recipe(Config("tuneforge", "smoke", 64, False, 2, 1, method="dpo"), tmp_path, data)
@@ -75,7 +76,7 @@ def test_packing_defaults_per_method_and_dpo_refuses_packing():
 
 
 def test_dpo_counts_the_reference_forward_in_model_flops():
-    from tuneforge.bench.train import model_flops_per_token
+    from tuneforge.bench.train_worker import model_flops_per_token
 
     shape = {"params": 1000, "num_hidden_layers": 2, "num_attention_heads": 4, "head_dim": 8}
     sft = model_flops_per_token(shape, 16, "sft")

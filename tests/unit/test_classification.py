@@ -12,7 +12,7 @@ import pytest
 
 from helpers import TINY_SHAPES, classification_recipe
 from tuneforge.errors import UserError
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 
 def test_records_become_prompts_answered_by_the_label_name(tmp_path):

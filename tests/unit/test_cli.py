@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import click
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from helpers import write_jsonl, write_recipe
@@ -66,6 +68,66 @@ def test_recipes_list_show_validate():
     assert validated.exit_code == 0 and "ok      quickstart" in validated.output
 
 
+def test_a_profile_applies_before_the_overrides_and_leaves_no_trace():
+    result = CliRunner().invoke(main, ["train", "sentiment", "--dry-run", "--profile", "cpu", "-o", "train.lr=5e-4"])
+    assert result.exit_code == 0, result.output
+    shown = yaml.safe_load(result.output)
+    assert shown["model"]["base"] == "embedded:smollm2-135m-instruct" and shown["train"]["max_steps"] == 40
+    assert shown["train"]["lr"] == 0.0005 and "profiles" not in shown  # -o wins over the profile
+    unknown = CliRunner().invoke(main, ["data", "inspect", "sentiment", "--profile", "tpu"])
+    assert unknown.exit_code == 2 and "no profile 'tpu'" in unknown.output and "cpu" in unknown.output
+
+
+def test_recipes_show_lists_the_profiles_unless_one_is_applied():
+    shown = CliRunner().invoke(main, ["recipes", "show", "sentiment"])
+    assert shown.exit_code == 0, shown.output
+    listed = shown.output[shown.output.index("# profiles (--profile NAME):") :].splitlines()[1:]
+    assert len(listed) == 1 and listed[0].startswith("#   cpu: ") and "model.base" in listed[0]
+    assert "profiles" not in yaml.safe_load(shown.output)  # the listing is YAML comments: still a recipe
+    applied = CliRunner().invoke(main, ["recipes", "show", "sentiment", "--profile", "cpu"])
+    assert applied.exit_code == 0 and "# profiles" not in applied.output
+    assert yaml.safe_load(applied.output)["train"]["max_steps"] == 40
+
+
+def test_recipes_validate_checks_every_profile_as_its_own_entry(tmp_path):
+    validated = CliRunner().invoke(main, ["recipes", "validate", "sentiment", "quickstart"])
+    assert validated.exit_code == 0, validated.output
+    assert validated.output.splitlines() == [
+        "ok      sentiment",
+        "ok      sentiment --profile cpu",
+        "ok      quickstart",
+    ]
+    data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "a", "output": "b"}])
+    recipe = write_recipe(
+        tmp_path / "r.yaml",
+        {"name": "r", "data": {"format": "alpaca", "train": data.name}, "profiles": {"bad": {"lora.r": 0}}},
+    )
+    result = CliRunner().invoke(main, ["recipes", "validate", str(recipe)])
+    assert result.exit_code == 2 and f"ok      {recipe}\ninvalid {recipe} --profile bad" in result.output
+    assert "1 recipe(s) failed validation" in result.output and "lora.r" in result.output
+
+
+def test_eval_prints_a_summary_table_and_where_the_results_are(tmp_path, monkeypatch):
+    from tuneforge.cli import run_commands
+
+    results = {"run": str(tmp_path), "recipe": "demo", "held_out_loss": {"before": 2.5, "after": 1.25}}
+
+    def evaluate_run(run_dir, overrides):
+        (run_dir / "eval").mkdir()
+        (run_dir / "eval" / "results.json").write_text(json.dumps(results, indent=2))
+        return run_dir / "eval"
+
+    monkeypatch.setattr(run_commands, "resolve_run", lambda run, runs_dir: tmp_path)
+    monkeypatch.setattr(run_commands, "evaluate_run", evaluate_run)
+    result = CliRunner().invoke(main, ["eval", "demo"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "held_out_loss" in line)
+    assert "2.5" in row and "1.25" in row and "metric" in result.output and "tuned" in result.output
+    assert f"full results: {tmp_path / 'eval' / 'results.json'}" in result.output
+    assert f"report: {tmp_path / 'eval' / 'report.md'}" in result.output
+    assert '"before"' not in result.output and '"recipe"' not in result.output  # not the results.json itself
+
+
 def test_validate_reports_bad_recipes_with_exit_2(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: Bad Name\n")
@@ -79,8 +141,6 @@ def test_eval_refuses_a_folder_that_is_not_a_run(tmp_path):
 
 
 def test_data_inspect_prints_the_data_report():
-    import json
-
     result = CliRunner().invoke(main, ["data", "inspect", "quickstart", "-o", "data.split.val=0.1"])
     assert result.exit_code == 0, result.output
     report = json.loads(result.output[result.output.index("{") :])
@@ -91,7 +151,7 @@ def test_data_inspect_prints_the_data_report():
 def test_api_key_comes_from_a_file_or_the_environment_never_a_flag(tmp_path, monkeypatch):
     import click
 
-    from tuneforge.cli import read_api_key
+    from tuneforge.cli.serve_commands import read_api_key
 
     key_file = tmp_path / "key"
     key_file.write_text("from-file\n")
@@ -105,8 +165,6 @@ def test_api_key_comes_from_a_file_or_the_environment_never_a_flag(tmp_path, mon
 
 
 def test_runs_list_and_latest_name_the_newest_complete_run(tmp_path):
-    import json
-
     runs = tmp_path / "runs"
     for run_id, status, steps in (("20261201-100000", "complete", 36), ("20261201-110000", "failed", None)):
         folder = runs / "roleplay" / run_id

@@ -95,3 +95,31 @@ def test_a_trainers_own_progress_bars_are_off_only_inside_the_block():
     with console.quiet_progress():
         assert datasets.is_progress_bar_enabled()
     console.install(verbose=False)
+
+
+def test_setup_steps_print_a_line_each_and_the_log_tail_on_failure(tmp_path):
+    """scripts/steps.sh, as setup.sh and vllm_env.sh use it: the tools' output goes to the log; a failed
+    step shows the log's last 40 lines and its path, and ends the script with the step's exit status."""
+    import re
+    import subprocess
+    from pathlib import Path
+
+    steps = Path(__file__).resolve().parents[2] / "scripts" / "steps.sh"
+    log = tmp_path / "setup.log"
+    script = f"""set -euo pipefail
+STEP_PREFIX=setup STEP_LOG={log}
+source {steps}
+step "quiet tool" bash -c 'echo pip says hello; echo "WARNING: setuptools noise" >&2'
+run_logged "optional part" false || echo "setup: WARNING: optional part skipped"
+step "broken tool" bash -c 'for i in $(seq 1 50); do echo "line $i"; done; exit 3'
+echo "never printed"
+"""
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    assert done.returncode == 3
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(r"setup: quiet tool \.\.\. \d+s", lines[0]) and "noise" not in done.stdout + done.stderr
+    assert lines[1].startswith("setup: optional part ... failed after") and "never printed" not in done.stdout
+    assert "pip says hello" in log.read_text() and "WARNING: setuptools noise" in log.read_text()
+    shown = done.stderr.splitlines()
+    assert shown[0] == f"setup: broken tool failed. The last 40 lines of {log}:" and shown[-1].endswith(str(log))
+    assert [line.strip() for line in shown[1:-1]] == [f"line {i}" for i in range(11, 51)]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from helpers import sharegpt_records, write_jsonl
 from tuneforge.data.formats import load_samples
 from tuneforge.data.prepare import DataReport, filter_samples, read_conversations, split_samples
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.recipe import validate_data_section
+from tuneforge.recipe.assemble import data_formats
 
 
 def load(path, fmt, system=None):
@@ -17,8 +19,13 @@ def load(path, fmt, system=None):
     return samples, problems.problems
 
 
+def validated_data(raw: dict):
+    """A `data` section alone, validated by its format's class as a recipe validates it."""
+    return data_formats()[raw["format"]].model_validate(raw, context={"base_dir": Path(".")})
+
+
 def section(path, fmt="sharegpt", **extra):
-    return validate_data_section({"format": fmt, "train": [str(path)], **extra})
+    return validated_data({"format": fmt, "train": [str(path)], **extra})
 
 
 def test_chat_format(tmp_path):

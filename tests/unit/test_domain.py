@@ -15,9 +15,9 @@ from helpers import GOOD_VERDICT as GOOD
 from helpers import FakeJudgeServer
 from tuneforge.cli import main
 from tuneforge.errors import UserError
+from tuneforge.eval.judge import CRITERIA, Judge, JudgeScore, judge_api_key, parse_verdict, response_format, summarize
 from tuneforge.eval.metrics import CJKTokenizer, bleu_tokenizer, corpus_bleu, rouge_l, sentence_bleu
-from tuneforge.recipe import load_recipe
-from tuneforge.tasks.domain.judge import CRITERIA, Judge, JudgeScore, parse_verdict, summarize
+from tuneforge.recipe.loading import load_recipe
 
 DOMAIN = Path(__file__).resolve().parents[2] / "recipes" / "domain"
 
@@ -188,7 +188,6 @@ def test_a_judge_that_never_answers_in_json_is_counted_not_raised():
 
 
 def test_a_missing_api_key_variable_is_a_user_error(monkeypatch):
-    from tuneforge.tasks.domain.judge import judge_api_key
     from tuneforge.tasks.domain.schema import DomainJudge
 
     monkeypatch.delenv("TF_TEST_JUDGE_KEY", raising=False)
@@ -200,8 +199,6 @@ def test_a_missing_api_key_variable_is_a_user_error(monkeypatch):
 
 
 def test_the_schema_constrains_scores_to_one_to_five():
-    from tuneforge.tasks.domain.judge import response_format
-
     schema = response_format("auto", served_here=True)["schema"]
     assert schema["properties"]["overall"]["enum"] == [1, 2, 3, 4, 5]
     assert schema["properties"]["reasoning"]["maxLength"] > 0

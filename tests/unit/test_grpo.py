@@ -11,10 +11,12 @@ import pytest
 
 from helpers import full_precision_recipe, write_jsonl
 from tuneforge.data.formats import Sample
+from tuneforge.data.rows import REFERENCE, prompt_rows
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.recipe import load_recipe
-from tuneforge.tasks.prompts.data import REFERENCE, load_prompts, prompt_rows
-from tuneforge.train.rewards import build_rewards
+from tuneforge.recipe.loading import load_recipe
+from tuneforge.registry import get_method
+from tuneforge.tasks.prompts.data import load_prompts
+from tuneforge.train.rewards.functions import build_rewards
 
 REPLY = [{"role": "assistant", "content": "x"}]
 
@@ -113,7 +115,7 @@ def test_reward_mistakes_are_named_with_the_fix(tmp_path):
 
 def test_grpo_needs_rewards_whole_groups_and_prompt_data(tmp_path):
     path = grpo_recipe(tmp_path, [{"name": "chrf"}])
-    with pytest.raises(UserError, match="train.grpo.rewards: method grpo needs at least one reward"):
+    with pytest.raises(UserError, match=r"train.grpo.rewards: required key is missing \(train.method grpo needs"):
         load_recipe(path, ["train.grpo=null"])
     with pytest.raises(UserError, match=r"train.batch_size: in GRPO it counts sampled replies.*\(4\), got 6"):
         load_recipe(path, ["train.batch_size=6"])
@@ -125,6 +127,20 @@ def test_grpo_needs_rewards_whole_groups_and_prompt_data(tmp_path):
         load_recipe("quickstart", ["train.grpo={rewards: [{name: chrf}]}"])
     recipe, _ = load_recipe("translation-grpo")  # a task's own format trains with GRPO as it is
     assert (recipe.data.format, recipe.train.method) == ("parallel", "grpo")
+
+
+def test_the_grpo_method_checks_its_rewards_fields_on_the_samples_before_training(tmp_path):
+    """GRPO's preflight: a reward that reads a row field the prompts lack stops training before any run folder."""
+    from tuneforge.data.prepare import DataReport, read_conversations
+
+    recipe, _ = load_recipe(grpo_recipe(tmp_path, [{"name": "chrf"}, {"name": "label_match"}]))
+    grpo = get_method("grpo")
+    samples = read_conversations(recipe.data, DataReport())
+    with pytest.raises(UserError) as caught:
+        grpo.preflight(recipe, samples)
+    assert "train.grpo.rewards.1 (label_match): 10 of 10 prompts have no field 'label'" in caught.value.render()
+    grpo.preflight(load_recipe(grpo_recipe(tmp_path, [{"name": "chrf"}]))[0], samples)  # every prompt has a reference
+    assert grpo.held_out == ("held_out_reward", "eval_reward") and grpo.held_out_title.startswith("Held-out reward")
 
 
 def test_prompt_records_keep_their_fields_and_task_samples_give_their_reply_as_reference(tmp_path):

@@ -16,7 +16,9 @@ from transformers import TrainerControl, TrainerState
 
 from helpers import tiny_recipe
 from tuneforge.errors import StopRequested, UserError
-from tuneforge.recipe import DistributedSection, load_recipe, recipe_problems
+from tuneforge.recipe.checks import recipe_problems
+from tuneforge.recipe.loading import load_recipe
+from tuneforge.recipe.schema import DistributedSection
 from tuneforge.train import launch as launching
 from tuneforge.train import strategy as strategies
 from tuneforge.train.callbacks import StopAtStepBoundary

@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from helpers import sharegpt_records, write_jsonl, write_recipe
 from tuneforge.cli import main
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 
 
 def grouped_recipe(tmp_path, **data):

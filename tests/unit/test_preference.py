@@ -7,9 +7,10 @@ import pytest
 
 from helpers import preference_recipe, write_jsonl
 from tuneforge.data.prepare import DataReport, filter_samples
+from tuneforge.data.rows import marked_rows, preference_rows
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.recipe import load_recipe
-from tuneforge.tasks.preference.data import load_pairs, preference_rows
+from tuneforge.recipe.loading import load_recipe
+from tuneforge.tasks.preference.data import load_marked, load_pairs
 
 USER, BOT = "user", "assistant"
 
@@ -106,8 +107,6 @@ def test_model_adapter_must_be_a_complete_run(tmp_path):
 
 
 def test_marked_replies_need_a_true_or_false_label(tmp_path):
-    from tuneforge.tasks.preference.data import load_marked, marked_rows
-
     records = [
         {"prompt": "Hi", "completion": "Ahoy!", "label": True},
         {"prompt": "Hi", "completion": "Hello.", "label": "bad"},
@@ -130,7 +129,7 @@ def test_a_pair_dropped_as_overlength_never_reaches_the_trainer(tmp_path, tokeni
     (and the data report counts as dropped) are left out of their rows too."""
     from tuneforge.data.prepare import prepare_datasets
     from tuneforge.data.splits import read_split_file
-    from tuneforge.train.methods import kept_samples
+    from tuneforge.train.methods.rows import kept_samples
 
     records = [{"prompt": f"Q{i}?", "chosen": f"A{i}.", "rejected": f"No {i}."} for i in range(5)]
     records.append({"prompt": "Long?", "chosen": "word " * 200, "rejected": "Short."})
@@ -151,7 +150,7 @@ def test_the_shipped_roleplay_pairs_are_what_make_data_writes():
     import json
     import random
 
-    from tuneforge.recipe import recipes_dir
+    from tuneforge.recipe.loading import recipes_dir
 
     folder = recipes_dir() / "roleplay-dpo"
     spec = importlib.util.spec_from_file_location("roleplay_dpo_make_data", folder / "make_data.py")

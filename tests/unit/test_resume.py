@@ -1,5 +1,5 @@
-"""Which run and checkpoint `--resume` picks, and what it refuses. A killed training run resuming
-from its checkpoint: tests/integration/test_resume_run.py."""
+"""Which run and checkpoint `--resume` picks, what it refuses, and what a failed run says about resuming.
+A killed training run resuming from its checkpoint: tests/integration/test_resume_run.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import pytest
 
 from helpers import tiny_recipe
 from tuneforge.errors import UserError
-from tuneforge.recipe import load_recipe, recipe_to_yaml
+from tuneforge.recipe.loading import load_recipe, recipe_to_yaml, shipped_recipes
+from tuneforge.runs import read_manifest
+from tuneforge.train.distributed import World
+from tuneforge.train.finetune import failure_recorded
 from tuneforge.train.resume import select_resume
 
 
@@ -42,3 +45,15 @@ def test_resume_selection_rules(tiny_llama_dir, tmp_path):
         select_resume(str(unfinished), root, "tiny", text.replace("lr: 0.005", "lr: 0.1"))
     with pytest.raises(UserError, match="not a tuneforge run"):
         select_resume(str(tmp_path), root, "tiny", text)
+
+
+def test_a_failed_run_says_how_to_resume_it(tmp_path, caplog):
+    """The recipe is named as the user names it: a shipped one by its name, any other by its file."""
+    run = make_run(tmp_path / "runs", "20260101-000000", "running", "", [3])
+    mine = tmp_path / "mine.yaml"
+    for source, named in ((shipped_recipes()["quickstart"], "quickstart"), (mine, str(mine))):
+        caplog.clear()
+        with pytest.raises(RuntimeError, match="boom"), failure_recorded(run, {"status": "running"}, source, World()):
+            raise RuntimeError("boom")
+        assert f"`tuneforge train {named} --resume {run}` continues from its last checkpoint" in caplog.text
+    assert read_manifest(run) == {"status": "failed", "error": "RuntimeError: boom"}

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tuneforge.serve.server import Launch, Server, live_members, wait_group_exit
+from tuneforge.process import live_members, wait_group_exit
+from tuneforge.serve.server import Launch, Server
 
 # A parent that waits on a child which ignores SIGTERM; the parent itself exits on SIGTERM.
 STUBBORN_CHILD = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(120)"
@@ -66,8 +67,8 @@ def tcp_states(port: int) -> str:
 
 
 def test_a_child_started_by_server_dies_when_its_parent_is_killed(tmp_path):
-    """PR_SET_PDEATHSIG through preexec_fn: the child gets SIGTERM when the process that started it
-    dies by SIGKILL (a stand-in parent here; the real servers: tests/integration/test_serve.py)."""
+    """PR_SET_PDEATHSIG through preexec_fn (tuneforge.process): the child gets SIGTERM when the process that
+    started it dies by SIGKILL (a stand-in parent here; the real servers: tests/integration/test_serve.py)."""
     import os
     import signal
     import time
@@ -75,7 +76,7 @@ def test_a_child_started_by_server_dies_when_its_parent_is_killed(tmp_path):
     pid_file = tmp_path / "child.pid"
     parent = (
         "import subprocess, sys, time, os\n"
-        "from tuneforge.serve.server import die_with_parent\n"
+        "from tuneforge.process import die_with_parent\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'], start_new_session=True,"
         " preexec_fn=die_with_parent(os.getpid()))\n"
         f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
@@ -103,13 +104,13 @@ def test_keys_travel_in_the_environment_never_in_argv(tmp_path, monkeypatch):
     recipe = SimpleNamespace(name="demo", serve=SimpleNamespace(n_ctx=1024, parallel=4))
     export = SimpleNamespace(recipe=recipe, folder=tmp_path)
     monkeypatch.setattr(server, "pick_gguf", lambda export, quant: tmp_path / "demo.Q8_0.gguf")
-    monkeypatch.setattr("tuneforge.serve.native.find_native_server", lambda: Path("/opt/llama-server"))
+    monkeypatch.setattr(server, "find_native_server", lambda: Path("/opt/llama-server"))
     argv, env, which = server.llamacpp_launch(export, "auto", None, False, "127.0.0.1", 8000, "s3cret")
     assert which == "native" and env["LLAMA_API_KEY"] == "s3cret" and "s3cret" not in argv
     assert argv[argv.index("--ctx-size") + 1] == "4096" and argv[argv.index("--parallel") + 1] == "4"
     argv, env, which = server.llamacpp_launch(export, "python", None, False, "127.0.0.1", 8000, "s3cret")
     assert which == "python" and env["API_KEY"] == "s3cret" and "s3cret" not in argv
-    monkeypatch.setattr("tuneforge.serve.native.find_native_server", lambda: None)
+    monkeypatch.setattr(server, "find_native_server", lambda: None)
     assert server.llamacpp_launch(export, "auto", None, False, "127.0.0.1", 8000, None)[2] == "python"
     import pytest
 

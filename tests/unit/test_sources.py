@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from helpers import write_jsonl
-from tuneforge.data.prepare import DataReport, all_sources, cache_key, carve_splits, read_conversations
-from tuneforge.data.sources import source_sha256
+from tuneforge.data.prepare import DataReport, cache_key, carve_splits, read_conversations
+from tuneforge.data.sources import read_records, source_sha256
+from tuneforge.data.splits import all_sources, changed_sources
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.recipe import validate_data_section
+from tuneforge.recipe.assemble import data_formats
+from tuneforge.recipe.loading import load_recipe
 
 REVIEWS = [{"review": f"review number {i}", "sentiment": i % 2} for i in range(6)]
 PAIRS = [{"question": f"Question {i}?", "good": f"A kind answer {i}.", "bad": f"Go away {i}."} for i in range(5)]
@@ -54,8 +56,13 @@ def write_source(kind: str, folder: Path, records: list[dict], name: str = "data
     return f"{folder / name}:train"
 
 
+def validated_data(raw: dict):
+    """A `data` section alone, validated by its format's class as a recipe validates it."""
+    return data_formats()[raw["format"]].model_validate(raw, context={"base_dir": Path(".")})
+
+
 def classification(train, **extra):
-    return validate_data_section(
+    return validated_data(
         {
             "format": "classification",
             "train": train,
@@ -82,7 +89,7 @@ def test_classification_reads_every_source_kind_through_its_columns(kind, tmp_pa
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_preference_reads_every_source_kind_through_its_columns(kind, tmp_path):
-    data = validate_data_section(
+    data = validated_data(
         {
             "format": "preference",
             "train": write_source(kind, tmp_path, PAIRS),
@@ -100,7 +107,7 @@ def test_preference_reads_every_source_kind_through_its_columns(kind, tmp_path):
 
 @pytest.mark.parametrize("kind", ["jsonl", "json", "parquet", "folder", "dict-split"])
 def test_chat_reads_nested_messages_from_every_source_that_holds_them(kind, tmp_path):
-    samples = read(validate_data_section({"format": "chat", "train": write_source(kind, tmp_path, CHATS)}))
+    samples = read(validated_data({"format": "chat", "train": write_source(kind, tmp_path, CHATS)}))
     assert [s.messages for s in samples] == [record["messages"] for record in CHATS]
 
 
@@ -172,9 +179,7 @@ def test_unknown_file_types_folders_and_fields_are_refused_at_load(tmp_path):
         classification("hub:not a valid id")
 
 
-def test_the_removed_classification_keys_point_to_data_columns(tmp_path):
-    from tuneforge.recipe import load_recipe
-
+def test_a_key_of_no_format_is_refused_and_data_columns_renames_the_fields(tmp_path):
     recipe = tmp_path / "r.yaml"
     recipe.write_text(
         "name: r\ndata:\n  format: classification\n  train: d.jsonl\n"
@@ -183,8 +188,12 @@ def test_the_removed_classification_keys_point_to_data_columns(tmp_path):
     write_jsonl(tmp_path / "d.jsonl", REVIEWS)
     with pytest.raises(UserError) as caught:
         load_recipe(recipe)
-    assert "data.classification.text_key: no longer a key; use data.columns" in str(caught.value)
-    assert "columns: {text: YOUR_COLUMN}" in str(caught.value)
+    assert "data.classification.text_key: unknown key" in str(caught.value)
+    recipe.write_text(
+        recipe.read_text().replace(", text_key: review", "") + "  columns: {text: review, label: sentiment}\n"
+    )
+    loaded, _ = load_recipe(recipe)
+    assert [sample.meta["text"] for sample in read(loaded.data)] == [record["review"] for record in REVIEWS]
 
 
 # ---------------------------------------------------------------- hub datasets
@@ -282,8 +291,6 @@ def test_a_fraction_beside_a_file_for_the_same_part_is_refused(tmp_path):
 
 
 def test_task_checks_accept_a_test_file_instead_of_a_fraction(tmp_path):
-    from tuneforge.recipe import load_recipe
-
     write_source("jsonl", tmp_path, REVIEWS, "train")
     write_source("csv", tmp_path, [{"review": "new", "sentiment": 1}], "test")
     (tmp_path / "r.yaml").write_text(
@@ -316,8 +323,6 @@ def test_every_source_is_hashed_into_the_report_and_the_cache_key(tmp_path, toke
 
 def test_the_json_lines_reader_streams(tmp_path):
     """Records come out while the file is still being read: a bad line at the end is only found then."""
-    from tuneforge.data.sources import read_records
-
     path = tmp_path / "d.jsonl"
     path.write_bytes(b'{"a": 1}\n\n\xef\xbb\xbf{"b": 2}\n{broken\n')
     problems = ProblemCollector("bad")
@@ -330,11 +335,10 @@ def test_the_json_lines_reader_streams(tmp_path):
     )
 
 
-def test_an_older_run_notices_a_changed_test_file(tmp_path):
-    """A run without split files recomputes its split only while every source (the test file too) is unchanged."""
+def test_a_changed_test_file_differs_from_the_run_s_data_report(tmp_path):
+    """Every source's sha256 is in a run's data report, the test file's too; a stage that reads a source again
+    (eval.style's author articles) finds out what changed since training."""
     from types import SimpleNamespace
-
-    from tuneforge.data.splits import changed_sources
 
     train = write_source("jsonl", tmp_path, REVIEWS)
     test = write_source("tsv", tmp_path, [{"review": "held out", "sentiment": 1}], "test")

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from tuneforge.cli import main
 from tuneforge.errors import UserError
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.tasks.style.markdown import Chunk, Chunker, FolderReport, clean_markdown, split_sentences
 
 ARTICLES = Path(__file__).resolve().parents[2] / "recipes" / "style" / "data" / "articles"
@@ -294,7 +294,7 @@ def test_build_style_refuses_an_empty_or_missing_folder(tmp_path, tiny_llama_dir
 
 
 def test_indicators_match_hand_counts():
-    from tuneforge.tasks.style.evaluate import moving_ttr, style_indicators, words
+    from tuneforge.tasks.style.indicators import moving_ttr, style_indicators, words
 
     assert words("Don't stop — ever. Top-10 lists!") == ["don't", "stop", "ever", "top", "10", "lists"]
     result = style_indicators(["The cat and the dog. The end — fast!", "Wait... no? Yes"], ttr_window=50)
@@ -315,7 +315,7 @@ def test_indicators_match_hand_counts():
 
 
 def test_chinese_indicators_use_jieba():
-    from tuneforge.tasks.style.evaluate import style_indicators, words
+    from tuneforge.tasks.style.indicators import style_indicators, words
 
     assert words("我们去公园。天气很好！") == ["我们", "去", "公园", "天气", "很", "好"]
     result = style_indicators(["我们去公园。天气很好！"], ttr_window=50)
@@ -326,7 +326,7 @@ def test_chinese_indicators_use_jieba():
 
 
 def test_style_distance_is_zero_for_the_author_and_hand_computed_otherwise():
-    from tuneforge.tasks.style.evaluate import Indicators, style_distance, style_indicators
+    from tuneforge.tasks.style.indicators import Indicators, style_distance, style_indicators
 
     author = style_indicators(["Short one. Another short one here!"], ttr_window=50)
     assert all(v == pytest.approx(0) for v in style_distance(author, author, 10).values())
@@ -348,7 +348,7 @@ def test_style_distance_is_zero_for_the_author_and_hand_computed_otherwise():
 
 
 def test_ab_sheet_hides_the_models_and_the_key_recovers_them(tmp_path):
-    from tuneforge.tasks.style.evaluate import tally_ab, write_ab_sheet
+    from tuneforge.tasks.style.ab_sheet import tally_ab, write_ab_sheet
 
     rows = [
         {"prompt": f"start {i} | with pipe\nand line", "base": f"base text {i}", "tuned": f"tuned text {i}"}
@@ -397,7 +397,7 @@ def test_ab_tally_command_counts_a_filled_sheet_and_rejects_a_foreign_one(tmp_pa
     from click.testing import CliRunner
 
     from tuneforge.cli import main
-    from tuneforge.tasks.style.evaluate import write_ab_sheet
+    from tuneforge.tasks.style.ab_sheet import write_ab_sheet
 
     run = tmp_path / "run"
     rows = [{"prompt": f"p{i}", "base": f"base {i}", "tuned": f"tuned {i}"} for i in range(4)]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from helpers import sharegpt_records, write_jsonl
 from tuneforge.data.prepare import prepare_datasets
 from tuneforge.data.tokenize import IGNORE_INDEX, encode_conversation, masked_labels
 from tuneforge.errors import UserError
-from tuneforge.recipe import validate_data_section
+from tuneforge.recipe.assemble import data_formats
 
 CONVERSATION = [
     {"role": "system", "content": "You are terse."},
@@ -61,8 +63,13 @@ def test_labels_use_the_ignore_index():
     assert masked_labels([5, 6, 7], [0, 1, 1]) == [IGNORE_INDEX, 6, 7]
 
 
+def validated_data(raw: dict):
+    """A `data` section alone, validated by its format's class as a recipe validates it."""
+    return data_formats()[raw["format"]].model_validate(raw, context={"base_dir": Path(".")})
+
+
 def data_section(path, **extra):
-    return validate_data_section({"format": "sharegpt", "train": [str(path)], "split": {"val": 0.2}, **extra})
+    return validated_data({"format": "sharegpt", "train": [str(path)], "split": {"val": 0.2}, **extra})
 
 
 def test_prepare_masks_labels_and_reports_tokens(tokenizer, tmp_path, monkeypatch):
@@ -126,7 +133,7 @@ def test_truncate_input_cuts_through_the_format_and_counts_every_cut(tokenizer, 
         "classification": {"labels": ["negative", "positive"]},
         "split": {"val": 0.2, "test": 0.2},
     }
-    data = validate_data_section(raw)
+    data = validated_data(raw)
     assert data.filter.overlength == "truncate_input"  # the format's default
     datasets, report = prepare_datasets(data, tokenizer, max_seq_length=80)
     assert sum(report.truncated.values()) == 10 and sum(report.splits.values()) == 30 and not report.filtered

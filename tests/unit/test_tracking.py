@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from helpers import sharegpt_records, write_jsonl, write_recipe
 from tuneforge.cli import main
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.train.tracking import flat_parameters, run_parameters, wandb_mode
 
 

@@ -14,7 +14,7 @@ from helpers import TRANSLATION_SYSTEM as SYSTEM
 from helpers import parallel_recipe, write_corpus
 from tuneforge.cli import main
 from tuneforge.errors import UserError
-from tuneforge.recipe import load_recipe
+from tuneforge.recipe.loading import load_recipe
 from tuneforge.tasks.translation.data import language_tag, parse_direction, parse_prompt
 from tuneforge.tasks.translation.evaluate import bleu_tokenizer, corpus_metrics
 

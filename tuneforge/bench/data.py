@@ -17,6 +17,13 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from tuneforge.bench.train_inputs import write_data
+from tuneforge.data.prepare import prepare_datasets
+from tuneforge.models import resolve_model
+from tuneforge.recipe.loading import load_recipe
+from tuneforge.recipe.schema import EMBEDDED_DEFAULT
+from tuneforge.tasks.conversation.schema import ConversationSection
+
 
 @contextmanager
 def temporary_cache():
@@ -41,45 +48,51 @@ def timed(call):
 def raw_texts(path: Path, tokenizer) -> list[str]:
     roles = {"human": "user", "gpt": "assistant", "system": "system"}
     records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [tokenizer.apply_chat_template([{"role": roles[t["from"]], "content": t["value"]}
-                                           for t in record["conversations"]], tokenize=False)
-            for record in records]
+    return [
+        tokenizer.apply_chat_template(
+            [{"role": roles[t["from"]], "content": t["value"]} for t in record["conversations"]], tokenize=False
+        )
+        for record in records
+    ]
 
 
 def bench_data(samples: int, seq: int = 1024) -> list[dict]:
     from transformers import AutoTokenizer
 
-    from tuneforge.bench.train import write_data
-    from tuneforge.data.prepare import prepare_datasets
-    from tuneforge.models import resolve_model
-    from tuneforge.tasks.conversation.schema import ConversationSection
-
-    tokenizer = AutoTokenizer.from_pretrained(str(resolve_model("embedded:smollm2-135m-instruct").path))
+    tokenizer = AutoTokenizer.from_pretrained(str(resolve_model(EMBEDDED_DEFAULT).path))
     with temporary_cache() as cache:
         data_file = write_data(cache / "sharegpt.jsonl", samples, seq)
-        data = ConversationSection(format="sharegpt", train=[data_file], split={"val": 0.0},
-                                   filter={"overlength": "truncate"})
+        data = ConversationSection(
+            format="sharegpt", train=[data_file], split={"val": 0.0}, filter={"overlength": "truncate"}
+        )
         cold, (datasets, _) = timed(lambda: prepare_datasets(data, tokenizer, seq))
         warm, _ = timed(lambda: prepare_datasets(data, tokenizer, seq))
         texts = raw_texts(data_file, tokenizer)
         raw, encoded = timed(lambda: tokenizer(texts)["input_ids"])
     tokens = sum(len(ids) for ids in encoded)
     kept = len(datasets["train"])
-    rows = [("prepare_datasets, cold cache (template + loss mask + cache write)", cold, kept),
-            ("prepare_datasets, warm cache (read back)", warm, kept),
-            ("tokenizer batch encode, raw (no template, mask or cache)", raw, len(texts))]
-    return [{"stage": stage, "samples": count, "seconds": round(seconds, 3),
-             "samples_per_s": round(count / seconds, 1), "tokens": tokens, "seq": seq} for stage, seconds, count in rows]
+    rows = [
+        ("prepare_datasets, cold cache (template + loss mask + cache write)", cold, kept),
+        ("prepare_datasets, warm cache (read back)", warm, kept),
+        ("tokenizer batch encode, raw (no template, mask or cache)", raw, len(texts)),
+    ]
+    return [
+        {
+            "stage": stage,
+            "samples": count,
+            "seconds": round(seconds, 3),
+            "samples_per_s": round(count / seconds, 1),
+            "tokens": tokens,
+            "seq": seq,
+        }
+        for stage, seconds, count in rows
+    ]
 
 
 def bench_recipe_data(names: list[str]) -> list[dict]:
     """Cold prepare_datasets (read, filter, split, template, tokenize, cache) on each recipe's own
     data with the embedded tokenizer, as its CPU make target runs it."""
     from transformers import AutoTokenizer
-
-    from tuneforge.data.prepare import prepare_datasets
-    from tuneforge.models import resolve_model
-    from tuneforge.recipe import EMBEDDED_DEFAULT, load_recipe
 
     embedded = resolve_model(EMBEDDED_DEFAULT).path
     tokenizer = AutoTokenizer.from_pretrained(str(embedded))
@@ -88,24 +101,39 @@ def bench_recipe_data(names: list[str]) -> list[dict]:
         recipe, _ = load_recipe(name, [f"model.base={EMBEDDED_DEFAULT}"])
         with temporary_cache() as cache:
             (cache / "models").symlink_to(embedded.parent)  # the model cache is shared: nothing is reconverted
-            seconds, (_, report) = timed(lambda: prepare_datasets(recipe.data, tokenizer, recipe.model.max_seq_length))
-        rows.append({"recipe": name, "format": recipe.data.format, "samples": report.loaded,
-                     "kept": sum(report.splits.values()), "seconds": round(seconds, 3),
-                     "samples_per_s": round(report.loaded / seconds, 1)})
+            seconds, (_, report) = timed(
+                lambda data=recipe.data, seq=recipe.model.max_seq_length: prepare_datasets(data, tokenizer, seq)
+            )
+        rows.append(
+            {
+                "recipe": name,
+                "format": recipe.data.format,
+                "samples": report.loaded,
+                "kept": sum(report.splits.values()),
+                "seconds": round(seconds, 3),
+                "samples_per_s": round(report.loaded / seconds, 1),
+            }
+        )
     return rows
 
 
 def recipes_markdown(results: list[dict]) -> str:
-    lines = ["| recipe | format | samples read | kept after filter and tokenize | seconds (cold) | samples/s |",
-             "|---|---|---|---|---|---|"]
-    lines += [f"| {r['recipe']} | {r['format']} | {r['samples']} | {r['kept']} | {r['seconds']} | {r['samples_per_s']} |"
-              for r in results]
+    lines = [
+        "| recipe | format | samples read | kept after filter and tokenize | seconds (cold) | samples/s |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['recipe']} | {r['format']} | {r['samples']} | {r['kept']} | {r['seconds']} | {r['samples_per_s']} |"
+        for r in results
+    ]
     return "\n".join(lines) + "\n"
 
 
 def markdown(results: list[dict]) -> str:
     raw = results[-1]["samples_per_s"]
     lines = ["| stage | samples | seconds | samples/s | vs raw encode |", "|---|---|---|---|---|"]
-    lines += [f"| {r['stage']} | {r['samples']} | {r['seconds']} | {r['samples_per_s']} | "
-              f"{r['samples_per_s'] / raw:.2f}× |" for r in results]
+    lines += [
+        f"| {r['stage']} | {r['samples']} | {r['seconds']} | {r['samples_per_s']} | {r['samples_per_s'] / raw:.2f}× |"
+        for r in results
+    ]
     return "\n".join(lines) + f"\n\n{results[0]['tokens']} tokens in all (embedded SmolLM2 tokenizer).\n"

@@ -32,24 +32,47 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from tuneforge.models import cache_root, resolve_model
+
 log = logging.getLogger(__name__)
 
 REPO = Path(__file__).resolve().parents[2]
-LIMIT_BYTES = 64 * 2 ** 20  # what one device call carries: working tree + carried paths
+LIMIT_BYTES = 64 * 2**20  # what one device call carries: working tree + carried paths
 TARGET_PYTHON = "3.12"
-PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_24_x86_64", "manylinux_2_17_x86_64",
-             "manylinux2014_x86_64", "manylinux1_x86_64", "linux_x86_64"]
-TARGET_TAGS = ["--python-version", TARGET_PYTHON, "--implementation", "cp", "--abi", "cp312",
-               *[arg for platform in PLATFORMS for arg in ("--platform", platform)]]
+PLATFORMS = [
+    "manylinux_2_28_x86_64",
+    "manylinux_2_27_x86_64",
+    "manylinux_2_24_x86_64",
+    "manylinux_2_17_x86_64",
+    "manylinux2014_x86_64",
+    "manylinux1_x86_64",
+    "linux_x86_64",
+]
+TARGET_TAGS = [
+    "--python-version",
+    TARGET_PYTHON,
+    "--implementation",
+    "cp",
+    "--abi",
+    "cp312",
+    *[arg for platform in PLATFORMS for arg in ("--platform", platform)],
+]
 CUDA_LIBRARY = "libbitsandbytes_cuda130.so"  # torch 2.11 there is built for CUDA 13.0
 IMPORT_CHECK = ["unsloth", "trl", "bitsandbytes", "datasets"]
 # What the benchmark imports of tuneforge: each must find all it needs in the kit + the machine.
-TUNEFORGE_MODULES = ["tuneforge.cli", "tuneforge.bench.train", "tuneforge.train.finetune", "tuneforge.data.prepare",
-                     "tuneforge.tasks"]
+TUNEFORGE_MODULES = [
+    "tuneforge.cli",
+    "tuneforge.bench.train",
+    "tuneforge.bench.train_worker",
+    "tuneforge.train.finetune",
+    "tuneforge.data.prepare",
+    "tuneforge.builtins",
+]
 TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json"]
 
 
 # ---------------------------------------------------------------- trimming
+
 
 def bitsandbytes_drops(name: str) -> bool:
     """Every native library but CUDA 13.0's and the CPU one (which the CPU import check loads)."""
@@ -99,23 +122,37 @@ def project_name(wheel: Path) -> str:
 
 # ---------------------------------------------------------------- building
 
+
 def download(wheel_dir: Path, requirements: Path) -> list[Path]:
     wheel_dir.mkdir(parents=True, exist_ok=True)
-    pip([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", *TARGET_TAGS,
-         "-d", str(wheel_dir), "-r", str(requirements)])
+    pip(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            *TARGET_TAGS,
+            "-d",
+            str(wheel_dir),
+            "-r",
+            str(requirements),
+        ]
+    )
     return sorted(wheel_dir.glob("*.whl"))
 
 
 def pip(command: list[str]) -> None:
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode:
-        raise SystemExit(f"gpu-kit: {' '.join(command[:5])} ... failed (exit {done.returncode}):\n{done.stdout[-3000:]}")
+        raise SystemExit(
+            f"gpu-kit: {' '.join(command[:5])} ... failed (exit {done.returncode}):\n{done.stdout[-3000:]}"
+        )
 
 
 def build_kit(kit: Path, requirements: Path) -> dict:
     """Download, trim, add the tokenizer; returns the kit's manifest (also written as kit.json)."""
-    from tuneforge.models import cache_root
-
     downloads = cache_root() / "gpu-kit-downloads"  # the untrimmed originals, outside what travels
     wheels = kit / "wheels"
     if wheels.exists():
@@ -136,8 +173,6 @@ def build_kit(kit: Path, requirements: Path) -> dict:
 
 
 def copy_tokenizer(destination: Path) -> None:
-    from tuneforge.models import resolve_model
-
     source = resolve_model("embedded:smollm2-135m-instruct").path
     destination.mkdir(parents=True, exist_ok=True)
     for name in TOKENIZER_FILES:
@@ -147,10 +182,26 @@ def copy_tokenizer(destination: Path) -> None:
 
 # ---------------------------------------------------------------- checking
 
+
 def check_install(wheels: Path, target: Path) -> None:
     """pip itself accepts every wheel for cp312 / manylinux x86_64, as the GPU machine's pip will."""
-    pip([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-compile",
-         "--only-binary=:all:", *TARGET_TAGS, "--target", str(target), *map(str, sorted(wheels.glob("*.whl")))])
+    pip(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--no-deps",
+            "--no-compile",
+            "--only-binary=:all:",
+            *TARGET_TAGS,
+            "--target",
+            str(target),
+            *map(str, sorted(wheels.glob("*.whl"))),
+        ]
+    )
 
 
 def distribution_entries(names: set[str]) -> list[Path]:
@@ -190,32 +241,62 @@ def same_version_substitutes(wheels: Path) -> set[str]:
             except PackageNotFoundError:
                 have = None
             if have != wanted:
-                raise SystemExit(f"gpu-kit: {name} {wanted} is cp312-only; the import check needs the same version "
-                                 f"in this venv, which has {have}")
+                raise SystemExit(
+                    f"gpu-kit: {name} {wanted} is cp312-only; the import check needs the same version "
+                    f"in this venv, which has {have}"
+                )
             names.add(normalize(name))
     return names
 
 
 def check_imports(kit: Path, installed: Path, scratch: Path) -> dict:
     """Import the training stack from the kit beside only what the GPU machine already has."""
-    machine = {normalize(line) for line in (REPO / "requirements" / "gpu-machine.txt").read_text().split()
-               if not line.startswith("#")}
+    machine = {
+        normalize(line)
+        for line in (REPO / "requirements" / "gpu-machine.txt").read_text().split()
+        if not line.startswith("#")
+    }
     substitutes = same_version_substitutes(kit / "wheels")
     mirror = scratch / "gpu-machine"
     mirror.mkdir()
     for entry in distribution_entries(machine | substitutes):
         (mirror / entry.name).symlink_to(entry)
     kit_path = scratch / "kit"
-    shutil.copytree(installed, kit_path, symlinks=True,
-                    ignore=lambda folder, names: [n for n in names if folder == str(installed)
-                                                  and normalize(n.split("-")[0]) in substitutes])
-    pip([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-build-isolation",
-         "--target", str(kit_path), str(REPO)])  # as scripts/gpu_bench.sh installs it there
-    code = ("import importlib, json, sys\n"
-            f"mods = {{name: importlib.import_module(name).__file__ for name in {IMPORT_CHECK + TUNEFORGE_MODULES!r}}}\n"
-            "print(json.dumps(mods))\n")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{kit_path}:{mirror}", "UNSLOTH_DISABLE_STATISTICS": "1",
-           "HOME": str(scratch), "HF_HUB_OFFLINE": "1"}
+    shutil.copytree(
+        installed,
+        kit_path,
+        symlinks=True,
+        ignore=lambda folder, names: [
+            n for n in names if folder == str(installed) and normalize(n.split("-")[0]) in substitutes
+        ],
+    )
+    pip(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-index",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(kit_path),
+            str(REPO),
+        ]
+    )  # as scripts/gpu_bench.sh installs it there
+    code = (
+        "import importlib, json, sys\n"
+        f"mods = {{name: importlib.import_module(name).__file__ for name in {IMPORT_CHECK + TUNEFORGE_MODULES!r}}}\n"
+        "print(json.dumps(mods))\n"
+    )
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": f"{kit_path}:{mirror}",
+        "UNSLOTH_DISABLE_STATISTICS": "1",
+        "HOME": str(scratch),
+        "HF_HUB_OFFLINE": "1",
+    }
     done = subprocess.run([sys.executable, "-S", "-P", "-c", code], capture_output=True, text=True, env=env)
     if done.returncode:
         raise SystemExit(f"gpu-kit: the import check failed:\n{done.stderr[-3000:]}")
@@ -223,15 +304,23 @@ def check_imports(kit: Path, installed: Path, scratch: Path) -> dict:
     outside = {name: path for name, path in files.items() if not path.startswith(str(kit_path))}
     if outside:
         raise SystemExit(f"gpu-kit: these resolved outside the kit: {outside}")
-    return {"resolved_from_kit": sorted(files), "from_this_venv_for_cp312": sorted(substitutes),
-            "machine_packages_seen": len(machine)}
+    return {
+        "resolved_from_kit": sorted(files),
+        "from_this_venv_for_cp312": sorted(substitutes),
+        "machine_packages_seen": len(machine),
+    }
 
 
 def find_python312() -> str | None:
     """A working python3.12 with pip: on PATH, or one of pyenv's (whose shim may not select it)."""
-    candidates = [shutil.which("python3.12"), *map(str, sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12")))]
-    return next((c for c in candidates if c and subprocess.run([c, "-c", "import pip"], capture_output=True).returncode == 0),
-                None)
+    candidates = [
+        shutil.which("python3.12"),
+        *map(str, sorted(Path.home().glob(".pyenv/versions/3.12*/bin/python3.12"))),
+    ]
+    return next(
+        (c for c in candidates if c and subprocess.run([c, "-c", "import pip"], capture_output=True).returncode == 0),
+        None,
+    )
 
 
 def check_native_extensions(wheels: Path, scratch: Path) -> str:
@@ -244,8 +333,12 @@ def check_native_extensions(wheels: Path, scratch: Path) -> str:
     compiled = [w for w in sorted(wheels.glob("*.whl")) if compiled_for_target(w)]
     pip([python, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--target", str(target), *map(str, compiled)])
     modules = [project_name(w).replace("-", "_") for w in compiled]
-    done = subprocess.run([python, "-S", "-c", f"import {', '.join(modules)}"], capture_output=True, text=True,
-                          env={"PYTHONPATH": f"{target}:{scratch / 'gpu-machine'}", "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [python, "-S", "-c", f"import {', '.join(modules)}"],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{target}:{scratch / 'gpu-machine'}", "PATH": "/usr/bin:/bin"},
+    )
     if done.returncode:
         raise SystemExit(f"gpu-kit: cp312 extension modules failed to import in {python}:\n{done.stderr[-2000:]}")
     return f"imported {', '.join(modules)} in {python}"
@@ -253,14 +346,23 @@ def check_native_extensions(wheels: Path, scratch: Path) -> str:
 
 def working_tree_bytes() -> int:
     """What a device call sends besides carried paths: tracked and untracked-not-ignored files."""
-    listed = subprocess.run(["git", "-C", str(REPO), "ls-files", "-co", "--exclude-standard", "-z"],
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "-C", str(REPO), "ls-files", "-co", "--exclude-standard", "-z"], capture_output=True, check=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     return sum((REPO / name).stat().st_size for name in listed if name and (REPO / name).is_file())
 
 
 def travelling_bytes(kit: Path) -> int:
-    return sum(p.stat().st_size for part in ("wheels", "tokenizer", "kit.json")
-               for p in ([kit / part] if (kit / part).is_file() else (kit / part).rglob("*")) if p.is_file())
+    return sum(
+        p.stat().st_size
+        for part in ("wheels", "tokenizer", "kit.json")
+        for p in ([kit / part] if (kit / part).is_file() else (kit / part).rglob("*"))
+        if p.is_file()
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,16 +378,22 @@ def main(argv: list[str] | None = None) -> int:
         check_install(args.kit / "wheels", installed)
         log.info("installs for cp312 / manylinux x86_64 with --no-index --no-deps --target: ok")
         manifest["import_check"] = check_imports(args.kit, installed, Path(scratch))
-        log.info("import %s from the kit beside the GPU machine's packages: ok",
-                 ", ".join(IMPORT_CHECK + TUNEFORGE_MODULES))
+        log.info(
+            "import %s from the kit beside the GPU machine's packages: ok", ", ".join(IMPORT_CHECK + TUNEFORGE_MODULES)
+        )
         manifest["native_check"] = check_native_extensions(args.kit / "wheels", Path(scratch))
         log.info("cp312 extension modules: %s", manifest["native_check"])
     kit_bytes, tree_bytes = travelling_bytes(args.kit), working_tree_bytes()
     manifest.update(kit_bytes=kit_bytes, working_tree_bytes=tree_bytes)
     (args.kit / "kit.json").write_text(json.dumps(manifest, indent=2) + "\n")
     total = kit_bytes + tree_bytes
-    log.info("kit %.1f MiB + working tree %.1f MiB = %.1f MiB of the %.0f MiB a device call carries",
-             kit_bytes / 2 ** 20, tree_bytes / 2 ** 20, total / 2 ** 20, LIMIT_BYTES / 2 ** 20)
+    log.info(
+        "kit %.1f MiB + working tree %.1f MiB = %.1f MiB of the %.0f MiB a device call carries",
+        kit_bytes / 2**20,
+        tree_bytes / 2**20,
+        total / 2**20,
+        LIMIT_BYTES / 2**20,
+    )
     if total > LIMIT_BYTES:
         log.error("the kit does not fit: trim more or carry less")
         return 1

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from tuneforge.data.formats import RecordError, check_turn_order
 from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.files import write_text_atomic
 
 SEPARATOR = "---"
 
@@ -96,8 +97,6 @@ def checked(path: Path, draft: Draft, problems: ProblemCollector) -> list[dict]:
 
 def write_sharegpt(conversations: list[list[dict]], output: Path, id_prefix: str) -> None:
     """ShareGPT JSONL (`from`: system/user/assistant, `value`), written aside then renamed."""
-    from tuneforge.runs import write_text_atomic
-
     rows = [
         {
             "id": f"{id_prefix}-{index:04d}",

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from tuneforge.data.sources import Source, read_records  # the shared record reader, here for the tasks' readers
+from tuneforge.data.sources import Source, read_records
 from tuneforge.errors import ProblemCollector
 
 ROLES = ("system", "user", "assistant")
@@ -42,16 +41,6 @@ class Sample:
 
 class RecordError(ValueError):
     """A record that cannot be turned into a conversation; the message names the field."""
-
-
-def read_utf8(path: Path, problems: ProblemCollector, encoding: str = "utf-8") -> str | None:
-    """The file's text, or None with a file:line problem where it is not valid UTF-8."""
-    try:
-        return path.read_text(encoding=encoding)
-    except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        problems.add(f"{path}:{line}: not valid UTF-8 ({exc.reason}); re-save the file as UTF-8")
-        return None
 
 
 def _text_field(record: dict, key: str, required: bool = True) -> str:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from tuneforge.data.prepare import prepare_datasets
 from tuneforge.models import resolve_model
-from tuneforge.recipe import Recipe
+
+if TYPE_CHECKING:
+    from tuneforge.recipe.schema import Recipe
 
 
 def inspect_data(recipe: Recipe) -> dict:

@@ -13,18 +13,21 @@ import itertools
 import json
 import logging
 import random
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuneforge.data.formats import Sample
 from tuneforge.data.sources import source_sha256
-from tuneforge.data.splits import SPLITS, write_split_files
+from tuneforge.data.splits import SPLITS, all_sources, write_split_files
 from tuneforge.data.tokenize import dataset_features, encode_samples, tokenizer_fingerprint
 from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.files import atomic_folder
 from tuneforge.models import cache_root
-from tuneforge.recipe import DataSection
+
+if TYPE_CHECKING:
+    from tuneforge.recipe.schema import DataSection
 
 log = logging.getLogger(__name__)
 SPLIT_NAMES = {"train": "training", "val": "validation", "test": "test"}
@@ -173,11 +176,6 @@ def _held_out_file_samples(
     return unique
 
 
-def split_as_trained(data: DataSection) -> dict[str, list[Sample]]:
-    """The splits exactly as training carved them (same reading, filter and seed), for evaluations."""
-    return carve_splits(data, DataReport())
-
-
 def _shuffled_groups(samples: list[Sample], rng: random.Random) -> tuple[list[Sample], list[int]]:
     """Seeded shuffle that keeps each `group` together (no split sees text of another split's
     article); returns the samples and the index after each group. Ungrouped samples are each their
@@ -203,11 +201,6 @@ def _at_group_end(count: int, ends: list[int], start: int) -> int:
 
 def _split_size(total: int, fraction: float) -> int:
     return 0 if fraction == 0 else max(1, round(total * fraction))
-
-
-def all_sources(data: DataSection) -> list:
-    """Every source of the data (train, val, test), each once, in recipe order."""
-    return list(dict.fromkeys(source for part in SPLITS for source in getattr(data, part)))
 
 
 def cache_key(data: DataSection, tokenizer, max_seq_length: int, report: DataReport) -> str:
@@ -255,16 +248,12 @@ def encode_splits(
 
 
 def _write_cache(folder: Path, datasets: dict, report: DataReport, splits: dict[str, list[Sample]]) -> None:
-    staging = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for name, dataset in datasets.items():
-        if len(dataset):  # datasets cannot load an empty split back from disk; absent means empty
-            dataset.save_to_disk(str(staging / name))
-    write_split_files(staging / "splits", splits)
-    (staging / "report.json").write_text(json.dumps(report.to_json(), indent=2))
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    with atomic_folder(folder) as staging:
+        for name, dataset in datasets.items():
+            if len(dataset):  # datasets cannot load an empty split back from disk; absent means empty
+                dataset.save_to_disk(str(staging / name))
+        write_split_files(staging / "splits", splits)
+        (staging / "report.json").write_text(json.dumps(report.to_json(), indent=2))
 
 
 def _load_split(folder: Path):

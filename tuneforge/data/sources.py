@@ -12,8 +12,8 @@ A source (an entry of data.train, data.val or data.test) is one of:
 `read_records` yields (where, record): where is "file:N" for line N of a JSON lines file, "file:item N"
 for a JSON list, and "source:row N" (counted from 1, a CSV header is not a row) for the rest. The
 recipe's `data.columns` renames the user's columns to the format's field names before any format reads
-a record. Local sources are checked when the recipe is validated (`resolve_source`); hub sources when
-they are read (the cache may change between the two).
+a record. Local sources are checked when the recipe is validated (`resolve_source`; a finished run's
+recipe only resolves them); hub sources when they are read (the cache may change between the two).
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tuneforge.errors import ProblemCollector
+from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.files import sha256_path
+from tuneforge.models import hub_snapshot
 
 JSON_LINES = (".jsonl", ".ndjson")
 TABULAR = {".parquet": "parquet", ".csv": "csv", ".tsv": "csv"}  # suffix -> the datasets builder
@@ -46,9 +48,11 @@ def is_hub(source: Source) -> bool:
 # ---------------------------------------------------------------- validation (recipe load)
 
 
-def resolve_source(value: Any, base_dir: Path) -> Source:
+def resolve_source(value: Any, base_dir: Path, must_exist: bool = True) -> Source:
     """A recipe entry as a source: a hub id (syntax checked), or an existing local file or folder that
-    one of the readers reads (resolved against the recipe's folder). ValueError says what is wrong."""
+    one of the readers reads (resolved against the recipe's folder). ValueError says what is wrong.
+    `must_exist` False: only resolved (a finished run's recipe names what it was trained on, which may be
+    gone since; the run holds its own copy of the samples)."""
     text = str(value)
     if text.startswith(HUB_PREFIX):
         if not HUB_ID.fullmatch(text):
@@ -56,6 +60,8 @@ def resolve_source(value: Any, base_dir: Path) -> Source:
         return text
     path = Path(text).expanduser()
     path = (path if path.is_absolute() else base_dir / path).resolve()
+    if not must_exist:
+        return path
     if path.is_file():
         return _readable_file(path)
     if path.is_dir():
@@ -160,9 +166,17 @@ def _json_lines(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, A
         problems.add(f"{path}: the file is empty")
 
 
-def _json_array(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, Any]]:
-    from tuneforge.data.formats import read_utf8
+def read_utf8(path: Path, problems: ProblemCollector, encoding: str = "utf-8") -> str | None:
+    """The file's text, or None with a file:line problem where it is not valid UTF-8."""
+    try:
+        return path.read_text(encoding=encoding)
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        problems.add(f"{path}:{line}: not valid UTF-8 ({exc.reason}); re-save the file as UTF-8")
+        return None
 
+
+def _json_array(path: Path, problems: ProblemCollector) -> Iterator[tuple[str, Any]]:
     text = read_utf8(path, problems)
     if text is None:
         return
@@ -208,8 +222,6 @@ def open_dataset(source: Source, problems: ProblemCollector):
             return load_from_disk(str(source))
         return _tabular_file(source)
     except Exception as exc:  # noqa: BLE001 - a corrupt file or folder is the user's to fix, named here
-        from tuneforge.errors import UserError
-
         if isinstance(exc, UserError):
             raise
         problems.add(f"{source}: cannot be read: {type(exc).__name__}: {_first_line(exc)}")
@@ -244,8 +256,6 @@ def _hub_dataset(source: str, problems: ProblemCollector):
 
 def hub_dataset_folder(repo_id: str) -> Path:
     """The dataset repository's snapshot in the local Hugging Face cache, by the rule a hub model follows."""
-    from tuneforge.models import hub_snapshot
-
     fix = (
         f"on a machine with network run `hf download --repo-type dataset {repo_id}` (or set HF_HOME to a "
         f"cache that has it), or point the data at a local file"
@@ -262,8 +272,6 @@ def _first_line(exc: Exception) -> str:
 
 def source_sha256(source: Source) -> str:
     """The source's content hash for the data report and the tokenized cache key (a folder's: over its files)."""
-    from tuneforge.models import sha256_path
-
     if is_hub(source):
         return sha256_path(hub_dataset_folder(HUB_ID.fullmatch(source)["repo"]))
     return sha256_path(source)

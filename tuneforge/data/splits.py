@@ -9,15 +9,17 @@ what the task's metrics need (a label, a reference, the writing template).
 from __future__ import annotations
 
 import json
-import logging
-import os
-import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuneforge.data.formats import Sample
+from tuneforge.data.sources import Source, is_hub, source_sha256
 from tuneforge.errors import UserError
+from tuneforge.files import atomic_folder, copy_folder_atomic, sha256_file
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from tuneforge.recipe.schema import DataSection, Recipe
+
 SPLITS = ("train", "val", "test")
 SPLITS_DIR = "data"
 
@@ -29,25 +31,15 @@ def sample_line(sample: Sample) -> str:
 
 def write_split_files(folder: Path, splits: dict[str, list[Sample]]) -> None:
     """One JSONL file per split, written aside and renamed into place as a whole folder."""
-    staging = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    for name in SPLITS:
-        (staging / f"{name}.jsonl").write_text("".join(map(sample_line, splits.get(name, []))), encoding="utf-8")
-    shutil.rmtree(folder, ignore_errors=True)
-    staging.rename(folder)
+    with atomic_folder(folder) as staging:
+        for name in SPLITS:
+            (staging / f"{name}.jsonl").write_text("".join(map(sample_line, splits.get(name, []))), encoding="utf-8")
 
 
 def copy_split_files(source: Path, run_dir: Path) -> dict:
     """Copies a split folder into the run; returns the manifest entry (file, samples, sha256 per split)."""
-    from tuneforge.models import sha256_file
-
     target = run_dir / SPLITS_DIR
-    staging = run_dir / f".{SPLITS_DIR}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    shutil.copytree(source, staging)
-    shutil.rmtree(target, ignore_errors=True)
-    staging.rename(target)
+    copy_folder_atomic(source, target)
     return {
         name: {
             "file": f"{SPLITS_DIR}/{name}.jsonl",
@@ -72,47 +64,31 @@ def read_split_file(path: Path) -> list[Sample]:
     return samples
 
 
-def run_splits(run_dir: Path, recipe, manifest: dict) -> dict[str, list[Sample]]:
-    """The run's own splits, checked against the sha256 in its manifest. A run made before runs carried
-    their splits gets them recomputed from the source data, only while those files are unchanged."""
-    from tuneforge.models import sha256_file
-
+def read_run_split(run_dir: Path, manifest: dict, name: str) -> list[Sample]:
+    """One split of a run, from its own file, checked against the sha256 in its manifest."""
     entries = manifest.get("data_splits")
     if entries is None:
-        return recomputed_splits(run_dir, recipe, manifest)
-    splits = {}
-    for name, entry in entries.items():
-        path = run_dir / entry["file"]
-        if not path.is_file() or sha256_file(path) != entry["sha256"]:
-            raise UserError(
-                f"{path}: missing or changed since training (sha256 differs from the manifest)",
-                fix="restore the run folder from a copy, or train again",
-            )
-        splits[name] = read_split_file(path)
-    return splits
-
-
-def recomputed_splits(run_dir: Path, recipe, manifest: dict) -> dict[str, list[Sample]]:
-    from tuneforge.data.prepare import split_as_trained
-
-    changed = changed_sources(recipe, manifest)
-    if changed:
         raise UserError(
-            f"{run_dir} has no split files ({SPLITS_DIR}/*.jsonl), and its training data changed since "
-            "training, so its held-out split cannot be rebuilt",
-            changed,
-            fix="restore the data files as they were, or train again (new runs carry their splits)",
+            f"{run_dir} has no split files ({SPLITS_DIR}/*.jsonl): an older version of tuneforge trained it",
+            fix=f"train it again with this version: tuneforge train {manifest.get('recipe', 'RECIPE')}",
         )
-    log.warning("%s has no split files; recomputing the split from the unchanged source data", run_dir)
-    return split_as_trained(recipe.data)
+    path = run_dir / entries[name]["file"]
+    if not path.is_file() or sha256_file(path) != entries[name]["sha256"]:
+        raise UserError(
+            f"{path}: missing or changed since training (sha256 differs from the manifest)",
+            fix="restore the run folder from a copy, or train again",
+        )
+    return read_split_file(path)
 
 
-def changed_sources(recipe, manifest: dict) -> list[str]:
+def all_sources(data: DataSection) -> list[Source]:
+    """Every source of the data (train, val, test), each once, in recipe order."""
+    return list(dict.fromkeys(source for part in SPLITS for source in getattr(data, part)))
+
+
+def changed_sources(recipe: Recipe, manifest: dict) -> list[str]:
     """The data sources (train, val and test files, folders, hub datasets) whose sha256 differs from the
     manifest's data report."""
-    from tuneforge.data.prepare import all_sources
-    from tuneforge.data.sources import is_hub, source_sha256
-
     recorded = manifest.get("data", {}).get("files", {})
     problems = []
     for source in all_sources(recipe.data):

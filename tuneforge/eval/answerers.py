@@ -20,6 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol
 
+from tuneforge.eval.generate import AdapterGenerator, longest_first_batches, render_with_reply
+from tuneforge.serve.client import strip_think
+
 log = logging.getLogger(__name__)
 TOP_LOGPROBS = 20  # the OpenAI API's maximum; enough for the handful of labels a classifier has
 
@@ -56,8 +59,6 @@ class InProcessAnswerer:
     or the exported merged 16-bit weights loaded by transformers."""
 
     def __init__(self, run, name: str = "adapter", merged_dir: Path | None = None):
-        from tuneforge.eval.generate import AdapterGenerator
-
         trust = run.recipe.model.trust_remote_code
         self._over(
             AdapterGenerator.from_folder(merged_dir, trust)
@@ -77,8 +78,6 @@ class InProcessAnswerer:
         self.generator, self.tokenizer = generator, generator.tokenizer
 
     def replies(self, conversations: list[list[dict]], max_tokens: int, batch_size: int = 16, **decoding) -> list[str]:
-        from tuneforge.serve.client import strip_think
-
         texts = self.generator.generate(conversations, max_tokens, batch_size=batch_size, **decoding)
         return [strip_think(text).strip() for text in texts]
 
@@ -86,8 +85,6 @@ class InProcessAnswerer:
         ids = first_token_ids(self.tokenizer, labels)
         if ids is None:
             return [None] * len(conversations)
-        from tuneforge.eval.generate import longest_first_batches
-
         prompts = [self.generator.prompt_ids(c) for c in conversations]
         results: list[dict | None] = [None] * len(conversations)
         for batch in longest_first_batches(list(map(len, prompts)), 16):
@@ -128,8 +125,6 @@ class ApiAnswerer:
         )
 
     def replies(self, conversations: list[list[dict]], max_tokens: int, batch_size: int = 16, **decoding) -> list[str]:
-        from tuneforge.serve.client import strip_think
-
         extra = self.decoding_body(decoding)
         return self._map(
             lambda messages: strip_think(self._chat(messages, max_tokens, **extra).choices[0].message.content or ""),
@@ -204,12 +199,3 @@ def label_scores(reply, labels: list[str], pieces: list[str]) -> dict | None:
         return None
     probabilities = softmax_over([label for label, _ in found], [value for _, value in found])
     return {label: probabilities.get(label, 0.0) for label in labels}
-
-
-def render_with_reply(tokenizer, conversation: list[dict]) -> tuple[str, int]:
-    """(the conversation as the chat template renders it, where its last assistant turn starts)."""
-    head = tokenizer.apply_chat_template(conversation[:-1], tokenize=False, add_generation_prompt=True)
-    whole = tokenizer.apply_chat_template(conversation, tokenize=False)
-    if not whole.startswith(head):  # templates that rewrite earlier turns (Qwen3's thinking)
-        whole = head + conversation[-1]["content"]
-    return whole, len(head)

@@ -114,10 +114,8 @@ class AdapterGenerator:
 
     def reply_logprob(self, conversation: list[dict], use_adapter: bool = True) -> tuple[float, int]:
         """(summed log-probability, token count) of the last (assistant) turn given the turns before,
-        the text cut where the served side cuts it (tuneforge.eval.answerers.render_with_reply)."""
+        the text cut where the served side cuts it (render_with_reply)."""
         import torch
-
-        from tuneforge.eval.answerers import render_with_reply
 
         text, reply_start = render_with_reply(self.tokenizer, conversation)
         encoded = self.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
@@ -127,6 +125,16 @@ class AdapterGenerator:
         log_probs = torch.log_softmax(logits[:-1], dim=-1)
         scored = [i for i in range(1, len(ids)) if offsets[i][0] >= reply_start]
         return sum(log_probs[i - 1, ids[i]].item() for i in scored), len(scored)
+
+
+def render_with_reply(tokenizer, conversation: list[dict]) -> tuple[str, int]:
+    """(the conversation as the chat template renders it, where its last assistant turn starts): the
+    in-process and the served scoring of a reply (ApiAnswerer.reply_logprobs) cut the text alike."""
+    head = tokenizer.apply_chat_template(conversation[:-1], tokenize=False, add_generation_prompt=True)
+    whole = tokenizer.apply_chat_template(conversation, tokenize=False)
+    if not whole.startswith(head):  # templates that rewrite earlier turns (Qwen3's thinking)
+        whole = head + conversation[-1]["content"]
+    return whole, len(head)
 
 
 def adapter_switch(model, use_adapter: bool):

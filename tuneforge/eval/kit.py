@@ -1,4 +1,4 @@
-"""What every task evaluation shares: base-vs-tuned, the held-out split, and its samples.
+"""What every task evaluation shares: base-vs-tuned, the held-out split, and the shape of an artifact metric.
 
 Every evaluation compares the base model (adapter disabled) with the tuned one on the same
 held-out items, the same prompts and the same decoding, so that the difference is the training.
@@ -36,3 +36,16 @@ def held_out(run, needed_by: str, split: str = "test", fallback: str | None = No
             fix=f"set data.split.{split}, e.g. 0.1, or name {split} files in data.{split}, and train again",
         )
     return samples
+
+
+def task_metric(metric: str, value: float | None, *, higher_is_better: bool, method: str, **details) -> dict:
+    """A task's measurement of one artifact: the compared metric, its direction, how it was measured. The
+    value is also kept under the metric's own name, where another artifact's result looks it up."""
+    return {
+        "metric": metric,
+        "value": value,
+        "higher_is_better": higher_is_better,
+        "method": method,
+        metric: value,
+        **details,
+    }

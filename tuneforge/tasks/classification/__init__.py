@@ -2,26 +2,28 @@
 
 Owns `format: classification` and `eval.classification` (schema.py), the record reader
 (data.py), the label predictor with real confidences (predict.py), the evaluation with its
-metrics, robustness, baseline and plots (evaluate.py), and `tuneforge classify` (commands.py).
-`tuneforge predict` on a classification run scores labels in-process through predict.py.
+metrics, robustness, baseline and plots (evaluate.py), its artifact metric (served.py) and
+`tuneforge classify` (commands.py). `tuneforge predict` on a classification run scores labels
+in-process through predict.py.
 """
 
 from __future__ import annotations
 
-from tuneforge.tasks import Task
+from tuneforge.registry import Task
+from tuneforge.tasks.classification.commands import classify
+from tuneforge.tasks.classification.evaluate import evaluate_classification, headline_rows
+from tuneforge.tasks.classification.predict import predict_file
+from tuneforge.tasks.classification.schema import ClassificationEval, ClassificationSection
+from tuneforge.tasks.classification.served import classification_metric
 
 
 class ClassificationTask(Task):
     name = "classification"
 
     def data_sections(self):
-        from tuneforge.tasks.classification.schema import ClassificationSection
-
         return (ClassificationSection,)
 
     def eval_section(self):
-        from tuneforge.tasks.classification.schema import ClassificationEval
-
         return ClassificationEval
 
     def check(self, recipe):
@@ -38,24 +40,19 @@ class ClassificationTask(Task):
         return problems
 
     def evaluate(self, run, out_dir):
-        from tuneforge.tasks.classification.evaluate import evaluate_classification
-
         return evaluate_classification(run, out_dir)
 
-    def artifact_metric(self, run, answerer):
-        from tuneforge.tasks.classification.served import classification_metric
+    def headline(self, results):
+        return headline_rows(results)
 
+    def artifact_metric(self, run, answerer):
         return classification_metric(run, answerer)
 
     def commands(self):
-        from tuneforge.tasks.classification.commands import classify
-
         return [(None, classify)]
 
     def predicts_in_process(self, recipe):
         return recipe.data.format == "classification"
 
     def predict_file(self, run_dir, input_path, output_path):
-        from tuneforge.tasks.classification.predict import predict_file
-
         return predict_file(run_dir, input_path, output_path)

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from tuneforge.cli_options import prompted_lines, runs_dir_option
+from tuneforge.targets import resolve_run
+from tuneforge.tasks.classification.predict import Predictor, demo_items, describe
 
 
 @click.command()
@@ -17,9 +19,6 @@ from tuneforge.cli_options import prompted_lines, runs_dir_option
 def classify(target: str, texts: tuple[str, ...], demo: bool, runs_dir: Path) -> None:
     """Label TEXTS with a classification run (folder or recipe name), each with its confidence.
     Without TEXTS: an interactive prompt (`exit` or `quit` leaves). Batch files: `tuneforge predict`."""
-    from tuneforge.targets import resolve_run
-    from tuneforge.tasks.classification.predict import Predictor, demo_items, describe
-
     if demo and texts:
         raise click.UsageError("--demo classifies held-out texts; give it no TEXTS")
     predictor = Predictor(resolve_run(target, runs_dir))

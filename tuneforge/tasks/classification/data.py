@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from tuneforge.data.formats import Sample, read_records
-from tuneforge.data.sources import Source
+from tuneforge.data.formats import Sample
+from tuneforge.data.sources import Source, read_records
+from tuneforge.data.tokenize import render
 from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.eval.kit import held_out
 
 
 def classification_prompt(config, text: str) -> str:
@@ -48,8 +50,6 @@ def cut_text(tokenizer, text: str, keep: int, side: str) -> str:
 
 def longest_sample_tokens(data, tokenizer, text: str) -> int:
     """Tokens of the longest training sample the text makes: the label that tokenizes longest."""
-    from tuneforge.data.tokenize import render
-
     prompt = prompt_messages(data, text)
     samples = [
         render(tokenizer, [*prompt, {"role": "assistant", "content": label}]) for label in data.classification.labels
@@ -146,7 +146,5 @@ def text_and_label(data, sample: Sample) -> tuple[str, str]:
 def test_items(run, limit: int | None) -> list[tuple[str, str]]:
     """(text, label) of the run's own test split (its validation split when it has no test split):
     what the evaluation scores and `tuneforge classify --demo` shows."""
-    from tuneforge.eval.kit import held_out
-
     samples = held_out(run, "eval.classification", fallback="val")
     return [text_and_label(run.recipe.data, sample) for sample in samples[:limit]]

@@ -18,8 +18,10 @@ import random
 from pathlib import Path
 
 from tuneforge.eval.kit import for_each_variant
-from tuneforge.runs import write_json_atomic
+from tuneforge.files import write_json_atomic, write_text_atomic
+from tuneforge.plots import pyplot, save_figure
 from tuneforge.tasks.classification.data import test_items, text_and_label
+from tuneforge.tasks.classification.predict import Predictor, label_result
 
 log = logging.getLogger(__name__)
 # Synonym swaps that keep the sentiment, for Chinese and English reviews (written for this project).
@@ -161,8 +163,6 @@ def tfidf_predictions(labels: list[str], train: list[tuple[str, str]], texts: li
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
 
-    from tuneforge.tasks.classification.predict import label_result
-
     train_texts, train_labels = [text for text, _ in train], [label for _, label in train]
     if len(set(train_labels)) < 2:
         return None
@@ -195,8 +195,6 @@ def baseline_comparison(run, base_metrics: dict, metrics: dict, tfidf: dict | No
 
 
 def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
-    from tuneforge.tasks.classification.predict import Predictor
-
     config = run.recipe.eval.classification
     items = test_items(run, config.max_samples)
     texts, truth = [text for text, _ in items], [label for _, label in items]
@@ -225,6 +223,7 @@ def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
     summary = {
         "metrics": metrics,
         "base_accuracy": base_metrics["accuracy"],
+        "base_f1": base_metrics["f1"],
         "tfidf_accuracy": tfidf["accuracy"] if tfidf else None,
         "robustness": files["robustness_result.json"]["accuracy"],
         "robustness_score": files["robustness_result.json"]["robustness_score"],
@@ -233,10 +232,18 @@ def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
     return summary, markdown(metrics, base_metrics, files)
 
 
+def headline_rows(summary: dict) -> list[tuple[str, float | None, float | None]]:
+    """Accuracy and F1 on the test split, base (zero-shot) and tuned, and the tuned model's robustness."""
+    tuned = summary["metrics"]
+    return [
+        ("accuracy", summary["base_accuracy"], tuned["accuracy"]),
+        ("F1", summary.get("base_f1"), tuned["f1"]),
+        ("robustness score (tuned)", None, summary["robustness_score"]),
+    ]
+
+
 def write_predictions(path: Path, items, predictions: dict[str, list[dict] | None]) -> None:
     """One line per test text: its label and each model's prediction (tuned, base, tfidf where trained)."""
-    from tuneforge.runs import write_text_atomic
-
     models = {name: predicted for name, predicted in predictions.items() if predicted is not None}
     rows = [
         {"text": text, "label": label, **{name: predicted[index] for name, predicted in models.items()}}
@@ -246,8 +253,6 @@ def write_predictions(path: Path, items, predictions: dict[str, list[dict] | Non
 
 
 def plot_confusion(path: Path, labels: list[str], matrix: list[list[int]]) -> None:
-    from tuneforge.plots import pyplot, save_figure
-
     figure, axes = pyplot().subplots(figsize=(4, 3.5))
     axes.imshow(matrix, cmap="Blues")
     for row, values in enumerate(matrix):
@@ -262,8 +267,6 @@ def plot_confusion(path: Path, labels: list[str], matrix: list[list[int]]) -> No
 
 
 def plot_confidence(path: Path, analysis: dict) -> None:
-    from tuneforge.plots import pyplot, save_figure
-
     bins = analysis["histogram"]
     figure, axes = pyplot().subplots(figsize=(5, 3))
     axes.bar([b["from"] for b in bins], [b["count"] for b in bins], width=0.1, align="edge", edgecolor="white")

@@ -20,9 +20,10 @@ on its own (tests/unit/test_classification.py checks it).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from tuneforge.errors import UserError
+from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.eval.generate import (
     MIN_SHARED_PREFIX,
     SharedPrefix,
@@ -32,14 +33,15 @@ from tuneforge.eval.generate import (
     longest_first_batches,
     repeated_cache,
 )
+from tuneforge.models import load_with_adapter
+from tuneforge.run_folder import RunFolder
+from tuneforge.serve.predict import AnswerLog, answered_ids
+from tuneforge.tasks.classification.data import prompt_messages, scored_text, test_items
 
 
 class Predictor:
     def __init__(self, run_dir: str | Path, *, use_adapter: bool = True, batch_size: int = 16):
         import torch
-
-        from tuneforge.models import load_with_adapter
-        from tuneforge.runs import RunFolder
 
         run = RunFolder(run_dir)
         if run.recipe.data.format != "classification":
@@ -69,8 +71,6 @@ class Predictor:
 
     def prompt_ids(self, text: str) -> list[int]:
         """The training prompt of the text, cut as training cut it (data.filter.overlength: truncate_input)."""
-        from tuneforge.tasks.classification.data import prompt_messages, scored_text
-
         data = self.recipe.data
         text = scored_text(data, self.tokenizer, text, self.recipe.model.max_seq_length)
         rendered = self.tokenizer.apply_chat_template(
@@ -183,17 +183,11 @@ def describe(result: dict) -> str:
 
 def demo_items(run, count: int = 6) -> list[tuple[str, str]]:
     """(text, label) from the run's held-out test split, the same items the evaluation uses."""
-    from tuneforge.tasks.classification.data import test_items
-
     return test_items(run, count)
 
 
 def read_texts(path: Path, text_key: str = "text") -> list[tuple[str, str]]:
     """(id, text) for every line of a JSONL file; every bad line reported as file:line, together."""
-    import json
-
-    from tuneforge.errors import ProblemCollector
-
     if not path.is_file():
         raise UserError(f"input file {path}: no such file")
     problems, items, seen = ProblemCollector(f"cannot read {path}"), [], set()
@@ -223,8 +217,6 @@ BATCHES_PER_WRITE = 8  # texts sorted by length within this many batches; each g
 def predict_file(run_dir: Path, input_path: Path, output: Path, batch_size: int = 16) -> dict:
     """Labels for every text in `input_path` not yet in `output`, appended group by group (resumable)."""
     from tqdm.auto import tqdm
-
-    from tuneforge.serve.predict import AnswerLog, answered_ids
 
     items = read_texts(input_path)
     done = answered_ids(output)

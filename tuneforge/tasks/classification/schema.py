@@ -8,7 +8,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from tuneforge.errors import ProblemCollector
-from tuneforge.recipe import DataSection, Fraction, PositiveInt, Section
+from tuneforge.recipe.schema import DataSection, Fraction, PositiveInt, Section
+from tuneforge.tasks.classification.data import fit_sample, read_classification
 
 
 class ClassificationData(Section):
@@ -40,13 +41,9 @@ class ClassificationSection(DataSection):
     """Labels and the instruction."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.tasks.classification.data import read_classification
-
         return read_classification(path, self, problems)
 
     def fit(self, sample, tokenizer, max_len: int):
-        from tuneforge.tasks.classification.data import fit_sample
-
         return fit_sample(self, sample, tokenizer, max_len)
 
     @model_validator(mode="after")

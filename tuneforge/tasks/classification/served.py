@@ -6,7 +6,9 @@ reply's text decides (the label it names): `method` says which was used, per ite
 
 from __future__ import annotations
 
-from tuneforge.eval.artifact import task_metric
+from tuneforge.eval.kit import task_metric
+from tuneforge.tasks.classification.data import prompt_messages, scored_text, test_items
+from tuneforge.tasks.classification.evaluate import label_metrics
 
 REPLY_TOKENS = 8  # a label's name and a little room: the fallback reads only the first label named
 
@@ -34,9 +36,6 @@ def from_reply(labels: list[str], reply: str) -> dict:
 
 
 def classification_metric(run, answerer) -> dict:
-    from tuneforge.tasks.classification.data import prompt_messages, scored_text, test_items
-    from tuneforge.tasks.classification.evaluate import label_metrics
-
     config, data = run.recipe.eval.classification, run.recipe.data
     labels = data.classification.labels
     items = test_items(run, config.max_samples)

@@ -7,13 +7,12 @@ domain tasks add their own evaluations on top of these formats.
 
 from __future__ import annotations
 
-from tuneforge.tasks import Task
+from tuneforge.registry import Task
+from tuneforge.tasks.conversation.schema import ConversationSection
 
 
 class ConversationTask(Task):
     name = "conversation"
 
     def data_sections(self):
-        from tuneforge.tasks.conversation.schema import ConversationSection
-
         return (ConversationSection,)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
+from tuneforge.data.formats import load_samples
 from tuneforge.errors import ProblemCollector
-from tuneforge.recipe import DataSection
+from tuneforge.recipe.schema import DataSection
 
 
 class ConversationSection(DataSection):
@@ -23,6 +24,4 @@ class ConversationSection(DataSection):
     alpaca: {"instruction", "input", "output"}."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.data.formats import load_samples
-
         return load_samples([path], self.format, self.system_prompt, problems, self.columns)

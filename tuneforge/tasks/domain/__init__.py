@@ -1,21 +1,23 @@
 """The domain-assistant task: questions answered like the reference answers of a domain corpus.
 
 Owns `eval.domain` (schema.py): ROUGE-L and BLEU against the test split's references, base vs
-tuned, with plots (evaluate.py), and the optional LLM judge behind any OpenAI-compatible API
-(judge.py). It reads any conversation format (the domain recipe uses Alpaca).
+tuned, with plots (evaluate.py), the optional LLM judge behind any OpenAI-compatible API
+(tuneforge.eval.judge), and its artifact metric (served.py). It reads any conversation format (the
+domain recipe uses Alpaca).
 """
 
 from __future__ import annotations
 
-from tuneforge.tasks import Task
+from tuneforge.registry import Task
+from tuneforge.tasks.domain.evaluate import evaluate_domain, headline_rows
+from tuneforge.tasks.domain.schema import DomainEval
+from tuneforge.tasks.domain.served import domain_metric
 
 
 class DomainTask(Task):
     name = "domain"
 
     def eval_section(self):
-        from tuneforge.tasks.domain.schema import DomainEval
-
         return DomainEval
 
     def check(self, recipe):
@@ -24,11 +26,10 @@ class DomainTask(Task):
         return []
 
     def evaluate(self, run, out_dir):
-        from tuneforge.tasks.domain.evaluate import evaluate_domain
-
         return evaluate_domain(run, out_dir)
 
-    def artifact_metric(self, run, answerer):
-        from tuneforge.tasks.domain.served import domain_metric
+    def headline(self, results):
+        return headline_rows(results)
 
+    def artifact_metric(self, run, answerer):
         return domain_metric(run, answerer)

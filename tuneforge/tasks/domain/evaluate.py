@@ -4,7 +4,7 @@ Base and tuned model answer every test question (same system prompt, greedy). Th
   - reference metrics against the test split's answers: ROUGE-L F1 (rouge-score, with a tokenizer
     that makes each CJK character a token, so Chinese is scored too) and BLEU (sacrebleu: corpus
     score with n-gram precisions, brevity penalty and lengths; sentence BLEU per item);
-  - an LLM judge (tuneforge.tasks.domain.judge) when eval.domain.judge or `--judge-url` names one; without
+  - an LLM judge (tuneforge.eval.judge) when eval.domain.judge or `--judge-url` names one; without
     it the judge is skipped with a logged note.
 Writes evaluation_results.json (averages and per-item details) and domain.png to the eval folder.
 """
@@ -16,9 +16,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from tuneforge.eval.generate import AdapterGenerator
+from tuneforge.eval.judge import CRITERIA, Judge, describe_format, judge_api_key, score_all, summarize
 from tuneforge.eval.kit import VARIANTS, for_each_variant, held_out
 from tuneforge.eval.metrics import bleu_tokenizer, corpus_bleu, rouge_l, sentence_bleu
-from tuneforge.runs import write_json_atomic
+from tuneforge.files import write_json_atomic
+from tuneforge.plots import pyplot, save_figure
+from tuneforge.serve.client import connect
+from tuneforge.targets import is_url
 
 log = logging.getLogger(__name__)
 NO_JUDGE = "no judge configured (set eval.domain.judge in the recipe or pass --judge-url); LLM-as-judge skipped"
@@ -52,8 +57,6 @@ def test_items(run, limit: int | None) -> list[Item]:
 
 
 def generate_answers(run, items: list[Item]) -> dict[str, list[str]]:
-    from tuneforge.eval.generate import AdapterGenerator
-
     config = run.recipe.eval.domain
     generator = AdapterGenerator(run.path, run.manifest, run.recipe.model.trust_remote_code)
     return for_each_variant(
@@ -71,10 +74,6 @@ def open_judge(config, runs_dir: Path):
         log.info(NO_JUDGE)
         yield None
         return
-    from tuneforge.serve.client import connect
-    from tuneforge.targets import is_url
-    from tuneforge.tasks.domain.judge import Judge, judge_api_key
-
     served_here = not is_url(config.base_url)
     with connect(
         config.base_url, runs_dir=runs_dir, api_key=judge_api_key(config), model=config.model, max_retries=2
@@ -85,8 +84,6 @@ def open_judge(config, runs_dir: Path):
 
 def run_judge(judge, items: list[Item], answers: dict[str, list[str]]) -> tuple[dict, dict]:
     """(summary for results, per-variant verdict lists as JSON)."""
-    from tuneforge.tasks.domain.judge import describe_format, score_all, summarize
-
     variants = VARIANTS if judge.config.judge_base else ("tuned",)
     verdicts = {
         variant: score_all(
@@ -123,6 +120,19 @@ def evaluate_domain(run, out_dir: Path) -> tuple[dict, str]:
     write_json_atomic(out_dir / "evaluation_results.json", {**results, "items": details})
     plot_domain(out_dir / "domain.png", results)
     return results, domain_markdown(results, details)
+
+
+def headline_rows(results: dict) -> list[tuple[str, float | None, float | None]]:
+    """ROUGE-L and BLEU against the references, and the judge's overall score where one judged."""
+    ref, judged = results["reference_metrics"], results["judge"]
+    rows = [
+        ("ROUGE-L F1", ref["base"]["rouge_l"], ref["tuned"]["rouge_l"]),
+        ("BLEU", ref["base"]["bleu"]["score"], ref["tuned"]["bleu"]["score"]),
+    ]
+    if "skipped" not in judged:
+        overall = {v: judged[v]["means"]["overall"] if v in judged else None for v in VARIANTS}
+        rows.append(("judge overall (1-5)", overall["base"], overall["tuned"]))
+    return rows
 
 
 def data_filter_counts(manifest: dict) -> dict:
@@ -198,8 +208,6 @@ def filter_markdown(counts: dict) -> str:
 def judge_markdown(judged: dict) -> str:
     if "skipped" in judged:
         return f"### LLM judge\n\n{judged['skipped'][0].upper()}{judged['skipped'][1:]}."
-    from tuneforge.tasks.domain.judge import CRITERIA
-
     variants = [v for v in VARIANTS if v in judged]
     rows = "\n".join(
         f"| {name} | " + " | ".join(mean_cell(judged[v]["means"][name]) for v in variants) + " |" for name in CRITERIA
@@ -228,8 +236,6 @@ def examples_markdown(rows: list[dict]) -> str:
 
 
 def plot_domain(output: Path, results: dict) -> None:
-    from tuneforge.plots import pyplot, save_figure
-
     plt = pyplot()
     ref = results["reference_metrics"]
     panels = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tuneforge.recipe import JudgeEndpoint, PositiveInt, Section
+from tuneforge.eval.judge import JudgeEndpoint
+from tuneforge.recipe.schema import PositiveInt, Section
 
 
 class DomainJudge(JudgeEndpoint):

@@ -4,13 +4,12 @@ the LLM judge); ROUGE-L is compared."""
 
 from __future__ import annotations
 
-from tuneforge.eval.artifact import task_metric
+from tuneforge.eval.kit import task_metric
+from tuneforge.eval.metrics import bleu_tokenizer
+from tuneforge.tasks.domain.evaluate import reference_metrics, test_items
 
 
 def domain_metric(run, answerer) -> dict:
-    from tuneforge.eval.metrics import bleu_tokenizer
-    from tuneforge.tasks.domain.evaluate import reference_metrics, test_items
-
     config = run.recipe.eval.domain
     items = test_items(run, config.max_samples)
     references = [item.reference for item in items]

@@ -1,28 +1,31 @@
 """The persona task: does the tuned model speak as a character on prompts it never saw?
 
-Owns `eval.persona` (schema.py) and its evaluator and plot (evaluate.py). It reads any
-conversation format; the role-play recipe and the quickstart use it.
+Owns `eval.persona` (schema.py), its evaluator and plot (evaluate.py) and its artifact metric
+(served.py). It reads any conversation format; the role-play recipe and the quickstart use it.
 """
 
 from __future__ import annotations
 
-from tuneforge.tasks import Task
+from tuneforge.registry import Task
+from tuneforge.tasks.persona.evaluate import PROMPTS_INPUT, evaluate_persona, headline_rows
+from tuneforge.tasks.persona.schema import PersonaEval
+from tuneforge.tasks.persona.served import persona_metric
 
 
 class PersonaTask(Task):
     name = "persona"
 
     def eval_section(self):
-        from tuneforge.tasks.persona.schema import PersonaEval
-
         return PersonaEval
 
-    def evaluate(self, run, out_dir):
-        from tuneforge.tasks.persona.evaluate import evaluate_persona
+    def run_inputs(self, recipe):
+        return {PROMPTS_INPUT: recipe.eval.persona.prompts}
 
+    def evaluate(self, run, out_dir):
         return evaluate_persona(run, out_dir)
 
-    def artifact_metric(self, run, answerer):
-        from tuneforge.tasks.persona.served import persona_metric
+    def headline(self, results):
+        return headline_rows(results)
 
+    def artifact_metric(self, run, answerer):
         return persona_metric(run, answerer)

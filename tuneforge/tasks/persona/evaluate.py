@@ -13,6 +13,15 @@ from pathlib import Path
 from tuneforge.errors import UserError
 from tuneforge.eval.generate import AdapterGenerator
 from tuneforge.eval.kit import VARIANTS, for_each_variant
+from tuneforge.plots import pyplot, save_figure
+
+
+PROMPTS_INPUT = "persona-prompts.jsonl"  # the run's copy of eval.persona.prompts (RUN/inputs/)
+
+
+def probe_prompts(run) -> list[str]:
+    """The unseen prompts, from the run's copy of eval.persona.prompts (tuneforge.run_folder.RunFolder.input)."""
+    return read_prompts(run.input(PROMPTS_INPUT, run.recipe.eval.persona.prompts))
 
 
 def read_prompts(path: Path) -> list[str]:
@@ -56,7 +65,7 @@ def probe_conditions(config, recipe) -> dict[str, str | None]:
 def evaluate_persona(run, out_dir: Path) -> tuple[dict, str]:
     recipe = run.recipe
     config = recipe.eval.persona
-    prompts = read_prompts(config.prompts)
+    prompts = probe_prompts(run)
     generator = AdapterGenerator(run.path, run.manifest, recipe.model.trust_remote_code)
     result = {}
     for condition, system in probe_conditions(config, recipe).items():
@@ -74,6 +83,18 @@ def evaluate_persona(run, out_dir: Path) -> tuple[dict, str]:
         ]
     plot_shares(result, out_dir / "persona.png")
     return result, persona_markdown(result)
+
+
+def headline_rows(result: dict) -> list[tuple[str, float, float]]:
+    """The share of replies carrying the persona, base and tuned, in each condition."""
+    return [
+        (
+            f"persona share, {condition.replace('_', ' ')}",
+            scores["base"]["persona_share"],
+            scores["tuned"]["persona_share"],
+        )
+        for condition, scores in result.items()
+    ]
 
 
 def persona_markdown(result: dict) -> str:
@@ -94,8 +115,6 @@ def persona_markdown(result: dict) -> str:
 
 
 def plot_shares(result: dict, output: Path) -> None:
-    from tuneforge.plots import pyplot, save_figure
-
     plt = pyplot()
     keys = [("name_share", "name"), ("style_share", "manner"), ("persona_share", "both")]
     bars = [

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from tuneforge.recipe import PositiveInt, Section, resolve_existing_file
+from tuneforge.recipe.paths import resolve_existing_file
+from tuneforge.recipe.schema import PositiveInt, Section
 
 
 class PersonaEval(Section):

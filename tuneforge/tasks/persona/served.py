@@ -4,14 +4,13 @@ to the unseen prompts that carry the persona (name and manner markers), in each 
 
 from __future__ import annotations
 
-from tuneforge.eval.artifact import task_metric
+from tuneforge.eval.kit import task_metric
+from tuneforge.tasks.persona.evaluate import probe_conditions, probe_prompts, score_replies
 
 
 def persona_metric(run, answerer) -> dict:
-    from tuneforge.tasks.persona.evaluate import probe_conditions, read_prompts, score_replies
-
     config = run.recipe.eval.persona
-    prompts = read_prompts(config.prompts)
+    prompts = probe_prompts(run)
     conditions = {}
     for condition, system in probe_conditions(config, run.recipe).items():
         head = [{"role": "system", "content": system}] if system else []

@@ -2,26 +2,25 @@
 
 Owns `format: preference` and `format: kto` (schema.py, read by data.py) and `eval.preference`
 (evaluate.py). A pair's sample is the prompt plus the chosen reply (what the shared pipeline
-filters, splits and writes to RUN/data/), with the rejected reply in its meta; `preference_rows`
-turns a split into TRL's {prompt, chosen, rejected} rows for the trainers (train/methods.py).
+filters, splits and writes to RUN/data/), with the rejected reply in its meta;
+tuneforge.data.rows.preference_rows turns a split into TRL's {prompt, chosen, rejected} rows for the
+trainers (tuneforge/train/methods/).
 """
 
 from __future__ import annotations
 
-from tuneforge.tasks import Task
+from tuneforge.registry import Task
+from tuneforge.tasks.preference.evaluate import evaluate_preference, headline_rows
+from tuneforge.tasks.preference.schema import PreferenceEval, PreferenceSection
 
 
 class PreferenceTask(Task):
     name = "preference"
 
     def data_sections(self):
-        from tuneforge.tasks.preference.schema import PreferenceSection
-
         return (PreferenceSection,)
 
     def eval_section(self):
-        from tuneforge.tasks.preference.schema import PreferenceEval
-
         return PreferenceEval
 
     def check(self, recipe):
@@ -30,6 +29,7 @@ class PreferenceTask(Task):
         return []
 
     def evaluate(self, run, out_dir):
-        from tuneforge.tasks.preference.evaluate import evaluate_preference
-
         return evaluate_preference(run, out_dir)
+
+    def headline(self, results):
+        return headline_rows(results)

@@ -1,9 +1,11 @@
 """Preference records → samples. A pair is the prompt plus the chosen reply, with the rejected reply in
-meta; a marked reply (format kto) is the prompt plus the reply, with its good/bad label in meta."""
+meta; a marked reply (format kto) is the prompt plus the reply, with its good/bad label in meta. The
+trainers' rows are made from them by tuneforge.data.rows (preference_rows, marked_rows)."""
 
 from __future__ import annotations
 
-from tuneforge.data.formats import ROLES, RecordError, Sample, check_turn_order, read_records
+from tuneforge.data.formats import RecordError, Sample, check_turn_order
+from tuneforge.data.rows import as_messages, load_records, with_system
 from tuneforge.data.sources import Source
 from tuneforge.errors import ProblemCollector
 
@@ -20,25 +22,6 @@ def load_marked(
     return load_records(path, system_prompt, problems, marked_sample, "kto", columns)
 
 
-def load_records(
-    path: Source,
-    system_prompt: str | None,
-    problems: ProblemCollector,
-    make_sample,
-    fmt: str,
-    columns: dict[str, str] | None = None,
-) -> list[Sample]:
-    """Every record (renamed by data.columns) as a sample; each malformed one is a file:line problem (all
-    reported together)."""
-    samples = []
-    for source, record in read_records(path, problems, columns):
-        try:
-            samples.append(make_sample(record, source, system_prompt))
-        except RecordError as exc:
-            problems.add(f"{source}: {exc} (format: {fmt})")
-    return samples
-
-
 def marked_sample(record: dict, source: str, system_prompt: str | None) -> Sample:
     for key in ("prompt", "completion", "label"):
         if key not in record:
@@ -49,12 +32,6 @@ def marked_sample(record: dict, source: str, system_prompt: str | None) -> Sampl
     completion = as_messages(record["completion"], "assistant", "completion")
     check_turn_order(prompt + completion)
     return Sample(prompt + completion, source, meta={"prompt_turns": len(prompt), "label": record["label"]})
-
-
-def with_system(prompt: list[dict], system_prompt: str | None) -> list[dict]:
-    if system_prompt and (not prompt or prompt[0]["role"] != "system"):
-        return [{"role": "system", "content": system_prompt}, *prompt]
-    return prompt
 
 
 def pair_sample(record: dict, source: str, system_prompt: str | None) -> Sample:
@@ -73,20 +50,6 @@ def pair_sample(record: dict, source: str, system_prompt: str | None) -> Sample:
         for side in (chosen, rejected):
             check_turn_order(prompt + side)
     return Sample(prompt + chosen, source, meta={"prompt_turns": len(prompt), "rejected": rejected})
-
-
-def as_messages(value, role: str, key: str) -> list[dict[str, str]]:
-    """A string is one message of `role`; a list must hold {role, content} messages."""
-    if isinstance(value, str):
-        return [{"role": role, "content": value}]
-    if not isinstance(value, list):
-        raise RecordError(f"field {key!r} must be a string or a list of messages, got {type(value).__name__}")
-    messages = []
-    for index, message in enumerate(value):
-        if not (isinstance(message, dict) and message.get("role") in ROLES and isinstance(message.get("content"), str)):
-            raise RecordError(f'{key}[{index}] must be {{"role": one of {", ".join(ROLES)}, "content": a string}}')
-        messages.append({"role": message["role"], "content": message["content"]})
-    return messages
 
 
 def shared_turns(chosen: list[dict], rejected: list[dict]) -> list[dict]:
@@ -111,22 +74,3 @@ def pair_rejection(sample: Sample) -> str | None:
     if not all(message["content"].strip() for message in rejected):
         return "empty_rejected"
     return None
-
-
-def preference_rows(samples: list[Sample]) -> list[dict]:
-    """TRL's conversational preference rows: {prompt, chosen, rejected}, each a message list."""
-    return trl_rows(samples, reply="chosen", other="rejected")
-
-
-def marked_rows(samples: list[Sample]) -> list[dict]:
-    """TRL's conversational KTO rows: {prompt, completion, label}."""
-    return trl_rows(samples, reply="completion", other="label")
-
-
-def trl_rows(samples: list[Sample], reply: str, other: str) -> list[dict]:
-    """The prompt turns, the reply after them, and the meta field TRL reads beside them."""
-    rows = []
-    for sample in samples:
-        cut = sample.meta["prompt_turns"]
-        rows.append({"prompt": sample.messages[:cut], reply: sample.messages[cut:], other: sample.meta[other]})
-    return rows

@@ -12,13 +12,15 @@ log p_tuned(reply) - log p_base(reply), and accuracy is the share whose sign agr
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import statistics
 from pathlib import Path
 
+from tuneforge.data.rows import marked_rows, preference_rows
+from tuneforge.eval.generate import AdapterGenerator, adapter_switch
 from tuneforge.eval.kit import for_each_variant, held_out
-from tuneforge.runs import write_json_atomic
+from tuneforge.files import write_json_atomic
+from tuneforge.plots import pyplot, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +36,6 @@ def reply_logprob(model, tokenizer, prompt: list[dict], reply: list[dict]) -> fl
         logprobs = torch.log_softmax(model(ids).logits[0, :-1].float(), dim=-1)
     targets = ids[0, 1:]
     return logprobs[torch.arange(len(targets)), targets][len(context) - 1 :].sum().item()
-
-
-def adapter_switch(model, use_adapter: bool):
-    return contextlib.nullcontext() if use_adapter else model.disable_adapter()
 
 
 def margins(model, tokenizer, rows: list[dict], use_adapter: bool) -> list[float]:
@@ -58,9 +56,6 @@ def summary(values: list[float]) -> dict:
 
 
 def evaluate_preference(run, out_dir: Path) -> tuple[dict, str]:
-    from tuneforge.eval.generate import AdapterGenerator
-    from tuneforge.tasks.preference.data import marked_rows, preference_rows
-
     config = run.recipe.eval.preference
     samples = held_out(run, "eval.preference", split="test", fallback="val")
     generator = AdapterGenerator(run.path, run.manifest, run.recipe.model.trust_remote_code)
@@ -78,8 +73,6 @@ def evaluate_preference(run, out_dir: Path) -> tuple[dict, str]:
 
 
 def plot_margins(output: Path, scored: dict[str, list[float]]) -> None:
-    from tuneforge.plots import pyplot, save_figure
-
     figure, axes = pyplot().subplots(figsize=(7, 4))
     for variant, values in scored.items():
         axes.hist(values, bins=20, alpha=0.6, label=f"{variant} (accuracy {summary(values)['accuracy']:.0%})")
@@ -88,6 +81,21 @@ def plot_margins(output: Path, scored: dict[str, list[float]]) -> None:
     axes.set_ylabel("pairs")
     axes.legend()
     save_figure(figure, output)
+
+
+def headline_rows(results: dict) -> list[tuple[str, float | None, float | None]]:
+    """Pairs: how often the chosen reply ranks first and the mean margin, base and tuned. Marked replies:
+    the implicit reward is the tuned model's against the base, so only the tuned column has values."""
+    if "pairs" not in results:
+        return [
+            ("reward sign agrees with the mark", None, results["accuracy"]),
+            ("mean reward, good replies", None, results["mean_reward_good"]),
+            ("mean reward, bad replies", None, results["mean_reward_bad"]),
+        ]
+    return [
+        ("chosen ranked first", results["base"]["accuracy"], results["tuned"]["accuracy"]),
+        ("mean margin (nats)", results["base"]["mean_margin"], results["tuned"]["mean_margin"]),
+    ]
 
 
 def markdown(results: dict) -> str:

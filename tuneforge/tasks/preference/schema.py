@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from tuneforge.errors import ProblemCollector
-from tuneforge.recipe import DataSection, PositiveInt, Section
+from tuneforge.recipe.schema import DataSection, PositiveInt, Section
+from tuneforge.tasks.preference.data import load_marked, load_pairs, pair_rejection
 
 
 class PreferenceSection(DataSection):
@@ -23,14 +24,10 @@ class PreferenceSection(DataSection):
     shared turns become the prompt. kto: {"prompt", "completion", "label": true | false}."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.tasks.preference.data import load_marked, load_pairs
-
         loader = load_pairs if self.format == "preference" else load_marked
         return loader(path, self.system_prompt, problems, self.columns)
 
     def rejection_reason(self, sample) -> str | None:
-        from tuneforge.tasks.preference.data import pair_rejection
-
         return pair_rejection(sample)
 
 

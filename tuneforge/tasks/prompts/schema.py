@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Literal
 
 from tuneforge.errors import ProblemCollector
-from tuneforge.recipe import DataSection
+from tuneforge.recipe.schema import DataSection
+from tuneforge.tasks.prompts.data import load_prompts
 
 
 class PromptsSection(DataSection):
@@ -16,6 +17,4 @@ class PromptsSection(DataSection):
     """prompts: {"prompt": a string or a message list, ...any fields the rewards read, e.g. "reference" or "label"}."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.tasks.prompts.data import load_prompts
-
         return load_prompts(path, self.system_prompt, problems, self.columns)

@@ -2,26 +2,27 @@
 
 Owns `format: markdown` and `eval.style` (schema.py), the article reader and chunker
 (markdown.py), the writing tasks (samples.py), `tuneforge data build-style` (build.py), the
-evaluation: perplexity, style indicators, the blind A/B sheet and its plots (evaluate.py), and
-`tuneforge ab-tally` (commands.py).
+evaluation: perplexity and the style indicators (evaluate.py, indicators.py), the blind A/B sheet
+(ab_sheet.py) and `tuneforge ab-tally` (commands.py), and its artifact metric (served.py).
 """
 
 from __future__ import annotations
 
-from tuneforge.tasks import Task
+from tuneforge.registry import Task
+from tuneforge.tasks.style.build import build_style_command
+from tuneforge.tasks.style.commands import ab_tally
+from tuneforge.tasks.style.evaluate import article_inputs, evaluate_style, headline_rows
+from tuneforge.tasks.style.schema import MarkdownSection, StyleEval
+from tuneforge.tasks.style.served import style_metric
 
 
 class StyleTask(Task):
     name = "style"
 
     def data_sections(self):
-        from tuneforge.tasks.style.schema import MarkdownSection
-
         return (MarkdownSection,)
 
     def eval_section(self):
-        from tuneforge.tasks.style.schema import StyleEval
-
         return StyleEval
 
     def check(self, recipe):
@@ -36,18 +37,17 @@ class StyleTask(Task):
             ]
         return []
 
-    def evaluate(self, run, out_dir):
-        from tuneforge.tasks.style.evaluate import evaluate_style
+    def run_inputs(self, recipe):
+        return article_inputs(recipe)
 
+    def evaluate(self, run, out_dir):
         return evaluate_style(run, out_dir)
 
-    def artifact_metric(self, run, answerer):
-        from tuneforge.tasks.style.served import style_metric
+    def headline(self, results):
+        return headline_rows(results)
 
+    def artifact_metric(self, run, answerer):
         return style_metric(run, answerer)
 
     def commands(self):
-        from tuneforge.tasks.style.build import build_style_command
-        from tuneforge.tasks.style.commands import ab_tally
-
         return [("data", build_style_command), (None, ab_tally)]

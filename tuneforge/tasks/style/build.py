@@ -19,17 +19,22 @@ from pathlib import Path
 
 import click
 
+from tuneforge.cli_options import override_option, profile_option
+from tuneforge.data.prepare import DataReport, filter_samples, split_samples
+from tuneforge.data.tokenize import encode_conversation
 from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.files import write_json_atomic, write_text_atomic
+from tuneforge.recipe.loading import load_recipe
+from tuneforge.tasks.style.markdown import load_tokenizer
+from tuneforge.tasks.style.samples import build_style_samples
 
 log = logging.getLogger(__name__)
 
 
-def load_style_recipe(folder: Path, recipe_ref: str, overrides: list[str]):
-    from tuneforge.recipe import load_recipe
-
+def load_style_recipe(folder: Path, recipe_ref: str, overrides: list[str], profile: str | None = None):
     if not folder.is_dir():
         raise UserError(f"{folder}: no such folder", fix="pass the folder that holds the Markdown articles")
-    recipe, _ = load_recipe(recipe_ref, [*overrides, f"data.train={json.dumps(str(folder.resolve()))}"])
+    recipe, _ = load_recipe(recipe_ref, [*overrides, f"data.train={json.dumps(str(folder.resolve()))}"], profile)
     if recipe.data.format != "markdown":
         raise UserError(
             f"recipe {recipe.name!r} reads data.format: {recipe.data.format}, not markdown",
@@ -38,13 +43,11 @@ def load_style_recipe(folder: Path, recipe_ref: str, overrides: list[str]):
     return recipe
 
 
-def build_style(folder: Path, out: Path, recipe_ref: str = "style", overrides: list[str] | None = None) -> dict:
+def build_style(
+    folder: Path, out: Path, recipe_ref: str = "style", overrides: list[str] | None = None, profile: str | None = None
+) -> dict:
     """Build the dataset files; returns the stats (also written to dataset_stats.json)."""
-    from tuneforge.data.prepare import DataReport, filter_samples, split_samples
-    from tuneforge.tasks.style.markdown import load_tokenizer
-    from tuneforge.tasks.style.samples import build_style_samples
-
-    recipe = load_style_recipe(folder, recipe_ref, list(overrides or []))
+    recipe = load_style_recipe(folder, recipe_ref, list(overrides or []), profile)
     started = time.perf_counter()
     load_tokenizer(recipe.data.markdown.tokenizer)  # cached for the build; timed apart from it
     loaded = time.perf_counter()
@@ -61,8 +64,6 @@ def build_style(folder: Path, out: Path, recipe_ref: str = "style", overrides: l
     splits = split_samples(filter_samples(build.samples, recipe.data, report), recipe.data)
     seconds = time.perf_counter() - loaded
     written = {f"sft_{name}.jsonl": split for name, split in splits.items() if name != "test" or split}
-    from tuneforge.runs import write_json_atomic, write_text_atomic
-
     for name, samples in written.items():
         write_text_atomic(out / name, "".join(json.dumps(seed_record(s), ensure_ascii=False) + "\n" for s in samples))
     stats = dataset_stats(recipe, folder, build, report, splits, seconds)
@@ -96,9 +97,6 @@ def number_summary(values: list[int]) -> dict:
 
 def sample_lengths(recipe, samples) -> dict:
     """Token length per template as training encodes it (chat template included)."""
-    from tuneforge.data.tokenize import encode_conversation
-    from tuneforge.tasks.style.markdown import load_tokenizer
-
     tokenizer = load_tokenizer(recipe.data.markdown.tokenizer)
     lengths: dict[str, list[int]] = {}
     for sample in samples:
@@ -164,17 +162,13 @@ def dataset_stats(recipe, folder: Path, build, report, splits: dict, seconds: fl
     show_default=True,
     help="Recipe whose data.markdown (chunk sizes, templates, meta), split and model.base to use.",
 )
-@click.option(
-    "-o",
-    "--override",
-    "overrides",
-    multiple=True,
-    metavar="KEY=VALUE",
-    help="Override a recipe value by dotted key, e.g. -o data.markdown.chunk_max_tokens=600.",
-)
-def build_style_command(folder: Path, out: Path, recipe_ref: str, overrides: tuple[str, ...]) -> None:
+@override_option
+@profile_option
+def build_style_command(
+    folder: Path, out: Path, recipe_ref: str, overrides: tuple[str, ...], profile: str | None
+) -> None:
     """Turn a folder of Markdown articles (each with meta.json) into the style SFT dataset files."""
-    stats = build_style(folder, out, recipe_ref, list(overrides))
+    stats = build_style(folder, out, recipe_ref, list(overrides), profile)
     click.echo(
         json.dumps(
             {

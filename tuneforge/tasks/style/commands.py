@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from tuneforge.cli_options import runs_dir_option
+from tuneforge.errors import UserError
+from tuneforge.targets import resolve_run
+from tuneforge.tasks.style.ab_sheet import tally_ab
 
 
 @click.command(name="ab-tally")
@@ -21,12 +25,6 @@ from tuneforge.cli_options import runs_dir_option
 def ab_tally(run: str, runs_dir: Path, sheet: Path | None) -> None:
     """Count a filled-in blind A/B sheet of the style evaluation through its key (RUN/eval/ab_key.csv):
     how often readers found the tuned or the base model's text more like the author."""
-    import json
-
-    from tuneforge.errors import UserError
-    from tuneforge.targets import resolve_run
-    from tuneforge.tasks.style.evaluate import tally_ab
-
     eval_dir = resolve_run(run, runs_dir) / "eval"
     sheet, key = sheet or eval_dir / "ab_sheet.csv", eval_dir / "ab_key.csv"
     for path in (sheet, key):

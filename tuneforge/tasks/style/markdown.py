@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from tuneforge.data.formats import read_utf8
+from tuneforge.data.sources import read_utf8
 from tuneforge.errors import ProblemCollector
+from tuneforge.models import resolve_model
 
 CJK = "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_CHAR = re.compile(f"[{CJK}]")
@@ -339,8 +340,6 @@ def read_articles(folder: Path, config, problems: ProblemCollector, report: Fold
 def load_tokenizer(ref: str):
     """The tokenizer chunks are measured with: a model reference as in model.base."""
     from transformers import AutoTokenizer
-
-    from tuneforge.models import resolve_model
 
     return AutoTokenizer.from_pretrained(str(resolve_model(ref).path))
 

@@ -9,7 +9,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from tuneforge.errors import ProblemCollector
-from tuneforge.recipe import DataSection, PositiveInt, Section
+from tuneforge.recipe.schema import DataSection, PositiveInt, Section
+from tuneforge.tasks.style.samples import read_markdown_folder
 
 STYLE_TEMPLATES = ("rewrite", "continue", "summarize_expand")
 # The writing tasks' instructions ({title}: the article's title from meta.json, else its first heading).
@@ -78,8 +79,6 @@ class MarkdownSection(DataSection):
     """Chunk sizes, templates and meta.json handling."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.tasks.style.samples import read_markdown_folder
-
         return read_markdown_folder(path, self, problems)
 
     def complete(self, recipe) -> None:

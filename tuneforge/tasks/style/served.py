@@ -13,19 +13,12 @@ from __future__ import annotations
 
 import math
 
-from tuneforge.eval.artifact import task_metric
+from tuneforge.eval.kit import held_out, task_metric
+from tuneforge.tasks.style.evaluate import author_corpus, decoding, validation_continuations
+from tuneforge.tasks.style.indicators import style_distance, style_indicators
 
 
 def style_metric(run, answerer) -> dict:
-    from tuneforge.eval.kit import held_out
-    from tuneforge.tasks.style.evaluate import (
-        author_corpus,
-        decoding,
-        style_distance,
-        style_indicators,
-        validation_continuations,
-    )
-
     config = run.recipe.eval.style
     author = style_indicators(author_corpus(run), config.ttr_window)
     scored = answerer.reply_logprobs([sample.messages for sample in held_out(run, "eval.style", split="val")])

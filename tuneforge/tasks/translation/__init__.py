@@ -2,25 +2,25 @@
 
 Owns `format: parallel` and `eval.translation` (schema.py), the corpus reader and the prompt
 (data.py), the in-process Translator (translate.py), BLEU/chrF per direction with plots
-(evaluate.py), and `tuneforge translate` (commands.py).
+(evaluate.py), its artifact metric (served.py) and `tuneforge translate` (commands.py).
 """
 
 from __future__ import annotations
 
-from tuneforge.tasks import Task
+from tuneforge.registry import Task
+from tuneforge.tasks.translation.commands import translate
+from tuneforge.tasks.translation.evaluate import evaluate_translation, headline_rows
+from tuneforge.tasks.translation.schema import ParallelSection, TranslationEval
+from tuneforge.tasks.translation.served import translation_metric
 
 
 class TranslationTask(Task):
     name = "translation"
 
     def data_sections(self):
-        from tuneforge.tasks.translation.schema import ParallelSection
-
         return (ParallelSection,)
 
     def eval_section(self):
-        from tuneforge.tasks.translation.schema import TranslationEval
-
         return TranslationEval
 
     def check(self, recipe):
@@ -33,16 +33,13 @@ class TranslationTask(Task):
         return []
 
     def evaluate(self, run, out_dir):
-        from tuneforge.tasks.translation.evaluate import evaluate_translation
-
         return evaluate_translation(run, out_dir)
 
-    def artifact_metric(self, run, answerer):
-        from tuneforge.tasks.translation.served import translation_metric
+    def headline(self, results):
+        return headline_rows(results)
 
+    def artifact_metric(self, run, answerer):
         return translation_metric(run, answerer)
 
     def commands(self):
-        from tuneforge.tasks.translation.commands import translate
-
         return [(None, translate)]

@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 
 from tuneforge.cli_options import prompted_lines, runs_dir_option
+from tuneforge.targets import resolve_run
+from tuneforge.tasks.translation.translate import Translator, language_pair
 
 
 @click.command()
@@ -28,9 +30,6 @@ def translate(
 ) -> None:
     """Translate TEXTS from --src to --tgt with TARGET (a run folder, or a recipe name for its newest
     complete run). Without TEXTS: an interactive prompt, one text per line (`exit` or `quit` leaves)."""
-    from tuneforge.targets import resolve_run
-    from tuneforge.tasks.translation.translate import Translator, language_pair
-
     language_pair(source_lang, target_lang, ("--src", "--tgt"))  # a wrong code fails before the model loads
     translator = Translator(resolve_run(target, runs_dir), max_new_tokens=max_new_tokens)
     for text in texts or prompted_lines(source_lang):

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from itertools import permutations
 from pathlib import Path
 
-from tuneforge.data.formats import Sample, read_utf8
+from tuneforge.data.formats import Sample
+from tuneforge.data.sources import read_utf8
 from tuneforge.errors import ProblemCollector
 
 log = logging.getLogger(__name__)

@@ -20,9 +20,13 @@ from pathlib import Path
 
 from tuneforge.eval.kit import VARIANTS, for_each_variant, held_out
 from tuneforge.eval.metrics import corpus_bleu, corpus_chrf, sentence_bleu, sentence_chrf
-from tuneforge.runs import write_json_atomic, write_text_atomic
+from tuneforge.files import write_json_atomic, write_text_atomic
+from tuneforge.plots import pyplot, save_figure
+from tuneforge.tasks.translation.data import parse_prompt
+from tuneforge.tasks.translation.translate import Translator
 
 BLEU_TOKENIZERS = {"en": "13a", "zh_TW": "zh", "ja": "ja-mecab"}  # by target language tag
+METRICS = (("bleu", "BLEU"), ("chrf", "chrF"))
 
 
 @dataclass
@@ -55,8 +59,6 @@ def sentence_metrics(hypothesis: str, reference: str, target_lang: str) -> dict:
 
 def held_out_pairs(run, limit: int | None) -> dict[str, list[HeldOutPair]]:
     """The run's own test split (whole sentence groups), by direction, at most `limit` per direction."""
-    from tuneforge.tasks.translation.data import parse_prompt
-
     by_direction: dict[str, list[HeldOutPair]] = defaultdict(list)
     for sample in held_out(run, "eval.translation"):
         source_lang, target_lang, text = parse_prompt(sample.messages[-2]["content"])
@@ -67,8 +69,6 @@ def held_out_pairs(run, limit: int | None) -> dict[str, list[HeldOutPair]]:
 
 
 def translate_all(run, pairs: list[HeldOutPair]) -> dict[str, list[str]]:
-    from tuneforge.tasks.translation.translate import Translator
-
     config = run.recipe.eval.translation
     translator = Translator(run.path, recipe=run.recipe, manifest=run.manifest, max_new_tokens=config.max_new_tokens)
     requests = [(pair.source_lang, pair.target_lang, pair.source) for pair in pairs]
@@ -104,6 +104,12 @@ def evaluate_translation(run, out_dir: Path) -> tuple[dict, str]:
     write_text_atomic(out_dir / "translation.md", section + "\n")
     plot_translation(out_dir / "translation.png", results)
     return results, section
+
+
+def headline_rows(results: dict) -> list[tuple[str, float, float]]:
+    """BLEU and chrF, each the mean over the test split's directions, base and tuned."""
+    means = results["mean"]
+    return [(f"{name} (mean of directions)", means["base"][key], means["tuned"][key]) for key, name in METRICS]
 
 
 def write_samples(path: Path, pairs: list[HeldOutPair], hypotheses: dict[str, list[str]]) -> None:
@@ -146,8 +152,6 @@ def translation_markdown(results: dict) -> str:
 
 
 def plot_translation(output: Path, results: dict) -> None:
-    from tuneforge.plots import pyplot, save_figure
-
     plt = pyplot()
     directions = list(results["directions"])
     figure, axes = plt.subplots(1, 2, figsize=(max(6.0, 1.3 * len(directions) + 3), 3.2))

@@ -8,7 +8,8 @@ from typing import ClassVar, Literal
 from pydantic import Field, field_validator, model_validator
 
 from tuneforge.errors import ProblemCollector
-from tuneforge.recipe import DataSection, PositiveInt, Section
+from tuneforge.recipe.schema import DataSection, PositiveInt, Section
+from tuneforge.tasks.translation.data import language_tag, parse_direction, read_parallel
 
 
 class ParallelData(Section):
@@ -22,15 +23,11 @@ class ParallelData(Section):
     @field_validator("languages", mode="after")
     @classmethod
     def _language_tags(cls, value: list[str] | None) -> list[str] | None:
-        from tuneforge.tasks.translation.data import language_tag
-
         return None if value is None else list(dict.fromkeys(language_tag(code) for code in value))
 
     @field_validator("directions", mode="after")
     @classmethod
     def _directions(cls, value: list[str] | None) -> list[str] | None:
-        from tuneforge.tasks.translation.data import parse_direction
-
         return None if value is None else ["-".join(parse_direction(text)) for text in value]
 
     @model_validator(mode="after")
@@ -53,8 +50,6 @@ class ParallelSection(DataSection):
     """Languages and directions to read."""
 
     def read(self, path: Path, problems: ProblemCollector) -> list:
-        from tuneforge.tasks.translation.data import read_parallel
-
         return read_parallel(path, self, problems)
 
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import statistics
 
-from tuneforge.eval.artifact import task_metric
+from tuneforge.eval.kit import task_metric
+from tuneforge.tasks.translation.data import translation_messages
+from tuneforge.tasks.translation.evaluate import corpus_metrics, held_out_pairs
 
 
 def translation_metric(run, answerer) -> dict:
-    from tuneforge.tasks.translation.data import translation_messages
-    from tuneforge.tasks.translation.evaluate import corpus_metrics, held_out_pairs
-
     config, system = run.recipe.eval.translation, run.recipe.data.system_prompt
     by_direction = held_out_pairs(run, config.max_samples)
     pairs = [pair for group in by_direction.values() for pair in group]

@@ -15,6 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tuneforge.errors import UserError
+from tuneforge.eval.generate import AdapterGenerator
+from tuneforge.run_folder import load_run
+from tuneforge.serve.client import strip_think
+from tuneforge.tasks.translation.data import LANGUAGE_CODES, language_tag, translation_messages
 
 
 def language_pair(
@@ -22,8 +26,6 @@ def language_pair(
 ) -> tuple[str, str]:
     """Both codes as tags; a UserError naming the valid codes for an unknown one. `names` are what
     the caller calls the two (the CLI: its --src and --tgt)."""
-    from tuneforge.tasks.translation.data import LANGUAGE_CODES, language_tag
-
     tags = []
     for name, code in zip(names, (source_lang, target_lang)):
         try:
@@ -42,9 +44,6 @@ def language_pair(
 
 class Translator:
     def __init__(self, run_dir: str | Path, *, recipe=None, manifest: dict | None = None, max_new_tokens: int = 256):
-        from tuneforge.eval.generate import AdapterGenerator
-        from tuneforge.runs import load_run
-
         self.run_dir = Path(run_dir)
         if recipe is None or manifest is None:
             recipe, manifest = load_run(self.run_dir)
@@ -64,9 +63,6 @@ class Translator:
         self, requests: list[tuple[str, str, str]], *, use_adapter: bool = True, batch_size: int = 16
     ) -> list[str]:
         """Translations of (source language, target language, text) requests, in order."""
-        from tuneforge.serve.client import strip_think
-        from tuneforge.tasks.translation.data import translation_messages
-
         conversations = []
         for source_lang, target_lang, text in requests:
             source, target = language_pair(source_lang, target_lang)

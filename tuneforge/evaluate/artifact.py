@@ -14,6 +14,7 @@ to RUN/eval/artifacts/<artifact>.json and a table in RUN/eval/artifacts/report.m
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -23,6 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.errors import ProblemCollector, UserError
+from tuneforge.eval.answerers import ApiAnswerer, InProcessAnswerer
+from tuneforge.files import sha256_file, write_json_atomic, write_text_atomic
+from tuneforge.recipe.schema import GGUF_QUANTS
+from tuneforge.registry import Task, registered_tasks
+from tuneforge.run_folder import RunFolder
+from tuneforge.runs import ADAPTER_DIR
+from tuneforge.serve.exports import find_export, require_artifact
+from tuneforge.serve.server import Server, plan_launch
 
 log = logging.getLogger(__name__)
 SERVED = {"lora-gguf": "llamacpp", "vllm": "vllm"}  # plus gguf:<quant> on llamacpp
@@ -48,8 +57,6 @@ class ArtifactChoice:
 
 
 def parse_artifact(text: str) -> ArtifactChoice:
-    from tuneforge.recipe import GGUF_QUANTS
-
     name = text.strip().lower()
     if name in (REFERENCE, "merged"):
         return ArtifactChoice(name, None if name == REFERENCE else "merged", None)
@@ -71,31 +78,16 @@ def parse_artifacts(values: list[str]) -> list[ArtifactChoice]:
 
 def choice_of_export_key(key: str) -> ArtifactChoice | None:
     """The measurable artifact an export.json entry is (None: Modelfiles, the bare adapter, the base GGUF)."""
-    from tuneforge.recipe import GGUF_QUANTS
-
     if key in GGUF_QUANTS:
         return parse_artifact(f"gguf:{key}")
     return parse_artifact(key) if key in ("merged", *SERVED) else None
 
 
-def task_metric(metric: str, value: float | None, *, higher_is_better: bool, method: str, **details) -> dict:
-    """A task's measurement of one artifact: the compared metric, its direction, how it was measured. The
-    value is also kept under the metric's own name, where another artifact's result looks it up."""
-    return {
-        "metric": metric,
-        "value": value,
-        "higher_is_better": higher_is_better,
-        "method": method,
-        metric: value,
-        **details,
-    }
-
-
 def measured_tasks(recipe) -> list:
     """The recipe's evaluated tasks that can measure an artifact (they override artifact_metric)."""
-    from tuneforge.tasks import Task, registered
-
-    tasks = [t for t in registered() if t.evaluates(recipe) and type(t).artifact_metric is not Task.artifact_metric]
+    tasks = [
+        t for t in registered_tasks() if t.evaluates(recipe) and type(t).artifact_metric is not Task.artifact_metric
+    ]
     if not tasks:
         raise UserError(
             f"recipe {recipe.name!r} has no task metric that can be measured on an artifact",
@@ -106,8 +98,6 @@ def measured_tasks(recipe) -> list:
 
 def find_run_export(run_dir: Path, choices: list[ArtifactChoice]):
     """The run's finished export, checked to hold every chosen artifact (all missing ones reported together)."""
-    from tuneforge.serve.exports import find_export
-
     if all(choice.export_key is None for choice in choices):
         return None
     export = find_export(str(run_dir), run_dir.parent.parent)
@@ -130,8 +120,6 @@ def served_tokenizer(run, export):
     prompts for prompt logprobs exactly as the served model's template does."""
     from transformers import AutoTokenizer
 
-    from tuneforge.serve.exports import require_artifact
-
     merged = require_artifact(export, "merged", fix=f"run `tuneforge export {run.path} --format merged`")
     return AutoTokenizer.from_pretrained(str(merged), trust_remote_code=run.recipe.model.trust_remote_code)
 
@@ -140,18 +128,12 @@ def served_tokenizer(run, export):
 def open_answerer(run, choice: ArtifactChoice, export, log_dir: Path, llamacpp_server: str = "auto") -> Iterator:
     """An answerer for one artifact; a served one's server is stopped on the way out, whatever happens.
     `llamacpp_server` (auto, native, python) picks a GGUF's server as `tuneforge serve` does."""
-    from tuneforge.eval.answerers import ApiAnswerer, InProcessAnswerer
-
     if choice.backend is None:
         merged = None
         if choice.export_key:
-            from tuneforge.serve.exports import require_artifact
-
             merged = require_artifact(export, "merged", fix=f"run `tuneforge export {run.path} --format merged`")
         yield InProcessAnswerer(run, choice.key, merged)
         return
-    from tuneforge.serve.server import Server, plan_launch
-
     key = api_key()
     quant = choice.export_key if choice.key.startswith("gguf:") else None
     launch = plan_launch(
@@ -189,9 +171,7 @@ def measure(run, tasks: list, answerer) -> dict:
 
 
 def adapter_sha256(run_dir: Path) -> str:
-    from tuneforge.models import sha256_file
-
-    return sha256_file(run_dir / "adapter" / "adapter_model.safetensors")
+    return sha256_file(run_dir / ADAPTER_DIR / "adapter_model.safetensors")
 
 
 def evaluate_artifacts(
@@ -199,8 +179,6 @@ def evaluate_artifacts(
 ) -> dict[str, dict]:
     """Measures every chosen artifact (checked to exist before any model loads or server starts);
     writes RUN/eval/artifacts/<artifact>.json and report.md; returns the results by artifact."""
-    from tuneforge.runs import RunFolder, write_json_atomic
-
     run = RunFolder(Path(run_dir))
     choices = parse_artifacts(artifacts)
     tasks = measured_tasks(run.recipe)
@@ -258,10 +236,6 @@ def metric_cell(measured: dict | None, reference: bool = False) -> str:
 
 def write_results_markdown(out: Path) -> None:
     """report.md over every artifact measured for the current adapter (older results are left out)."""
-    import json
-
-    from tuneforge.runs import write_text_atomic
-
     current = adapter_sha256(out.parent.parent)
     found = [json.loads(p.read_text()) for p in sorted(out.glob("*.json"))]
     found = [r for r in found if r.get("adapter_sha256") == current]

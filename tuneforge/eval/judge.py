@@ -1,6 +1,7 @@
-"""LLM-as-judge over any OpenAI-compatible API (`eval.domain.judge`, or `tuneforge eval RUN --judge-url`).
+"""LLM-as-judge over any OpenAI-compatible API: its recipe section (`JudgeEndpoint`, which the domain
+task's `eval.domain.judge` and GRPO's judge reward build on) and its client (`Judge`).
 
-For each test item the judge sees the question, the reference answer and the answer to grade,
+For each item the judge sees the question, the reference answer and the answer to grade,
 and replies with JSON that `JudgeScore` validates: accuracy, completeness, fluency,
 professionalism and overall from 1 to 5, plus its reasoning. A reply that is not valid score
 JSON is answered with a correction turn and retried (`retries` times); after that the item is
@@ -14,11 +15,12 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tuneforge.errors import UserError
+from tuneforge.recipe.schema import PositiveInt, Section
 
 log = logging.getLogger(__name__)
 CRITERIA = ("accuracy", "completeness", "fluency", "professionalism", "overall")
@@ -51,6 +53,26 @@ CORRECTION = (
     'a "reasoning" string and integer scores from 1 to 5 for accuracy, completeness, fluency, '
     "professionalism and overall."
 )
+
+
+class JudgeEndpoint(Section):
+    """An LLM judge behind any OpenAI-compatible API, replying with validated score JSON."""
+
+    base_url: str = Field(min_length=1)
+    """http(s)://host:port/v1, or a run/export folder (or recipe name) that llama.cpp serves for the purpose."""
+    model: str | None = None
+    """The judge's model name; None: the first model the endpoint lists."""
+    api_key_env: str | None = None
+    """Name of the environment variable that holds the judge's API key."""
+    retries: Annotated[int, Field(ge=0, le=10)] = 2
+    """Extra attempts after a reply that is not valid score JSON."""
+    response_format: Literal["auto", "json_schema", "json_object", "llamacpp_schema", "text"] = "auto"
+    """auto: llamacpp_schema for a run/export folder, json_object for a URL; json_schema: OpenAI
+    structured outputs (OpenAI, vLLM); text: no constraint."""
+    max_tokens: PositiveInt = 384
+    """Longest judge reply."""
+    timeout_s: Annotated[float, Field(gt=0)] = 120.0
+    """Seconds to wait for one judge reply."""
 
 
 class JudgeScore(BaseModel):
@@ -95,7 +117,7 @@ def parse_verdict(text: str | None) -> JudgeScore:
 
 
 def response_format(mode: str, served_here: bool) -> dict | None:
-    """The `response_format` request field for a judge mode (see DomainJudge.response_format)."""
+    """The `response_format` request field for a judge mode (see JudgeEndpoint.response_format)."""
     if mode == "auto":
         mode = "llamacpp_schema" if served_here else "json_object"
     schema = JudgeScore.model_json_schema()
@@ -121,7 +143,7 @@ def judge_api_key(config, where: str = "eval.domain.judge") -> str | None:
 
 
 class Judge:
-    """Scores answers with one endpoint (serve.client.Endpoint) and one DomainJudge config."""
+    """Scores answers with one endpoint (serve.client.Endpoint) and one JudgeEndpoint config."""
 
     def __init__(self, endpoint, config, served_here: bool):
         self.client = endpoint.client.with_options(timeout=config.timeout_s)

@@ -8,7 +8,7 @@ sum. Here each reward sees the reply texts and the row fields it names:
 - chrf, bleu: sacrebleu's sentence scores against a reference field (tuneforge.eval.metrics, the
   translation task's metrics), divided by 100;
 - label_match: the reply is the label; format: a regular expression or phrases; length: a range;
-- judge: an LLM judge's overall score (the domain task's Judge and its validated score JSON);
+- judge: an LLM judge's overall score (tuneforge.eval.judge: the Judge and its validated score JSON);
 - custom: a user's file.py:function, imported when training starts (never when a recipe is validated).
 
 A reward returns None for a reply it cannot score (a judge that failed); TRL leaves it out of means.
@@ -23,7 +23,12 @@ from collections import Counter
 from contextlib import ExitStack
 from pathlib import Path
 
+from tuneforge.data.rows import missing_fields
 from tuneforge.errors import UserError
+from tuneforge.eval.judge import Judge, judge_api_key
+from tuneforge.eval.metrics import bleu_tokenizer, sentence_bleu, sentence_chrf
+from tuneforge.serve.client import connect
+from tuneforge.targets import is_url
 
 log = logging.getLogger(__name__)
 END_PUNCTUATION = ".!?。！？"
@@ -55,8 +60,6 @@ def reply_text(completion) -> str:
 
 
 def chrf(spec):
-    from tuneforge.eval.metrics import sentence_chrf
-
     def score(replies, prompts, fields):
         return [sentence_chrf(reply, ref) / 100 for reply, ref in zip(replies, fields[spec.field])]
 
@@ -64,8 +67,6 @@ def chrf(spec):
 
 
 def bleu(spec):
-    from tuneforge.eval.metrics import bleu_tokenizer, sentence_bleu
-
     def score(replies, prompts, fields):
         references = fields[spec.field]
         return [value / 100 for value in sentence_bleu(replies, references, bleu_tokenizer("auto", references))]
@@ -106,10 +107,6 @@ def length_in_range(spec):
 
 def judge(spec, resources: ExitStack, runs_dir: Path, where: str):
     """The judge is connected once, before training starts (a wrong URL fails fast), for the whole run."""
-    from tuneforge.serve.client import connect
-    from tuneforge.targets import is_url
-    from tuneforge.tasks.domain.judge import Judge, judge_api_key
-
     endpoint = resources.enter_context(
         connect(spec.base_url, runs_dir=runs_dir, api_key=judge_api_key(spec, where), model=spec.model, max_retries=2)
     )
@@ -171,8 +168,6 @@ def build_rewards(specs: list, resources: ExitStack, runs_dir: Path) -> tuple[li
 
 def check_fields(specs: list, rows: list[dict]) -> None:
     """Every reward that needs a row field finds it in every prompt (before any run folder exists)."""
-    from tuneforge.tasks.prompts.data import missing_fields
-
     wanted = {f"{index} ({spec.name})": spec.field for index, spec in enumerate(specs) if spec.name in NEEDS_FIELD}
     problems = missing_fields(rows, wanted)
     if problems:

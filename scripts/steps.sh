@@ -1,0 +1,51 @@
+# Quiet steps for the environment builders (scripts/setup.sh, scripts/vllm_env.sh): each step prints one
+# line with its time taken; what the tools themselves print (pip's warnings, setuptools, cmake) goes to
+# a log file. On a failure the log's last 40 lines and its path are printed, and the script exits non-zero.
+#
+# Source it after setting STEP_PREFIX (e.g. "setup") and STEP_LOG (the log file), then:
+#   step "training stack" pip install -r requirements/train.txt     # a failure ends the script
+#   run_logged "optional part" some-command || echo "...: WARNING"   # a failure is the caller's to handle
+#   echo "$STEP_PREFIX: done in $(duration $((SECONDS - STEPS_STARTED)))"
+
+STEPS_STARTED=$SECONDS
+
+# 2m41s, or 41s under a minute.
+duration() {
+  local seconds=$1
+  if ((seconds >= 60)); then
+    echo "$((seconds / 60))m$((seconds % 60))s"
+  else
+    echo "${seconds}s"
+  fi
+}
+
+# run_logged LABEL COMMAND...: runs COMMAND with its output appended to the log; prints LABEL, then
+# the time it took or "failed". Returns COMMAND's exit status.
+run_logged() {
+  local label=$1 began=$SECONDS
+  shift
+  printf '%s: %s ... ' "$STEP_PREFIX" "$label"
+  printf '\n=== %s\n$ %s\n' "$label" "$*" >>"$STEP_LOG"
+  if "$@" >>"$STEP_LOG" 2>&1; then
+    duration $((SECONDS - began))
+  else
+    local status=$?
+    echo "failed after $(duration $((SECONDS - began))) (exit $status)"
+    return "$status"
+  fi
+}
+
+# step LABEL COMMAND...: run_logged, and on a failure show the end of the log and exit with its status.
+step() {
+  run_logged "$@" || show_failure "$1" $?
+}
+
+show_failure() {
+  local label=$1 status=$2
+  {
+    echo "$STEP_PREFIX: $label failed. The last 40 lines of $STEP_LOG:"
+    tail -n 40 "$STEP_LOG" | sed 's/^/    /'
+    echo "$STEP_PREFIX: the whole log: $STEP_LOG"
+  } >&2
+  exit "$status"
+}
