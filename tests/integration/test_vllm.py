@@ -207,7 +207,7 @@ def test_vllm_label_and_prompt_logprobs_match_the_model_in_process(export, tmp_p
     with open_answerer(run, parse_artifact("vllm"), export, tmp_path) as served:
         served_labels = served.label_probabilities([asked], ["Paris", "London"])
         served_scores = served.reply_logprobs(replies)
-    local = InProcessAnswerer(run)
+    local = InProcessAnswerer.of_run(run)
     local_labels = local.label_probabilities([asked], ["Paris", "London"])
     assert served_labels[0]["Paris"] > 0.5 and local_labels[0]["Paris"] > 0.5
     assert served_labels[0]["Paris"] == pytest.approx(local_labels[0]["Paris"], abs=0.05)

@@ -179,7 +179,7 @@ def test_in_process_first_token_logprobs_equal_one_unpadded_pass_each(tokenizer,
         with torch.inference_mode():
             alone = scoring_model(input_ids=torch.tensor([prompt])).logits[0, -1]
         assert row.tolist() == pytest.approx(torch.log_softmax(alone.float(), dim=-1).tolist(), abs=1e-4)
-    answerer = InProcessAnswerer.from_generator(generator)
+    answerer = InProcessAnswerer(generator)
     labels = LABEL_SETS["one_token"]
     ids = first_token_ids(tokenizer, labels)
     scored = answerer.label_probabilities(conversations, labels)  # sorted into batches, then put back in order

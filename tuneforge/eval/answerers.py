@@ -18,24 +18,12 @@ import logging
 import math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Protocol
 
 from tuneforge.eval.generate import AdapterGenerator, longest_first_batches, render_with_reply
 from tuneforge.serve.client import strip_think
 
 log = logging.getLogger(__name__)
 TOP_LOGPROBS = 20  # the OpenAI API's maximum; enough for the handful of labels a classifier has
-
-
-class Answerer(Protocol):
-    name: str  # the artifact it answers for: adapter, merged, gguf:q8_0, lora-gguf, vllm
-    server: str  # what answers for it
-
-    def replies(self, conversations: list[list[dict]], max_tokens: int, **decoding) -> list[str]: ...
-
-    def label_probabilities(self, conversations: list[list[dict]], labels: list[str]) -> list[dict | None]: ...
-
-    def reply_logprobs(self, conversations: list[list[dict]]) -> list[tuple[float, int]] | None: ...
 
 
 def first_token_ids(tokenizer, labels: list[str]) -> list[int] | None:
@@ -58,24 +46,17 @@ class InProcessAnswerer:
     """The run's adapter on the full-precision base (AdapterGenerator, as `tuneforge eval` uses it),
     or the exported merged 16-bit weights loaded by transformers."""
 
-    def __init__(self, run, name: str = "adapter", merged_dir: Path | None = None):
-        trust = run.recipe.model.trust_remote_code
-        self._over(
-            AdapterGenerator.from_folder(merged_dir, trust)
-            if merged_dir
-            else AdapterGenerator(run.path, run.manifest, trust),
-            name,
-        )
-
-    @classmethod
-    def from_generator(cls, generator, name: str = "adapter") -> InProcessAnswerer:
-        answerer = cls.__new__(cls)
-        answerer._over(generator, name)
-        return answerer
-
-    def _over(self, generator, name: str) -> None:
+    def __init__(self, generator: AdapterGenerator, name: str = "adapter"):
         self.name, self.server = name, "in process (transformers)"
         self.generator, self.tokenizer = generator, generator.tokenizer
+
+    @classmethod
+    def of_run(cls, run, name: str = "adapter", merged_dir: Path | None = None) -> InProcessAnswerer:
+        """The run's adapter on its base model, or (merged_dir) the exported merged weights."""
+        trust = run.recipe.model.trust_remote_code
+        if merged_dir:
+            return cls(AdapterGenerator.from_folder(merged_dir, trust), name)
+        return cls(AdapterGenerator(run.path, run.manifest, trust), name)
 
     def replies(self, conversations: list[list[dict]], max_tokens: int, batch_size: int = 16, **decoding) -> list[str]:
         texts = self.generator.generate(conversations, max_tokens, batch_size=batch_size, **decoding)

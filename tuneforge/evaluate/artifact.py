@@ -132,7 +132,7 @@ def open_answerer(run, choice: ArtifactChoice, export, log_dir: Path, llamacpp_s
         merged = None
         if choice.export_key:
             merged = require_artifact(export, "merged", fix=f"run `tuneforge export {run.path} --format merged`")
-        yield InProcessAnswerer(run, choice.key, merged)
+        yield InProcessAnswerer.of_run(run, choice.key, merged)
         return
     key = api_key()
     quant = choice.export_key if choice.key.startswith("gguf:") else None
