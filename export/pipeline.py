@@ -5,7 +5,8 @@
 Every check runs before any weights load (export/checks.py): the run is complete and has an
 adapter, the formats and quant names are known, the converter is present, the disk has room. Each
 artifact is written aside and renamed; `export.json` records sizes, sha256, time taken,
-versions, the source run, and each GGUF's fidelity against the merged 16-bit model.
+versions, the source run, and each GGUF's fidelity against the merged 16-bit model; the run's resolved
+recipe is copied beside it (recipe.resolved.yaml), so the export folder serves on its own.
 It writes merged 16-bit weights, GGUF files, Ollama Modelfiles, the adapter, a LoRA GGUF and a
 vLLM bundle, then the fidelity report (export/report.py).
 """
@@ -34,10 +35,10 @@ from tuneforge.export.merge import merge_adapter
 from tuneforge.export.ollama import write_modelfiles
 from tuneforge.export.report import write_report
 from tuneforge.export.vllm import write_bundle
-from tuneforge.files import copy_folder_atomic, sha256_file, write_json_atomic
+from tuneforge.files import copy_folder_atomic, sha256_file, write_json_atomic, write_text_atomic
 from tuneforge.models import resolve_model
 from tuneforge.run_folder import RunFolder
-from tuneforge.runs import ADAPTER_DIR, package_versions
+from tuneforge.runs import ADAPTER_DIR, RESOLVED_RECIPE, package_versions
 from tuneforge.targets import EXPORT_MANIFEST
 
 log = logging.getLogger(__name__)
@@ -198,12 +199,16 @@ def export_ollama(book: ArtifactBook, merged: Path, recipe, quant: str, with_lor
 
 
 def write_manifest(book: ArtifactBook, run: RunFolder, task: dict | None) -> None:
-    """export.json, last: its presence is what marks the export finished."""
+    """export.json, last: its presence is what marks the export finished. The run's resolved recipe goes
+    beside it, so that serve, chat and predict need the export folder alone (serve/exports.py)."""
+    recipe = book.out / RESOLVED_RECIPE
+    write_text_atomic(recipe, (run.path / RESOLVED_RECIPE).read_text(encoding="utf-8"))
     write_json_atomic(
         book.out / EXPORT_MANIFEST,
         {
             "source_run": str(run.path),
             "recipe": run.recipe.name,
+            "resolved_recipe": {"file": recipe.name, "sha256": sha256_file(recipe)},
             "inputs": book.inputs,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "packages": package_versions(),

@@ -77,7 +77,8 @@ def carry_inputs(run_dir: Path, inputs: dict[str, Path]) -> dict:
 
 
 class RunFolder:
-    """A complete run as later stages see it: its folder, recipe, manifest and own data splits."""
+    """A complete run as later stages see it: its folder, recipe, manifest, own data splits and own copies of
+    what its evaluation reads."""
 
     def __init__(self, path: Path, recipe: Recipe | None = None, manifest: dict | None = None):
         self.path = Path(path)

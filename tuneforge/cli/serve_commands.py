@@ -12,12 +12,13 @@ from tuneforge.cli_options import llamacpp_server_option, refuse_options, runs_d
 from tuneforge.errors import UserError
 from tuneforge.registry import Task, in_process_predictor
 from tuneforge.run_folder import load_run
+from tuneforge.runs import MANIFEST
 from tuneforge.serve.client import chat_session, connect
 from tuneforge.serve.exports import find_export
 from tuneforge.serve.predict import predict as run_predict
 from tuneforge.serve.predict import read_requests
 from tuneforge.serve.server import Server, curl_example, plan_launch
-from tuneforge.targets import is_url, resolve_run
+from tuneforge.targets import EXPORT_MANIFEST, is_url, resolve_run
 
 
 def read_api_key(ctx, param, path: Path | None) -> str | None:
@@ -241,5 +242,7 @@ def in_process_prediction(target: str, runs_dir: Path) -> tuple[Task, Path] | No
     if is_url(target):
         return None
     run_dir = resolve_run(target, runs_dir)
+    if (Path(target) / EXPORT_MANIFEST).is_file() and not (run_dir / MANIFEST).is_file():
+        return None  # an export folder on its own (no adapter beside it): answered by its server
     task = in_process_predictor(load_run(run_dir)[0])
     return None if task is None else (task, run_dir)

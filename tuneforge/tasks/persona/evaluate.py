@@ -15,7 +15,6 @@ from tuneforge.eval.generate import AdapterGenerator
 from tuneforge.eval.kit import VARIANTS, for_each_variant
 from tuneforge.plots import pyplot, save_figure
 
-
 PROMPTS_INPUT = "persona-prompts.jsonl"  # the run's copy of eval.persona.prompts (RUN/inputs/)
 
 

@@ -14,7 +14,7 @@ class PersonaEval(Section):
     """Does the tuned model adopt a persona on prompts it never saw?"""
 
     prompts: Path
-    """JSONL of {"prompt": ...} lines never seen in training (relative to the recipe)."""
+    """JSONL of {"prompt": ...} lines never seen in training (relative to the recipe); the run keeps a copy."""
     system_prompt: str | None = None
     """The system prompt of the "with system prompt" condition; None: data.system_prompt."""
     name_markers: list[str] = Field(min_length=1)
