@@ -51,7 +51,7 @@ if [[ -d $KIT/wheels ]]; then
   fi
 elif [[ $MODE == full ]]; then
   echo "gpu-bench: no kit at $KIT/wheels. Run \`make gpu-kit\` where a package registry is reachable and" \
-       "carry .gpu-kit with the repository (README, Performance)." >&2
+       "carry .gpu-kit with the repository (docs/benchmarking.md, the GPU proof kit)." >&2
   exit 2
 else
   say "no kit at $KIT: smoke run on this Python's own packages"

@@ -15,7 +15,7 @@ from tuneforge.cli import main
 
 pytestmark = pytest.mark.integration
 
-# Settings a GPU recipe needs changed to train on a CPU in seconds (as CPU_STYLE in the Makefile).
+# Settings a GPU recipe needs changed to train on a CPU in seconds (as the style recipe's cpu profile does).
 CPU_SHORT = [
     "model.max_seq_length=256",
     "model.load_in_4bit=auto",

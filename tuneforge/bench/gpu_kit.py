@@ -397,7 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     if total > LIMIT_BYTES:
         log.error("the kit does not fit: trim more or carry less")
         return 1
-    log.info("ready: carry %s; run `bash scripts/gpu_bench.sh OUT` there (README, Performance)", args.kit.name)
+    log.info(
+        "ready: carry %s; run `bash scripts/gpu_bench.sh OUT` there (docs/benchmarking.md, the GPU proof kit)",
+        args.kit.name,
+    )
     return 0
 
 

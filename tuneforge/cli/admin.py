@@ -131,7 +131,7 @@ def data_inspect(recipe: str, overrides: tuple[str, ...], profile: str | None) -
 @click.option("--assistant-label", default="assistant", show_default=True, help="Label of the replies, e.g. Lyra.")
 @click.option("--id-prefix", default=None, help="Conversation ids are PREFIX-0001, ... (default: the file's stem).")
 def data_convert(source: Path, output: Path, user_label: str, assistant_label: str, id_prefix: str | None) -> None:
-    """Convert a plain-text dialogue script (README: dialogue text format) into ShareGPT JSONL."""
+    """Convert a plain-text dialogue script (docs/data-formats.md: dialogue text) into ShareGPT JSONL."""
     conversations = parse_dialogues(source, user_label, assistant_label)
     write_sharegpt(conversations, output, id_prefix or source.stem)
     turns = sum(len(c) for c in conversations)

@@ -2,7 +2,7 @@
 
     tuneforge data convert dialogues.txt -o conversations.jsonl --user-label Master --assistant-label Lyra
 
-The text format (README: "Dialogue text format"):
+The text format (docs/data-formats.md, "Dialogue text"):
 
     # a comment line
     system: You are Lyra, a gentle maid who calls the user "master".
@@ -77,7 +77,7 @@ def parse_dialogues(path: Path, user_label: str = "user", assistant_label: str =
             draft.turns[-1]["content"] += "\n" + line
     drafts += [draft] if draft else []
     conversations = [checked(path, d, problems) for d in drafts]
-    problems.raise_if_any(fix="see the dialogue text format in the README (Recipes: roleplay)")
+    problems.raise_if_any(fix="see the dialogue text format in docs/data-formats.md")
     if not conversations:
         raise UserError(f"{path}: no conversations found")
     return conversations

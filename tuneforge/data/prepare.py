@@ -65,7 +65,7 @@ def read_parts(data: DataSection, report: DataReport) -> dict[str, list[Sample]]
     }
     renamed = ", ".join(f"{field} <- {column}" for field, column in data.columns.items())
     problems.raise_if_any(
-        fix=f"correct those records; the expected layout is the '{data.format}' format (see README: Data formats)"
+        fix=f"correct those records; the expected layout is the '{data.format}' format (see docs/data-formats.md)"
         + (f", after data.columns renames {renamed}" if renamed else "")
     )
     for part in SPLITS:

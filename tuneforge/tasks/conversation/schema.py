@@ -11,7 +11,7 @@ from tuneforge.recipe.schema import DataSection
 
 
 class ConversationSection(DataSection):
-    """Conversations in one of the usual layouts (README: Data formats)."""
+    """Conversations in one of the usual layouts (docs/data-formats.md)."""
 
     FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
         "chat": ("messages",),

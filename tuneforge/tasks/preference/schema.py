@@ -11,7 +11,7 @@ from tuneforge.tasks.preference.data import load_marked, load_pairs, pair_reject
 
 
 class PreferenceSection(DataSection):
-    """Preference data for train.method dpo, orpo (pairs) and kto (marked replies); README: Data formats."""
+    """Preference data for train.method dpo, orpo (pairs) and kto (marked replies); docs/data-formats.md."""
 
     FIELDS: ClassVar[dict[str, tuple[str, ...]]] = {
         "preference": ("prompt", "chosen", "rejected"),

@@ -11,7 +11,7 @@ from tuneforge.tasks.prompts.data import load_prompts
 
 
 class PromptsSection(DataSection):
-    """Prompts for train.method grpo; README: Data formats."""
+    """Prompts for train.method grpo; docs/data-formats.md."""
 
     format: Literal["prompts"]
     """prompts: {"prompt": a string or a message list, ...any fields the rewards read, e.g. "reference" or "label"}."""
