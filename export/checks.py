@@ -3,7 +3,8 @@
 Before: every problem of the request at once (formats, quants, the adapter, the converter) and
 the disk space. After: every GGUF against the merged 16-bit model (llama.cpp's tokenization, top-1
 next-token agreement, perplexity; a broken conversion fails the export), and, when asked, the
-recipe's own task metric on every artifact against the adapter's (export.max_task_drop).
+recipe's own task metric on every artifact against the adapter's (export.max_task_drop), and the share
+of held-out replies that end on their own against the adapter's (export.max_stop_drop).
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from pathlib import Path
 
 from tuneforge.data.prepare import encode_splits
 from tuneforge.errors import ProblemCollector, UserError
-from tuneforge.evaluate.artifact import REFERENCE, choice_of_export_key, evaluate_artifacts, task_failures
+from tuneforge.evaluate.artifact import (
+    REFERENCE,
+    choice_of_export_key,
+    evaluate_artifacts,
+    stop_failures,
+    task_failures,
+)
 from tuneforge.export.converter import converter_script
 from tuneforge.export.verify import check_gguf_tokenizer, gguf_logits, hf_logits, perplexity, top1_agreement
 from tuneforge.recipe.schema import EXPORT_FORMATS, GGUF_QUANTS
@@ -127,9 +134,16 @@ def measure_task_metrics(run: RunFolder, out: Path, artifacts: dict) -> dict:
             choices.append(choice.key)
     # The export is not finished (no export.json yet): its artifacts are served from this record.
     results = evaluate_artifacts(run.path, choices, export=Export(out, {"artifacts": artifacts}, run.recipe))
-    max_drop = run.recipe.export.max_task_drop
-    failures = task_failures(results, max_drop) if max_drop is not None else []
-    return {"results": results, "skipped": skipped, "max_task_drop": max_drop, "failures": failures}
+    limits = run.recipe.export
+    failures = task_failures(results, limits.max_task_drop) if limits.max_task_drop is not None else []
+    failures += stop_failures(results, limits.max_stop_drop) if limits.max_stop_drop is not None else []
+    return {
+        "results": results,
+        "skipped": skipped,
+        "max_task_drop": limits.max_task_drop,
+        "max_stop_drop": limits.max_stop_drop,
+        "failures": failures,
+    }
 
 
 def task_summary(task: dict) -> dict:
@@ -137,6 +151,7 @@ def task_summary(task: dict) -> dict:
     return {
         "reference": "adapter",
         "max_task_drop": task["max_task_drop"],
+        "max_stop_drop": task["max_stop_drop"],
         "passed": not task["failures"],
         "failures": task["failures"],
         "skipped": task["skipped"],

@@ -137,9 +137,10 @@ def export_run(
     if task and task["failures"]:
         # As a failed fidelity check: no export.json, so serve, chat and predict refuse the artifacts.
         raise UserError(
-            "the export's task metric fell too far below the adapter's (report: export/report.md):",
+            "an exported artifact fell too far below the adapter (report: export/report.md):",
             task["failures"],
-            fix="export a higher-precision quant, or raise export.max_task_drop if the loss is acceptable",
+            fix="export a higher-precision quant, or raise export.max_task_drop / export.max_stop_drop "
+            "if the loss is acceptable",
         )
     write_manifest(book, run, task)
     return out

@@ -2,23 +2,27 @@
 
 One row per artifact (size, seconds to produce, top-1 agreement and perplexity against the merged
 model) and, with a task evaluation, the recipe's task metric against the adapter's, with the
-verdict of export.max_task_drop.
+verdict of export.max_task_drop; and the share of held-out replies that end on their own against the
+adapter's, with the verdict of export.max_stop_drop.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from tuneforge.eval.stops import stop_cell
 from tuneforge.evaluate.artifact import REFERENCE, choice_of_export_key, metric_cell
 from tuneforge.export.checks import task_summary
 from tuneforge.files import write_json_atomic, write_text_atomic
 
 REPORT_COLUMNS = ("artifact", "file", "MB", "seconds", "top1_agreement", "perplexity")
 TASK_COLUMN = "task metric"
+STOP_COLUMN = "replies that end"
 TASK_NOTE = (
     " The task metric is the recipe's own, on its held-out split, greedy; in brackets its change from the "
-    "adapter's (in process). Served GGUFs and bundles answered through the OpenAI-compatible API "
-    "(details: RUN/eval/artifacts/)."
+    "adapter's (in process). Replies that end: the share of held-out prompts whose greedy reply ended on its "
+    "own within the budget, its change from the adapter's, and the mean reply length in tokens. Served GGUFs "
+    "and bundles answered through the OpenAI-compatible API (details: RUN/eval/artifacts/)."
 )
 
 
@@ -38,7 +42,13 @@ def task_fields(task: dict, choice_key: str | None) -> dict:
         name: {key: measured.get(key) for key in ("metric", "value", "drop", "higher_is_better", "method")}
         for name, measured in (result["tasks"].items() if result else ())
     }
-    return {TASK_COLUMN: task_cell(task, choice_key), "task_metrics": numbers or None}
+    stops = result.get("stops") if result else None
+    return {
+        TASK_COLUMN: task_cell(task, choice_key),
+        "task_metrics": numbers or None,
+        STOP_COLUMN: stop_cell(stops),
+        "stops": stops,
+    }
 
 
 def report_rows(artifacts: dict, task: dict | None) -> list[dict]:
@@ -64,7 +74,7 @@ def report_cell(row: dict, column: str) -> str:
     value = row[column]
     if column == "top1_agreement" and row["artifact"] == "merged":
         return "(reference)"
-    if column == TASK_COLUMN and row["artifact"] == "adapter":
+    if column in (TASK_COLUMN, STOP_COLUMN) and row["artifact"] == "adapter":
         return f"{value} (reference)"
     if value is None:
         return ""
@@ -81,15 +91,15 @@ def failure_verdict(task: dict | None) -> str:
     if not (task and task["failures"]):
         return ""
     listed = "\n".join(f"- {line}" for line in task["failures"])
-    return f"**FAILED**: export.max_task_drop exceeded, so no export.json was written:\n\n{listed}\n\n"
+    return f"**FAILED**: an artifact fell too far below the adapter, so no export.json was written:\n\n{listed}\n\n"
 
 
 def write_report(out: Path, artifacts: dict, task: dict | None = None) -> None:
     """export/report.json and report.md: size, time to produce and fidelity of every artifact, and
     with a task evaluation its task metric against the adapter's, marked FAILED when one fell more
-    than export.max_task_drop. A kept artifact reports the time it took when it was made."""
+    than export.max_task_drop or its share of replies that end more than export.max_stop_drop. A kept artifact reports the time it took when it was made."""
     rows = report_rows(artifacts, task)
-    columns = (*REPORT_COLUMNS, TASK_COLUMN) if task else REPORT_COLUMNS
+    columns = (*REPORT_COLUMNS, TASK_COLUMN, STOP_COLUMN) if task else REPORT_COLUMNS
     write_json_atomic(
         out / "report.json",
         {"reference": "merged", "artifacts": rows, **({"task_metric": task_summary(task)} if task else {})},

@@ -99,11 +99,12 @@ def test_a_task_metric_drop_past_the_limit_marks_the_report_failed(tmp_path):
         "results": {"adapter": measured(0.8, None), "merged": measured(0.8, 0.0), "gguf:q8_0": measured(0.7, 0.1)},
         "skipped": {},
         "max_task_drop": 0.05,
+        "max_stop_drop": 0.25,
         "failures": [failure],
     }
     write_report(tmp_path, ARTIFACTS, task)
     table = (tmp_path / "report.md").read_text()
-    assert table.startswith("# Export fidelity (FAILED)\n\n**FAILED**: export.max_task_drop exceeded")
+    assert table.startswith("# Export fidelity (FAILED)\n\n**FAILED**: an artifact fell too far below the adapter")
     assert f"- {failure}" in table
     assert "| adapter | adapter/ |  |  |  |  | accuracy 0.8000 (reference) |" in table
     assert "| 97.0% | 3.3 | accuracy 0.7000 (-0.1000) |" in table

@@ -7,6 +7,8 @@ same code:
   - `label_probabilities(conversations, labels)`: per conversation, the probability of each label
     as the reply's first token (a softmax over the labels' first tokens), or None where the
     backend gives no logprobs (the task then falls back to matching the reply's text);
+  - `ended_replies(conversations, max_tokens)`: greedy replies, each with its length in tokens and
+    whether it ended on its own before max_tokens (tuneforge.eval.stops);
   - `reply_logprobs(conversations)`: per conversation whose last turn is the assistant's, the
     summed log-probability and the token count of that turn given the rest (teacher forcing), or
     None where the backend cannot score a prompt (llama.cpp's servers).
@@ -20,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tuneforge.eval.generate import AdapterGenerator, longest_first_batches, render_with_reply
+from tuneforge.eval.stops import EndedReply
 from tuneforge.serve.client import strip_think
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,9 @@ class InProcessAnswerer:
     def replies(self, conversations: list[list[dict]], max_tokens: int, batch_size: int = 16, **decoding) -> list[str]:
         texts = self.generator.generate(conversations, max_tokens, batch_size=batch_size, **decoding)
         return [strip_think(text).strip() for text in texts]
+
+    def ended_replies(self, conversations: list[list[dict]], max_tokens: int) -> list[EndedReply]:
+        return self.generator.ended_replies(conversations, max_tokens)
 
     def label_probabilities(self, conversations: list[list[dict]], labels: list[str]) -> list[dict | None]:
         ids = first_token_ids(self.tokenizer, labels)
@@ -111,6 +117,22 @@ class ApiAnswerer:
             lambda messages: strip_think(self._chat(messages, max_tokens, **extra).choices[0].message.content or ""),
             conversations,
         )
+
+    def ended_replies(self, conversations: list[list[dict]], max_tokens: int) -> list[EndedReply]:
+        """Greedy replies with where they ended: `finish_reason: "stop"` is an end of turn (or a stop
+        string) before max_tokens; "length" is the budget running out."""
+
+        def ask(messages: list[dict]) -> EndedReply:
+            done = self._chat(messages, max_tokens)
+            choice = done.choices[0]
+            tokens = (
+                done.usage.completion_tokens
+                if done.usage
+                else len(self.tokenizer(choice.message.content or "")["input_ids"])
+            )
+            return EndedReply(choice.message.content or "", tokens, choice.finish_reason == "stop")
+
+        return self._map(ask, conversations)
 
     def decoding_body(self, decoding: dict) -> dict:
         """HF generate() settings as this backend names them (greedy stays greedy: temperature 0)."""

@@ -11,6 +11,7 @@ import copy
 import logging
 from pathlib import Path
 
+from tuneforge.eval.stops import EndedReply
 from tuneforge.models import load_with_adapter
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,17 @@ class AdapterGenerator:
     def _generate_batch(
         self, conversations: list[list[dict]], max_new_tokens: int, use_adapter: bool, decoding: dict | None = None
     ) -> list[str]:
+        new_tokens = self._new_tokens(conversations, max_new_tokens, use_adapter, decoding)
+        return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+    def _new_tokens(
+        self,
+        conversations: list[list[dict]],
+        max_new_tokens: int,
+        use_adapter: bool = True,
+        decoding: dict | None = None,
+    ):
+        """The generated token ids of one batch, one row per conversation (finished rows padded)."""
         import torch
 
         prompts = [
@@ -85,8 +97,19 @@ class AdapterGenerator:
                 pad_token_id=self.tokenizer.pad_token_id,
                 **{"do_sample": False, **(decoding or {})},
             )
-        new_tokens = output[:, batch["input_ids"].shape[1] :]
-        return [text.strip() for text in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        return output[:, batch["input_ids"].shape[1] :]
+
+    def ended_replies(self, conversations: list[list[dict]], max_new_tokens: int, batch_size: int = 16) -> list:
+        """Greedy replies with where they ended: a reply ends on its own at the first of the ids that
+        generate() stops at (the model's generation_config.eos_token_id, as a deployment reads it)."""
+        stops = end_of_turn_ids(self.model.generation_config)
+        replies = []
+        for start in range(0, len(conversations), batch_size):
+            for row in self._new_tokens(conversations[start : start + batch_size], max_new_tokens).tolist():
+                end = next((index for index, token in enumerate(row) if token in stops), None)
+                text = self.tokenizer.decode(row[:end], skip_special_tokens=True).strip()
+                replies.append(EndedReply(text, len(row) if end is None else end, end is not None))
+        return replies
 
     def _adapter(self, use_adapter: bool):
         return adapter_switch(self.model, use_adapter)
@@ -125,6 +148,12 @@ class AdapterGenerator:
         log_probs = torch.log_softmax(logits[:-1], dim=-1)
         scored = [i for i in range(1, len(ids)) if offsets[i][0] >= reply_start]
         return sum(log_probs[i - 1, ids[i]].item() for i in scored), len(scored)
+
+
+def end_of_turn_ids(generation_config) -> set[int]:
+    """The token ids generate() stops at: generation_config.eos_token_id, one id or a list (None: none)."""
+    ids = generation_config.eos_token_id
+    return set() if ids is None else {ids} if isinstance(ids, int) else set(ids)
 
 
 def render_with_reply(tokenizer, conversation: list[dict]) -> tuple[str, int]:

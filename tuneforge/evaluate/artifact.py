@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.eval.answerers import ApiAnswerer, InProcessAnswerer
+from tuneforge.eval.stops import StopPrompts, held_out_prompts, measure_stops, stop_cell, stop_drop
 from tuneforge.files import sha256_file, write_json_atomic, write_text_atomic
 from tuneforge.recipe.schema import GGUF_QUANTS
 from tuneforge.registry import Task, registered_tasks
@@ -154,18 +155,26 @@ def open_answerer(run, choice: ArtifactChoice, export, log_dir: Path, llamacpp_s
         )
 
 
-def measure(run, tasks: list, answerer) -> dict:
+def measure(run, tasks: list, answerer, prompts: StopPrompts) -> dict:
+    """The recipe's task metrics and the stop check (tuneforge.eval.stops) of one artifact."""
     started = time.perf_counter()
     results = {}
     for task in tasks:
         log.info("%s: measuring %s", answerer.name, task.name)
         results[task.name] = task.artifact_metric(run, answerer)
+    log.info(
+        "%s: does it stop? %d held-out prompts, %d tokens each",
+        answerer.name,
+        len(prompts.conversations),
+        prompts.max_tokens,
+    )
     return {
         "artifact": answerer.name,
         "server": answerer.server,
         "adapter_sha256": adapter_sha256(run.path),
         "seconds": round(time.perf_counter() - started, 1),
         "tasks": results,
+        "stops": measure_stops(prompts, answerer),
         "notes": list(getattr(answerer, "notes", [])),
     }
 
@@ -185,10 +194,11 @@ def evaluate_artifacts(
     export = export or find_run_export(run.path, choices)
     out = run.path / "eval" / "artifacts"
     out.mkdir(parents=True, exist_ok=True)
-    results = {}
+    results, prompts = {}, None
     for choice in choices:
         with open_answerer(run, choice, export, out, llamacpp_server) as answerer:
-            results[choice.key] = measure(run, tasks, answerer)
+            prompts = prompts or held_out_prompts(run, answerer.tokenizer)  # one budget for every artifact
+            results[choice.key] = measure(run, tasks, answerer, prompts)
         write_json_atomic(out / f"{choice.file_stem}.json", results[choice.key])  # kept if a later one fails
     compare_with_reference(results)
     for choice in choices:  # again, with each metric's drop from the adapter's
@@ -198,11 +208,14 @@ def evaluate_artifacts(
 
 
 def compare_with_reference(results: dict[str, dict]) -> None:
-    """Each artifact's drop from the adapter's value of the same metric (positive: worse), in place."""
+    """Each artifact's drop from the adapter's value of the same metric, and of its share of replies that
+    end (positive: worse), in place."""
     reference = results.get(REFERENCE)
     if reference is None:
         return
     for result in results.values():
+        if "stops" in result:
+            result["stops"]["drop"] = stop_drop(reference.get("stops"), result["stops"])
         for task, measured in result["tasks"].items():
             base = reference["tasks"].get(task, {}).get(measured["metric"])
             if base is None or measured["value"] is None:
@@ -225,6 +238,21 @@ def task_failures(results: dict[str, dict], max_drop: float) -> list[str]:
     return failures
 
 
+def stop_failures(results: dict[str, dict], max_drop: float) -> list[str]:
+    """One line per artifact whose share of replies that end on their own fell more than `max_drop` below
+    the adapter's."""
+    failures = []
+    for artifact, result in results.items():
+        stops = result.get("stops", {})
+        if artifact != REFERENCE and stops.get("drop") is not None and stops["drop"] > max_drop:
+            failures.append(
+                f"{artifact}: {stops['share']:.1%} of {stops['prompts']} held-out replies end on their own within "
+                f"{stops['max_tokens']} tokens, against the adapter's {stops['share'] + stops['drop']:.1%} "
+                f"(export.max_stop_drop: {max_drop}); check its EOS id, generation_config and chat template"
+            )
+    return failures
+
+
 def metric_cell(measured: dict | None, reference: bool = False) -> str:
     """The value and, but for the adapter itself, its change from the adapter's: accuracy 0.8125 (-0.0156)."""
     if measured is None or measured["value"] is None:
@@ -243,15 +271,17 @@ def write_results_markdown(out: Path) -> None:
     if any(r["artifact"] == REFERENCE for r in found):
         compare_with_reference({r["artifact"]: r for r in found})
     tasks = list(dict.fromkeys(task for r in found for task in r["tasks"]))
-    lines = ["| artifact | " + " | ".join(tasks) + " | method | seconds |", "|---" * (len(tasks) + 3) + "|"]
+    header = "| artifact | " + " | ".join(tasks) + " | replies that end | method | seconds |"
+    lines = [header, "|---" * (len(tasks) + 4) + "|"]
     for r in found:
         methods = "; ".join(dict.fromkeys(m["method"] for m in r["tasks"].values()))
         cells = [metric_cell(r["tasks"].get(task), r["artifact"] == REFERENCE) for task in tasks]
+        cells.append(stop_cell(r.get("stops")))
         lines.append(f"| {r['artifact']} | " + " | ".join(cells) + f" | {methods} | {r['seconds']} |")
     write_text_atomic(
         out / "report.md",
         "# Task metric per artifact\n\nThe recipe's own metric on its held-out split, greedy; in brackets the "
-        "change from the adapter (in process). Served artifacts answered through the OpenAI-compatible API.\n\n"
-        + "\n".join(lines)
-        + "\n",
+        "change from the adapter (in process). Served artifacts answered through the OpenAI-compatible API. "
+        "Replies that end: the share of held-out prompts whose greedy reply ended on its own (end-of-turn "
+        "token) within the budget, and the mean reply length in tokens.\n\n" + "\n".join(lines) + "\n",
     )

@@ -355,6 +355,11 @@ class ExportSection(Section):
     """Fail the export (exit 2, report marked failed, no export.json) when an artifact's task metric is
     more than this below the adapter's, in the metric's units (0.02 = 2 points of accuracy; BLEU is
     0-100); setting it turns on `export --eval`. None: measured only with --eval, never failed."""
+    max_stop_drop: Annotated[float, Field(ge=0, le=1)] | None = 0.25
+    """With `export --eval`: fail the export when the share of held-out replies that end on their own
+    (end-of-turn token before the token budget) is more than this below the adapter's (0.25 = 25
+    points). A merged model or GGUF that lost its end-of-turn token answers like the adapter and then
+    never stops. None: measured and reported, never failed."""
 
 
 class ServeSection(Section):
