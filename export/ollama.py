@@ -3,7 +3,7 @@
     FROM ../quickstart.Q8_0.gguf
     TEMPLATE <triple-quoted>    Go text/template equivalent to the model's Jinja chat template
     SYSTEM <triple-quoted>      the recipe's system prompt (data.system_prompt), when it has one
-    PARAMETER stop "<|im_end|>" the chat format's end-of-turn tokens
+    PARAMETER stop "<|im_end|>" the chat format's end-of-turn tokens, and the model's EOS tokens
     PARAMETER num_ctx 2048      the recipe's serve.n_ctx
 
 Ollama cannot run Jinja, so the chat template is translated by family (ChatML: SmolLM2,
@@ -11,7 +11,8 @@ Qwen2.5, Qwen3 without thinking; Llama 3 headers). Before writing, the Jinja tem
 rendered on probe conversations and compared with what the Go template produces for them
 (`render`, the same format written in Python); any difference stops the export instead of
 shipping a Modelfile that prompts the model differently from training. tests/unit/test_ollama.py
-renders the Go template with Go's own text/template to check that equivalence.
+renders the Go template with Go's own text/template to check that equivalence. After writing, the
+export checks the Modelfiles as written on the run's own conversations (export/ollama_check.py).
 """
 
 from __future__ import annotations
@@ -127,7 +128,33 @@ def quoted(text: str) -> str:
     return f'"""{text}"""'
 
 
-def modelfile(tokenizer, gguf: str, system_prompt: str | None, num_ctx: int, adapter: str | None = None) -> str:
+def load_generation_config(model_dir: Path):
+    """The model's generation_config.json, or None where it has none."""
+    from transformers import GenerationConfig
+
+    try:
+        return GenerationConfig.from_pretrained(str(model_dir))
+    except OSError:
+        return None
+
+
+def end_of_turn_tokens(tokenizer, generation_config) -> list[str]:
+    """The tokens that end the model's turn: the generation_config's EOS ids and the tokenizer's EOS. Each
+    must be a stop, or Ollama generates through it (Qwen2.5 ends on <|endoftext|> as well as <|im_end|>)."""
+    ids = getattr(generation_config, "eos_token_id", None)
+    ids = [ids] if isinstance(ids, int) else list(ids or [])
+    ids += [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else []
+    return list(dict.fromkeys(tokenizer.decode([token], clean_up_tokenization_spaces=False) for token in ids))
+
+
+def modelfile(
+    tokenizer,
+    gguf: str,
+    system_prompt: str | None,
+    num_ctx: int,
+    adapter: str | None = None,
+    end_tokens: tuple[str, ...] = (),
+) -> str:
     family, default = translate_template(tokenizer)
     lines = [
         "# Written by `tuneforge export`; the TEMPLATE was checked against the model's chat template.",
@@ -136,7 +163,7 @@ def modelfile(tokenizer, gguf: str, system_prompt: str | None, num_ctx: int, ada
     lines += [f"ADAPTER ../{adapter}"] if adapter else []
     lines.append(f"TEMPLATE {quoted(family.go_template(default))}")
     lines += [f"SYSTEM {quoted(system_prompt)}"] if system_prompt else []
-    lines += [f'PARAMETER stop "{stop}"' for stop in family.stops]
+    lines += [f'PARAMETER stop "{stop}"' for stop in dict.fromkeys([*family.stops, *end_tokens])]
     lines.append(f"PARAMETER num_ctx {num_ctx}")
     return "\n".join(lines) + "\n"
 
@@ -147,9 +174,11 @@ def write_modelfiles(folder: Path, merged: Path, recipe, gguf: str | None, lora:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(merged))
+    end_tokens = tuple(end_of_turn_tokens(tokenizer, load_generation_config(merged)))
     with atomic_folder(folder) as staging:
         for name, model, adapter in (("Modelfile", gguf, None), ("Modelfile.lora", *(lora or (None, None)))):
             if model:
-                text = modelfile(tokenizer, model, recipe.data.system_prompt, recipe.serve.n_ctx, adapter)
+                system, n_ctx = recipe.data.system_prompt, recipe.serve.n_ctx
+                text = modelfile(tokenizer, model, system, n_ctx, adapter, end_tokens)
                 (staging / name).write_text(text, encoding="utf-8")
     return folder

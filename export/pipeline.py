@@ -33,6 +33,7 @@ from tuneforge.export.gguf import (
 )
 from tuneforge.export.merge import merge_adapter
 from tuneforge.export.ollama import write_modelfiles
+from tuneforge.export.ollama_check import check_modelfiles
 from tuneforge.export.report import write_report
 from tuneforge.export.vllm import write_bundle
 from tuneforge.files import copy_folder_atomic, sha256_file, write_json_atomic, write_text_atomic
@@ -42,7 +43,7 @@ from tuneforge.runs import ADAPTER_DIR, RESOLVED_RECIPE, package_versions
 from tuneforge.targets import EXPORT_MANIFEST
 
 log = logging.getLogger(__name__)
-EXPORTER_VERSION = 3  # bump when an artifact's content would change for the same inputs
+EXPORTER_VERSION = 4  # bump when an artifact's content would change for the same inputs (4: EOS stops in Modelfiles)
 
 
 def record(path: Path, started: float) -> dict:
@@ -123,7 +124,7 @@ def export_run(
     merged = export_weights(book, run, base.path, formats, quants)
     export_adapter(book, run_dir, base.path, recipe.name, formats)
     if "ollama" in formats:
-        export_ollama(book, merged, recipe, quants[0], "lora-gguf" in formats)
+        export_ollama(book, merged, run, quants[0], "lora-gguf" in formats)
     if "vllm" in formats:
         book.make(
             "vllm",
@@ -191,12 +192,15 @@ def export_adapter(book: ArtifactBook, run_dir: Path, base_dir: Path, name: str,
         book.make("base-f16", base, lambda: convert(base_dir, base, "f16"))
 
 
-def export_ollama(book: ArtifactBook, merged: Path, recipe, quant: str, with_lora: bool) -> None:
-    """Modelfiles for the first quant's GGUF and, with a LoRA GGUF, for base + LoRA."""
+def export_ollama(book: ArtifactBook, merged: Path, run: RunFolder, quant: str, with_lora: bool) -> None:
+    """Modelfiles for the first quant's GGUF and, with a LoRA GGUF, for base + LoRA; each checked as
+    written (a kept one too) on the run's conversations, which fails the export when it would prompt
+    differently from the chat template or not stop."""
     artifacts = book.artifacts
     lora = (artifacts["base-f16"]["file"], artifacts["lora-gguf"]["file"]) if with_lora else None
     folder = book.out / "ollama"
-    book.make("ollama", folder, lambda: write_modelfiles(folder, merged, recipe, artifacts[quant]["file"], lora))
+    book.make("ollama", folder, lambda: write_modelfiles(folder, merged, run.recipe, artifacts[quant]["file"], lora))
+    artifacts["ollama"]["checks"] = check_modelfiles(folder, merged, run)
 
 
 def write_manifest(book: ArtifactBook, run: RunFolder, task: dict | None) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from tuneforge.eval.stops import stop_cell
 from tuneforge.evaluate.artifact import REFERENCE, choice_of_export_key, metric_cell
 from tuneforge.export.checks import task_summary
+from tuneforge.export.ollama_check import report_note
 from tuneforge.files import write_json_atomic, write_text_atomic
 
 REPORT_COLUMNS = ("artifact", "file", "MB", "seconds", "top1_agreement", "perplexity")
@@ -109,5 +110,5 @@ def write_report(out: Path, artifacts: dict, task: dict | None = None) -> None:
         out / "report.md",
         f"# Export fidelity{' (FAILED)' if verdict else ''}\n\n{verdict}Top-1 next-token agreement and perplexity "
         f"are measured on the run's held-out conversations against the merged 16-bit model.{TASK_NOTE if task else ''}"
-        "\n\n" + "\n".join(markdown_table(rows, columns)) + "\n",
+        "\n\n" + "\n".join(markdown_table(rows, columns)) + "\n" + report_note(artifacts),
     )

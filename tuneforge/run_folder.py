@@ -24,6 +24,7 @@ from tuneforge.registry import registered_tasks
 from tuneforge.runs import RESOLVED_RECIPE, read_manifest
 
 INPUTS_DIR = "inputs"
+HELD_OUT_ORDER = ("test", "val", "train")  # the most held-out first
 
 
 def load_run(run_dir: Path) -> tuple[Recipe, dict]:
@@ -94,6 +95,14 @@ class RunFolder:
         if name not in self._splits:
             self._splits[name] = read_run_split(self.path, self.manifest, name)
         return self._splits[name]
+
+    def held_out_split(self) -> tuple[str, list[Sample]]:
+        """The name and samples of the first split that has samples among test, val and train: what a check
+        of the trained model asks when the run kept no test split ("none" and [] for a run without samples)."""
+        for name in HELD_OUT_ORDER:
+            if name in self.manifest.get("data_splits", {}) and (found := self.split(name)):
+                return name, found
+        return "none", []
 
     @property
     def carries_inputs(self) -> bool:

@@ -1,10 +1,12 @@
 """The Ollama Modelfile: its Go TEMPLATE, rendered by Go's own text/template, prompts exactly as
-the model's Jinja chat template does; unknown templates are refused."""
+the model's Jinja chat template does; unknown templates are refused. The Python renderer of Go
+templates that the export's Modelfile check uses (export/go_template.py) renders as Go does."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tuneforge.errors import UserError
+from tuneforge.export.go_template import TemplateError, render
 from tuneforge.export.ollama import FAMILIES, modelfile, translate_template
 
 RENDERER = Path(__file__).resolve().parents[1] / "tools" / "render_template.go"
@@ -116,3 +119,79 @@ def test_templates_it_cannot_translate_are_refused(tokenizer):
     with pytest.raises(UserError, match="looks like chatml but renders differently"):
         translate_template(other)
     assert {family.name for family in FAMILIES} == {"chatml", "llama3"}
+
+
+# ---------------------------------------------------------------- the Python renderer of Go templates, against Go
+
+TRIMMED = (
+    "{{- if .System }}<<SYS>>{{ .System }}<</SYS>>\n{{ end -}}\n"
+    "{{- range .Messages }}\n"
+    '  {{- if eq .Role "user" "human" }}[INST] {{ .Content }} [/INST]\n'
+    '  {{- else if eq .Role "assistant" }} {{ .Content }}</s>\n'
+    "  {{- else }}{{ `(other)` }}\n"
+    "  {{- end }}\n"
+    '{{- else }}(no messages){{ end }}{{ $.System }}{{ "\\n\\t\\"q\\"" }}'
+)
+NO_NEWLINE_AFTER_ROLE = FAMILIES[0].go_template(None).replace("{{ .Role }}\n", "{{ .Role }}")
+GO_CASES = {
+    "chatml": FAMILIES[0].go_template(None),
+    "chatml-default-system": FAMILIES[0].go_template("You are SmolLM."),
+    "llama3": FAMILIES[1].go_template(None),
+    "trim-markers-else-if-range-else": TRIMMED,
+    "damaged-no-newline-after-role": NO_NEWLINE_AFTER_ROLE,
+}
+
+
+def render_python(template: str, messages: list[dict], system: str) -> str:
+    turns = [{"Role": m["role"], "Content": m["content"]} for m in messages]
+    return render(template, {"System": system, "Messages": turns, "Response": ""})
+
+
+@pytest.mark.parametrize("template", GO_CASES.values(), ids=GO_CASES.keys())
+def test_the_python_renderer_renders_as_go_does(go_renderer, template):
+    for messages in [*CONVERSATIONS, []]:
+        for system in ("", "Be brief."):
+            assert render_python(template, messages, system) == render_go(go_renderer, template, messages, system)
+
+
+def test_a_damaged_template_renders_damaged_in_both(go_renderer):
+    messages = CONVERSATIONS[0]
+    rendered = render_python(NO_NEWLINE_AFTER_ROLE, messages, "")
+    assert "<|im_start|>userWhat is" in rendered
+    assert rendered == render_go(go_renderer, NO_NEWLINE_AFTER_ROLE, messages, "")
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{ if .System }}open", "line 1: {{ if }} has no {{ end }}"),
+        ("a\n{{ end }}", "line 2: {{ end }} without an if or range"),
+        ("{{ .System ", "never closed"),
+    ],
+)
+def test_what_go_cannot_parse_is_refused(go_renderer, template, message):
+    with pytest.raises(subprocess.CalledProcessError) as go:
+        render_go(go_renderer, template, CONVERSATIONS[0], "")
+    assert go.value.returncode == 3  # render_template.go: the template does not parse
+    with pytest.raises(TemplateError, match=re.escape(message)):
+        render_python(template, CONVERSATIONS[0], "")
+
+
+@pytest.mark.parametrize(
+    ("template", "construct"),
+    [
+        ('{{ .Content | printf "%q" }}', "'|' is outside the subset"),
+        ("{{ range $i, $m := .Messages }}{{ end }}", "variables ($i) are outside the subset"),
+        ("{{ if and .System .Messages }}x{{ end }}", "'and' is outside the subset"),
+        ("{{ len .Messages }}", "'len' is outside the subset"),
+        ("{{/* a comment */}}", "'/' is outside the subset"),
+        ("{{ range .Messages }}{{ .Images }}{{ end }}", "no field .Images here (it holds .Role, .Content)"),
+        ("{{ .Tools }}", "no field .Tools here"),
+        ("{{ range .Messages }}{{ .System }}{{ end }}", "no field .System here"),
+    ],
+)
+def test_go_features_outside_the_subset_are_refused_not_guessed(template, construct):
+    """Pipes, variables, other functions, comments and fields Ollama's data may hold: the Python renderer
+    names what it does not render instead of guessing what Go would print."""
+    with pytest.raises(TemplateError, match=re.escape(construct)):
+        render_python(template, CONVERSATIONS[1], "")

@@ -49,6 +49,13 @@ def test_a_run_reads_its_recipe_and_its_own_splits(tmp_path):
     assert RunFolder(run.path, run.recipe, run.manifest).split("train") == SPLIT_SAMPLES["train"]
 
 
+def test_the_held_out_split_is_the_most_held_out_one_with_samples(tmp_path):
+    run = RunFolder(make_run(tmp_path))
+    assert run.held_out_split() == ("test", SPLIT_SAMPLES["test"])
+    run.manifest["data_splits"].pop("test")  # val is empty: train is what is left
+    assert run.held_out_split() == ("train", SPLIT_SAMPLES["train"])
+
+
 def test_an_unfinished_run_is_refused_with_the_command_that_finishes_it(tmp_path):
     run_dir = make_run(tmp_path, status="interrupted")
     with pytest.raises(UserError) as caught:

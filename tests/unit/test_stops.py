@@ -61,14 +61,10 @@ def test_the_budget_is_twice_the_longest_reference_within_bounds(tokenizer):
 def test_held_out_prompts_are_cut_before_the_reply(tokenizer):
     from tuneforge.eval.stops import held_out_prompts
 
-    class Run:  # RunFolder's two members the prompts are read from
-        manifest = {"data_splits": {"train": {}, "val": {}, "test": {}}}
-
-        def split(self, name):
-            if name != "val":
-                return []
+    class Run:  # RunFolder's one member the prompts are read from
+        def held_out_split(self):
             turns = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, how can I help?"}]
-            return [Sample(turns, "x:1")]
+            return "val", [Sample(turns, "x:1")]
 
     prompts = held_out_prompts(Run(), tokenizer)
     assert prompts.split == "val" and prompts.conversations == [[{"role": "user", "content": "Hi"}]]

@@ -17,13 +17,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from tuneforge.data.formats import Sample
 from tuneforge.data.rows import REFERENCE, prompt_row
 
 STOP_PROMPTS = 16  # enough to see a systematic loss of the end of turn; each costs a reply per artifact
 MIN_BUDGET, MAX_BUDGET = 32, 256  # tokens
 NO_REFERENCE_BUDGET = 128  # prompts-only data (GRPO) has no reply to size the budget by
-SPLITS = ("test", "val", "train")
 
 
 @dataclass(frozen=True)
@@ -45,13 +43,11 @@ class StopPrompts:
 
 
 def held_out_prompts(run, tokenizer, count: int = STOP_PROMPTS) -> StopPrompts:
-    """The first `count` samples of the run's first non-empty held-out split, cut before their reply."""
-    for split in SPLITS:
-        samples: list[Sample] = run.split(split) if split in run.manifest.get("data_splits", {}) else []
-        if samples:
-            rows = [prompt_row(sample) for sample in samples[:count]]
-            return StopPrompts(split, [row["prompt"] for row in rows], reply_budget(tokenizer, rows))
-    return StopPrompts("none", [], NO_REFERENCE_BUDGET)
+    """The first `count` samples of the run's most held-out split (RunFolder.held_out_split), cut before
+    their reply."""
+    split, samples = run.held_out_split()
+    rows = [prompt_row(sample) for sample in samples[:count]]
+    return StopPrompts(split, [row["prompt"] for row in rows], reply_budget(tokenizer, rows))
 
 
 def reply_budget(tokenizer, rows: list[dict]) -> int:
