@@ -385,3 +385,45 @@ def preference_recipe(tmp_path: Path, model_dir: Path, data_format: str = "prefe
     data_section = {"format": data_format, "train": data.name, "split": {"val": 0.2}}
     evaluation = {"eval": {"preference": {"max_pairs": 50}}}
     return full_precision_recipe(tmp_path, "pairs", model_dir, data_section, {**schedule, **train}, **evaluation)
+
+
+# ---------------------------------------------------------------- `tuneforge compare` on a task's real evaluation
+
+
+def assert_compares_with_itself(run: Path, artifact: str | None = None) -> dict:
+    """`tuneforge compare RUN RUN` through the CLI, on `tuneforge eval`'s results or on an artifact's (evaluated
+    first where they are missing): every test item paired, none changed, every interval [0, 0]; and each
+    task's items recompute the metrics its evaluation reported (its compared_items reads what the evaluation
+    wrote). Returns the comparison."""
+    import pytest
+    from click.testing import CliRunner
+
+    from tuneforge.cli import main
+    from tuneforge.evaluate.artifact import evaluate_artifacts
+    from tuneforge.evaluate.compare import read_results, read_side, task_items
+    from tuneforge.evaluate.run import evaluate_run
+
+    if not (run / "eval" / "results.json").is_file():
+        evaluate_run(run)
+    if artifact and not (run / "eval" / "artifacts" / f"{artifact.replace(':', '-')}.json").is_file():
+        evaluate_artifacts(run, [artifact])
+    out = run / "compare" / f"self-{(artifact or 'eval').replace(':', '-')}.json"
+    chosen = ["--artifact", artifact] if artifact else []
+    result = CliRunner().invoke(main, ["compare", str(run), str(run), "--json", str(out), *chosen])
+    assert result.exit_code == 0, result.output
+    comparison = json.loads(out.read_text())
+    for task, section in comparison["tasks"].items():
+        assert section["paired"] and section["items"]["b"] > 0, (task, section["note"])
+        assert section["improved_count"] == section["worsened_count"] == 0, task
+    for row in comparison["metrics"]:
+        assert row["difference"] in (0, None), row
+        assert row["interval"] is None or row["interval"]["low"] == row["interval"]["high"] == 0, row
+    side = read_side(run)
+    read_results(side, artifact)
+    for task in side.tasks:
+        found = task_items(task, side, artifact)
+        everything = list(range(len(found.items)))
+        for metric in found.metrics:
+            if metric.on_items is not None and metric.value is not None:
+                assert metric.on_items(everything) == pytest.approx(metric.value, rel=1e-6, abs=1e-9), metric.name
+    return comparison

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:
     import click
 
+    from tuneforge.eval.items import ItemResults
     from tuneforge.recipe.schema import DataSection, Recipe, Section
     from tuneforge.run_folder import RunFolder
     from tuneforge.train.job import TrainingJob
@@ -65,6 +66,13 @@ class Task:
         tuneforge.eval.kit.task_metric builds it; None: this task cannot measure artifacts."""
         return None
 
+    def compared_items(self, recipe: Recipe, results: dict, eval_dir: Path, artifact: str | None) -> ItemResults | None:
+        """This task's evaluation item by item, for `tuneforge compare` (tuneforge.eval.items): `results` is its
+        section of RUN/eval/results.json (artifact None) or of RUN/eval/artifacts/<artifact>.json, and
+        `eval_dir` the run's eval folder with the task's own files. None: the comparison shows the headline
+        numbers alone."""
+        return None
+
     def commands(self) -> list[tuple[str | None, click.Command]]:
         """(parent group name or None for the top level, command) pairs added to `tuneforge`."""
         return []
@@ -96,6 +104,8 @@ class Method:
     """Also trains on every format that no method lists (the tasks' chat-shaped samples): sft, grpo."""
     held_out: ClassVar[tuple[str, str]] = HELD_OUT_LOSS
     """(metrics key prefix, Trainer log key) of the measure on the validation split before and after."""
+    held_out_higher_is_better: ClassVar[bool] = False
+    """The direction of that measure (a loss falls, a reward rises), for train.early_stopping and train.keep_best."""
     held_out_title: ClassVar[str] = "Held-out loss (assistant tokens, validation split)"
     """The heading of that measure in the evaluation report."""
 

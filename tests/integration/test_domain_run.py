@@ -104,3 +104,11 @@ def test_rouge_of_a_served_f16_gguf_matches_the_adapter(domain_run):
     assert all(isinstance(answer, str) for answer in served["answers"])
     assert_served_like_the_adapter(adapter, served, "answers")
     assert "| gguf:f16 | rouge_l" in (domain_run / "eval" / "artifacts" / "report.md").read_text()
+
+
+def test_compare_pairs_every_question_and_recomputes_rouge_and_bleu(domain_run):
+    from helpers import assert_compares_with_itself
+
+    comparison = assert_compares_with_itself(domain_run)
+    assert {"ROUGE-L F1", "BLEU"} <= {row["metric"] for row in comparison["metrics"] if row["task"] == "domain"}
+    assert_compares_with_itself(domain_run, "adapter")

@@ -123,3 +123,12 @@ def predict_and_serve(alone: Path, tmp_path: Path) -> None:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=60) == 0
         assert wait_gone(children) == []
+
+
+def test_a_moved_run_compares_its_persona_replies(moved_run):
+    from helpers import assert_compares_with_itself
+
+    run, _, _ = moved_run
+    comparison = assert_compares_with_itself(run)
+    assert comparison["tasks"]["persona"]["items"]["b"] == 2  # two probe prompts, without a system prompt
+    assert_compares_with_itself(run, "adapter")

@@ -89,3 +89,11 @@ def test_style_metric_of_a_served_f16_gguf(style_run):
     assert_served_like_the_adapter(
         {**adapter, "metric": "style_distance", "value": adapter["style_distance"]}, served, "continuations"
     )
+
+
+def test_compare_pairs_every_continuation_by_its_distance_from_the_author(style_run):
+    from helpers import assert_compares_with_itself
+
+    section = assert_compares_with_itself(style_run)["tasks"]["style"]
+    assert section["items"]["b"] == 4 and section["higher_is_better"] is False
+    assert_compares_with_itself(style_run, "adapter")

@@ -98,3 +98,13 @@ def test_the_tiny_run_exports_a_gguf(translation_run):
     artifacts = json.loads((translation_run / "export" / "export.json").read_text())["artifacts"]
     assert artifacts["f16"]["file"] == "tinytranslate.F16.gguf" and artifacts["f16"]["top1_agreement"] >= 0.98
     assert (translation_run / "export" / "tinytranslate.F16.gguf").read_bytes()[:4] == b"GGUF"
+
+
+def test_compare_pairs_every_sentence_and_recomputes_bleu_and_chrf(translation_run):
+    from helpers import assert_compares_with_itself
+
+    comparison = assert_compares_with_itself(translation_run)
+    names = {row["metric"] for row in comparison["metrics"] if row["task"] == "translation"}
+    assert {"BLEU (mean of directions)", "chrF (mean of directions)", "BLEU zh_TW-ja", "chrF en-ja"} <= names
+    assert comparison["tasks"]["translation"]["items"] == {"a": 18, "b": 18}
+    assert_compares_with_itself(translation_run, "adapter")

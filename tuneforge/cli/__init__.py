@@ -1,10 +1,10 @@
 """The `tuneforge` command line. Thin: parse arguments, call a typed function.
 
-The command families live beside this module: run_commands (train, eval, export), serve_commands
-(serve, chat, predict) and admin (recipes, runs, data, models); `bench` is tuneforge.bench.cli, and
-each registered task adds its own (tuneforge.registry.Task.commands). Heavy libraries are imported
-inside the stages' functions, so `tuneforge --help` stays instant. User mistakes (UserError) print
-one message and exit 2, without a traceback (groups.py).
+The command families live beside this module: run_commands (train, eval, export), compare_command
+(compare), serve_commands (serve, chat, predict) and admin (recipes, runs, data, models); `bench` is
+tuneforge.bench.cli, and each registered task adds its own (tuneforge.registry.Task.commands). Heavy
+libraries are imported inside the stages' functions, so `tuneforge --help` stays instant. User
+mistakes (UserError) print one message and exit 2, without a traceback (groups.py).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import click
 from tuneforge import console
 from tuneforge.bench.cli import bench
 from tuneforge.cli.admin import data, models, recipes, runs
+from tuneforge.cli.compare_command import compare
 from tuneforge.cli.groups import FriendlyGroup
 from tuneforge.cli.run_commands import evaluate, export, train
 from tuneforge.cli.serve_commands import chat, predict, serve
@@ -44,5 +45,5 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (train, evaluate, export, recipes, runs, data, models, serve, chat, predict, bench):
+for command in (train, evaluate, compare, export, recipes, runs, data, models, serve, chat, predict, bench):
     main.add_command(command)

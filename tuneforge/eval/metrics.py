@@ -75,3 +75,37 @@ def sentence_chrf(hypothesis: str, reference: str) -> float:
     from sacrebleu.metrics import CHRF
 
     return CHRF().sentence_score(hypothesis, [reference]).score
+
+
+# Sufficient statistics: a corpus score recomputed on any subset of sentences (a bootstrap resample) from
+# per-sentence counts, without tokenizing again. sacrebleu's own paired bootstrap (sacrebleu.significance)
+# works this way, through these two methods of its metrics.
+def bleu_statistics(hypotheses: list[str], references: list[str], tokenize: str):
+    """One row of corpus-BLEU counts per sentence (lengths, n-gram matches and totals), as a numpy array."""
+    import numpy as np
+
+    return np.array(bleu_metric(tokenize)._extract_corpus_statistics(hypotheses, [references]), dtype=float)
+
+
+@functools.cache
+def chrf_metric():
+    from sacrebleu.metrics import CHRF
+
+    return CHRF()
+
+
+def chrf_statistics(hypotheses: list[str], references: list[str]):
+    """One row of chrF counts per sentence, as a numpy array."""
+    import numpy as np
+
+    return np.array(chrf_metric()._extract_corpus_statistics(hypotheses, [references]), dtype=float)
+
+
+def bleu_of_statistics(rows, tokenize: str) -> float:
+    """Corpus BLEU of the sentences whose rows these are (NaN for none)."""
+    return bleu_metric(tokenize)._compute_score_from_stats(rows.sum(0)).score if len(rows) else float("nan")
+
+
+def chrf_of_statistics(rows) -> float:
+    """Corpus chrF of the sentences whose rows these are (one row: that sentence's chrF; NaN for none)."""
+    return chrf_metric()._compute_score_from_stats(rows.sum(0)).score if len(rows) else float("nan")

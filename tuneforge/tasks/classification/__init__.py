@@ -2,15 +2,16 @@
 
 Owns `format: classification` and `eval.classification` (schema.py), the record reader
 (data.py), the label predictor with real confidences (predict.py), the evaluation with its
-metrics, robustness, baseline and plots (evaluate.py), its artifact metric (served.py) and
-`tuneforge classify` (commands.py). `tuneforge predict` on a classification run scores labels
-in-process through predict.py.
+metrics, robustness, baseline and plots (evaluate.py), its artifact metric (served.py), its
+items for `tuneforge compare` (compare.py) and `tuneforge classify` (commands.py). `tuneforge
+predict` on a classification run scores labels in-process through predict.py.
 """
 
 from __future__ import annotations
 
 from tuneforge.registry import Task
 from tuneforge.tasks.classification.commands import classify
+from tuneforge.tasks.classification.compare import compared_items
 from tuneforge.tasks.classification.evaluate import evaluate_classification, headline_rows
 from tuneforge.tasks.classification.predict import predict_file
 from tuneforge.tasks.classification.schema import ClassificationEval, ClassificationSection
@@ -47,6 +48,9 @@ class ClassificationTask(Task):
 
     def artifact_metric(self, run, answerer):
         return classification_metric(run, answerer)
+
+    def compared_items(self, recipe, results, eval_dir, artifact):
+        return compared_items(results, eval_dir, artifact)
 
     def commands(self):
         return [(None, classify)]

@@ -19,11 +19,12 @@ from pathlib import Path
 
 from tuneforge.eval.kit import for_each_variant
 from tuneforge.files import write_json_atomic, write_text_atomic
-from tuneforge.plots import pyplot, save_figure
+from tuneforge.plots import pyplot, reporting_plot, save_figure
 from tuneforge.tasks.classification.data import test_items, text_and_label
 from tuneforge.tasks.classification.predict import Predictor, label_result
 
 log = logging.getLogger(__name__)
+PREDICTIONS = "predictions.jsonl"  # read back by `tuneforge compare` (compare.py)
 # Synonym swaps that keep the sentiment, for Chinese and English reviews (written for this project).
 SYNONYMS = {
     "非常": "十分",
@@ -217,7 +218,7 @@ def evaluate_classification(run, out_dir: Path) -> tuple[dict, str]:
     }
     for name, payload in files.items():
         write_json_atomic(out_dir / name, payload)
-    write_predictions(out_dir / "predictions.jsonl", items, predictions)
+    write_predictions(out_dir / PREDICTIONS, items, predictions)
     plot_confusion(out_dir / "confusion_matrix.png", labels, metrics["confusion_matrix"])
     plot_confidence(out_dir / "confidence_histogram.png", files["confidence_analysis.json"])
     summary = {
@@ -252,6 +253,7 @@ def write_predictions(path: Path, items, predictions: dict[str, list[dict] | Non
     write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
+@reporting_plot
 def plot_confusion(path: Path, labels: list[str], matrix: list[list[int]]) -> None:
     figure, axes = pyplot().subplots(figsize=(4, 3.5))
     axes.imshow(matrix, cmap="Blues")
@@ -266,6 +268,7 @@ def plot_confusion(path: Path, labels: list[str], matrix: list[list[int]]) -> No
     save_figure(figure, path)
 
 
+@reporting_plot
 def plot_confidence(path: Path, analysis: dict) -> None:
     bins = analysis["histogram"]
     figure, axes = pyplot().subplots(figsize=(5, 3))

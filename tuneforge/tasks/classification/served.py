@@ -66,10 +66,12 @@ def classification_metric(run, answerer) -> dict:
         labels=labels,
         predictions=[
             {
+                "text": text,  # the item and its label: `tuneforge compare` pairs two runs' predictions by them
+                "truth": truth,
                 "label": p["label"],
                 "probabilities": {k: round(v, 6) for k, v in p["probabilities"].items()},
                 **({"reply": p["reply"]} if "reply" in p else {}),  # what a label read from the text came from
             }
-            for p in predictions
+            for (text, truth), p in zip(items, predictions)
         ],
     )

@@ -2,13 +2,14 @@
 
 Owns `eval.domain` (schema.py): ROUGE-L and BLEU against the test split's references, base vs
 tuned, with plots (evaluate.py), the optional LLM judge behind any OpenAI-compatible API
-(tuneforge.eval.judge), and its artifact metric (served.py). It reads any conversation format (the
-domain recipe uses Alpaca).
+(tuneforge.eval.judge), its artifact metric (served.py) and its items for `tuneforge compare`
+(compare.py). It reads any conversation format (the domain recipe uses Alpaca).
 """
 
 from __future__ import annotations
 
 from tuneforge.registry import Task
+from tuneforge.tasks.domain.compare import compared_items
 from tuneforge.tasks.domain.evaluate import evaluate_domain, headline_rows
 from tuneforge.tasks.domain.schema import DomainEval
 from tuneforge.tasks.domain.served import domain_metric
@@ -33,3 +34,6 @@ class DomainTask(Task):
 
     def artifact_metric(self, run, answerer):
         return domain_metric(run, answerer)
+
+    def compared_items(self, recipe, results, eval_dir, artifact):
+        return compared_items(recipe, results, eval_dir, artifact)

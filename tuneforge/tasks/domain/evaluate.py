@@ -21,11 +21,12 @@ from tuneforge.eval.judge import CRITERIA, Judge, describe_format, judge_api_key
 from tuneforge.eval.kit import VARIANTS, for_each_variant, held_out
 from tuneforge.eval.metrics import bleu_tokenizer, corpus_bleu, rouge_l, sentence_bleu
 from tuneforge.files import write_json_atomic
-from tuneforge.plots import pyplot, save_figure
+from tuneforge.plots import pyplot, reporting_plot, save_figure
 from tuneforge.serve.client import connect
 from tuneforge.targets import is_url
 
 log = logging.getLogger(__name__)
+RESULTS = "evaluation_results.json"  # read back by `tuneforge compare` (compare.py)
 NO_JUDGE = "no judge configured (set eval.domain.judge in the recipe or pass --judge-url); LLM-as-judge skipped"
 
 
@@ -117,7 +118,7 @@ def evaluate_domain(run, out_dir: Path) -> tuple[dict, str]:
         "judge": judged,
     }
     details = per_item(items, answers, metrics, verdicts)
-    write_json_atomic(out_dir / "evaluation_results.json", {**results, "items": details})
+    write_json_atomic(out_dir / RESULTS, {**results, "items": details})
     plot_domain(out_dir / "domain.png", results)
     return results, domain_markdown(results, details)
 
@@ -235,6 +236,7 @@ def examples_markdown(rows: list[dict]) -> str:
     )
 
 
+@reporting_plot
 def plot_domain(output: Path, results: dict) -> None:
     plt = pyplot()
     ref = results["reference_metrics"]

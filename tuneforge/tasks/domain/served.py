@@ -23,4 +23,6 @@ def domain_metric(run, answerer) -> dict:
         bleu=metrics["bleu"]["score"],
         samples=len(items),
         answers=answers,
+        # What each answer answers, in the same order: `tuneforge compare` pairs two runs by it.
+        items=[{"question": item.question, "reference": item.reference} for item in items],
     )

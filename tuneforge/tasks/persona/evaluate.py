@@ -13,7 +13,7 @@ from pathlib import Path
 from tuneforge.errors import UserError
 from tuneforge.eval.generate import AdapterGenerator
 from tuneforge.eval.kit import VARIANTS, for_each_variant
-from tuneforge.plots import pyplot, save_figure
+from tuneforge.plots import pyplot, reporting_plot, save_figure
 
 PROMPTS_INPUT = "persona-prompts.jsonl"  # the run's copy of eval.persona.prompts (RUN/inputs/)
 
@@ -42,15 +42,20 @@ def contains_any(text: str, markers: list[str]) -> bool:
     return any(marker.lower() in lowered for marker in markers)
 
 
+def reply_marks(reply: str, config) -> dict[str, bool]:
+    """Whether one reply carries the persona's name, its manner, and both (the persona)."""
+    name = contains_any(reply, config.name_markers)
+    manner = contains_any(reply, config.style_markers) if config.style_markers else True
+    return {"name": name, "manner": manner, "persona": name and manner}
+
+
 def score_replies(replies: list[str], config) -> dict:
-    name = [contains_any(r, config.name_markers) for r in replies]
-    style = [contains_any(r, config.style_markers) if config.style_markers else True for r in replies]
-    both = [n and s for n, s in zip(name, style)]
+    marks = [reply_marks(reply, config) for reply in replies]
     count = len(replies)
     return {
-        "name_share": sum(name) / count,
-        "style_share": sum(style) / count,
-        "persona_share": sum(both) / count,
+        "name_share": sum(m["name"] for m in marks) / count,
+        "style_share": sum(m["manner"] for m in marks) / count,
+        "persona_share": sum(m["persona"] for m in marks) / count,
         "replies": count,
     }
 
@@ -78,7 +83,13 @@ def evaluate_persona(run, out_dir: Path) -> tuple[dict, str]:
         )
         result[condition] = {variant: score_replies(texts, config) for variant, texts in replies.items()}
         result[condition]["samples"] = [
-            {"prompt": p, "base": b, "tuned": t} for p, b, t in zip(prompts, replies["base"], replies["tuned"])
+            {
+                "prompt": p,
+                "base": b,
+                "tuned": t,
+                "marks": {"base": reply_marks(b, config), "tuned": reply_marks(t, config)},
+            }
+            for p, b, t in zip(prompts, replies["base"], replies["tuned"])
         ]
     plot_shares(result, out_dir / "persona.png")
     return result, persona_markdown(result)
@@ -113,6 +124,7 @@ def persona_markdown(result: dict) -> str:
     )
 
 
+@reporting_plot
 def plot_shares(result: dict, output: Path) -> None:
     plt = pyplot()
     keys = [("name_share", "name"), ("style_share", "manner"), ("persona_share", "both")]

@@ -5,7 +5,7 @@ to the unseen prompts that carry the persona (name and manner markers), in each 
 from __future__ import annotations
 
 from tuneforge.eval.kit import task_metric
-from tuneforge.tasks.persona.evaluate import probe_conditions, probe_prompts, score_replies
+from tuneforge.tasks.persona.evaluate import probe_conditions, probe_prompts, reply_marks, score_replies
 
 
 def persona_metric(run, answerer) -> dict:
@@ -15,7 +15,12 @@ def persona_metric(run, answerer) -> dict:
     for condition, system in probe_conditions(config, run.recipe).items():
         head = [{"role": "system", "content": system}] if system else []
         asked = [[*head, {"role": "user", "content": prompt}] for prompt in prompts]
-        conditions[condition] = score_replies(answerer.replies(asked, config.max_new_tokens), config)
+        replies = answerer.replies(asked, config.max_new_tokens)
+        conditions[condition] = score_replies(replies, config)
+        conditions[condition]["samples"] = [  # each reply, for `tuneforge compare`
+            {"prompt": prompt, "reply": reply, "marks": reply_marks(reply, config)}
+            for prompt, reply in zip(prompts, replies)
+        ]
     first = next(iter(conditions))
     return task_metric(
         "persona_share",

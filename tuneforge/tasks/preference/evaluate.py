@@ -20,7 +20,7 @@ from tuneforge.data.rows import marked_rows, preference_rows
 from tuneforge.eval.generate import AdapterGenerator, adapter_switch
 from tuneforge.eval.kit import for_each_variant, held_out
 from tuneforge.files import write_json_atomic
-from tuneforge.plots import pyplot, save_figure
+from tuneforge.plots import pyplot, reporting_plot, save_figure
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def evaluate_preference(run, out_dir: Path) -> tuple[dict, str]:
     return results, markdown(results)
 
 
+@reporting_plot
 def plot_margins(output: Path, scored: dict[str, list[float]]) -> None:
     figure, axes = pyplot().subplots(figsize=(7, 4))
     for variant, values in scored.items():

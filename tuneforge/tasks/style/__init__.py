@@ -3,7 +3,8 @@
 Owns `format: markdown` and `eval.style` (schema.py), the article reader and chunker
 (markdown.py), the writing tasks (samples.py), `tuneforge data build-style` (build.py), the
 evaluation: perplexity and the style indicators (evaluate.py, indicators.py), the blind A/B sheet
-(ab_sheet.py) and `tuneforge ab-tally` (commands.py), and its artifact metric (served.py).
+(ab_sheet.py) and `tuneforge ab-tally` (commands.py), its artifact metric (served.py) and its items
+for `tuneforge compare` (compare.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from tuneforge.registry import Task
 from tuneforge.tasks.style.build import build_style_command
 from tuneforge.tasks.style.commands import ab_tally
+from tuneforge.tasks.style.compare import compared_items
 from tuneforge.tasks.style.evaluate import article_inputs, evaluate_style, headline_rows
 from tuneforge.tasks.style.schema import MarkdownSection, StyleEval
 from tuneforge.tasks.style.served import style_metric
@@ -48,6 +50,9 @@ class StyleTask(Task):
 
     def artifact_metric(self, run, answerer):
         return style_metric(run, answerer)
+
+    def compared_items(self, recipe, results, eval_dir, artifact):
+        return compared_items(results, eval_dir, artifact)
 
     def commands(self):
         return [("data", build_style_command), (None, ab_tally)]

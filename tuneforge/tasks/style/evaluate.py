@@ -4,7 +4,8 @@ Writes to the eval folder:
   perplexity                 (results.json) base vs tuned on the validation split's assistant tokens
   style_indicators.json      the style indicators (indicators.py) for the author's corpus, the author's own
                              continuations of the validation prompts (reference), base and tuned
-  continuations.jsonl        every validation continuation prompt with the reference, base and tuned text
+  continuations.jsonl        every validation continuation prompt with the reference, base and tuned text, and
+                             each continuation's own distance from the author
   sentence_lengths.png       sentence-length histograms: author, base, tuned
   ab_sheet.csv / ab_sheet.md a blind A/B sheet, with its key in ab_key.csv (ab_sheet.py)
 """
@@ -22,10 +23,12 @@ from tuneforge.errors import ProblemCollector, UserError
 from tuneforge.eval.generate import AdapterGenerator, adapter_switch
 from tuneforge.eval.kit import for_each_variant, held_out
 from tuneforge.files import write_json_atomic, write_text_atomic
-from tuneforge.plots import pyplot, save_figure
+from tuneforge.plots import pyplot, reporting_plot, save_figure
 from tuneforge.tasks.style.ab_sheet import write_ab_sheet
 from tuneforge.tasks.style.indicators import SENTENCE_BINS, Indicators, style_distance, style_indicators
 from tuneforge.tasks.style.markdown import FolderReport, meta_path, read_articles
+
+CONTINUATIONS = "continuations.jsonl"  # read back by `tuneforge compare` (compare.py)
 
 
 def perplexity(model, dataset, pad_id: int, batch_size: int, use_adapter: bool) -> dict:
@@ -147,7 +150,9 @@ def evaluate_style(run, out_dir: Path) -> tuple[dict, str]:
         {"prompt": prompt_tail(sample), "base": base, "tuned": tuned, "reference": reference}
         for sample, base, tuned, reference in zip(samples, texts["base"], texts["tuned"], texts["reference"])
     ]
-    write_text_atomic(out_dir / "continuations.jsonl", "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    own = {name: continuation_distances(texts[name], indicators["author"], config) for name in ("base", "tuned")}
+    lines = [{**row, "distance": {name: own[name][i] for name in own}} for i, row in enumerate(rows)]
+    write_text_atomic(out_dir / CONTINUATIONS, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines))
     ab = write_ab_sheet(out_dir, rows, config.seed)
     plot_sentence_lengths(out_dir / "sentence_lengths.png", indicators)
     results = {
@@ -159,6 +164,15 @@ def evaluate_style(run, out_dir: Path) -> tuple[dict, str]:
         "indicators": "style_indicators.json",
     }
     return results, style_markdown(results, indicators, rows, config.top_words)
+
+
+def continuation_distances(texts: list[str], author: Indicators, config) -> list[float]:
+    """Each continuation's own overall distance from the author's corpus (0 = the same): the per-item score
+    that `tuneforge compare` ranks changed continuations by."""
+    return [
+        style_distance(style_indicators([text], config.ttr_window), author, config.top_words)["overall"]
+        for text in texts
+    ]
 
 
 def headline_rows(results: dict) -> list[tuple[str, float, float]]:
@@ -176,6 +190,7 @@ def prompt_tail(sample, characters: int = 400) -> str:
     return text if len(text) <= characters else "…" + text[-characters:]
 
 
+@reporting_plot
 def plot_sentence_lengths(output: Path, indicators: dict[str, Indicators]) -> None:
     plt = pyplot()
     figure, axes = plt.subplots(figsize=(6.5, 3.6))

@@ -14,7 +14,13 @@ from __future__ import annotations
 import math
 
 from tuneforge.eval.kit import held_out, task_metric
-from tuneforge.tasks.style.evaluate import author_corpus, decoding, validation_continuations
+from tuneforge.tasks.style.evaluate import (
+    author_corpus,
+    continuation_distances,
+    decoding,
+    prompt_tail,
+    validation_continuations,
+)
 from tuneforge.tasks.style.indicators import style_distance, style_indicators
 
 
@@ -43,4 +49,9 @@ def style_metric(run, answerer) -> dict:
         distance=distance,
         samples=len(samples),
         continuations=texts,
+        # What each continuation continues, in the same order, and its own distance: for `tuneforge compare`.
+        items=[
+            {"prompt": prompt_tail(sample), "reference": sample.messages[-1]["content"], "distance": own}
+            for sample, own in zip(samples, continuation_distances(texts, author, config))
+        ],
     )

@@ -2,13 +2,15 @@
 
 Owns `format: parallel` and `eval.translation` (schema.py), the corpus reader and the prompt
 (data.py), the in-process Translator (translate.py), BLEU/chrF per direction with plots
-(evaluate.py), its artifact metric (served.py) and `tuneforge translate` (commands.py).
+(evaluate.py), its artifact metric (served.py), its items for `tuneforge compare` (compare.py) and
+`tuneforge translate` (commands.py).
 """
 
 from __future__ import annotations
 
 from tuneforge.registry import Task
 from tuneforge.tasks.translation.commands import translate
+from tuneforge.tasks.translation.compare import compared_items
 from tuneforge.tasks.translation.evaluate import evaluate_translation, headline_rows
 from tuneforge.tasks.translation.schema import ParallelSection, TranslationEval
 from tuneforge.tasks.translation.served import translation_metric
@@ -40,6 +42,9 @@ class TranslationTask(Task):
 
     def artifact_metric(self, run, answerer):
         return translation_metric(run, answerer)
+
+    def compared_items(self, recipe, results, eval_dir, artifact):
+        return compared_items(results, eval_dir, artifact)
 
     def commands(self):
         return [(None, translate)]

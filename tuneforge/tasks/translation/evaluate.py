@@ -21,12 +21,13 @@ from pathlib import Path
 from tuneforge.eval.kit import VARIANTS, for_each_variant, held_out
 from tuneforge.eval.metrics import corpus_bleu, corpus_chrf, sentence_bleu, sentence_chrf
 from tuneforge.files import write_json_atomic, write_text_atomic
-from tuneforge.plots import pyplot, save_figure
+from tuneforge.plots import pyplot, reporting_plot, save_figure
 from tuneforge.tasks.translation.data import parse_prompt
 from tuneforge.tasks.translation.translate import Translator
 
 BLEU_TOKENIZERS = {"en": "13a", "zh_TW": "zh", "ja": "ja-mecab"}  # by target language tag
 METRICS = (("bleu", "BLEU"), ("chrf", "chrF"))
+SAMPLES = "translation_samples.jsonl"  # read back by `tuneforge compare` (compare.py)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def evaluate_translation(run, out_dir: Path) -> tuple[dict, str]:
         for variant in VARIANTS
     }
     write_json_atomic(out_dir / "translation_metrics.json", results)
-    write_samples(out_dir / "translation_samples.jsonl", pairs, hypotheses)
+    write_samples(out_dir / SAMPLES, pairs, hypotheses)
     section = translation_markdown(results)
     write_text_atomic(out_dir / "translation.md", section + "\n")
     plot_translation(out_dir / "translation.png", results)
@@ -151,6 +152,7 @@ def translation_markdown(results: dict) -> str:
     )
 
 
+@reporting_plot
 def plot_translation(output: Path, results: dict) -> None:
     plt = pyplot()
     directions = list(results["directions"])

@@ -35,4 +35,6 @@ def translation_metric(run, answerer) -> dict:
         samples=len(pairs),
         directions=directions,
         hypotheses=texts,
+        # What each hypothesis translates, in the same order: `tuneforge compare` pairs two runs by it.
+        items=[{"direction": p.direction, "source": p.source, "reference": p.reference} for p in pairs],
     )
