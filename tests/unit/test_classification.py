@@ -216,6 +216,18 @@ def long_recipe(tmp_path, *overrides, count: int = 10):
     return load_recipe(path, ["model.max_seq_length=96", *overrides])[0]
 
 
+def test_a_reply_that_names_no_label_counts_as_wrong_in_every_metric():
+    from tuneforge.tasks.classification.evaluate import label_metrics
+    from tuneforge.tasks.classification.served import from_reply
+
+    labels = ["negative", "positive"]
+    predictions = [from_reply(labels, "I cannot tell."), from_reply(labels, "positive")]
+    assert predictions[0]["label"] == "(none)"
+    measured = label_metrics(labels, ["positive", "positive"], predictions)
+    assert measured["accuracy"] == 0.5 and measured["precision"] == 1.0 and measured["recall"] == 0.5
+    assert measured["f1"] == pytest.approx(2 / 3)
+
+
 def test_truncate_input_is_the_default_of_classification_and_an_explicit_value_wins(tmp_path):
     assert long_recipe(tmp_path).data.filter.overlength == "truncate_input"
     assert long_recipe(tmp_path, "data.filter.overlength=drop").data.filter.overlength == "drop"

@@ -78,9 +78,10 @@ def label_metrics(labels: list[str], truth: list[str], predictions: list[dict]) 
 
     predicted = [p["label"] for p in predictions]
     binary = len(labels) == 2
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        truth, predicted, labels=labels, average="binary" if binary else "macro", pos_label=labels[-1], zero_division=0
-    )
+    # Per label, then the positive (last) label's or the macro mean: sklearn's average="binary" refuses a
+    # prediction outside the labels, which a served reply that names no label ("(none)") is.
+    per_label = precision_recall_fscore_support(truth, predicted, labels=labels, average=None, zero_division=0)
+    precision, recall, f1 = (float(values[-1] if binary else values.mean()) for values in per_label[:3])
     scores = [[p["probabilities"][label] for label in labels] for p in predictions]
     try:
         auc = (
