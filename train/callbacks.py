@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tuneforge.errors import StopRequested
-from tuneforge.plots import pyplot, save_figure
+from tuneforge.plots import pyplot, reporting_plot, save_figure
 from tuneforge.train.distributed import World, any_rank
 from tuneforge.train.strategy import check_in_effect
 from tuneforge.train.tracking import log_run_parameters, run_parameters
@@ -136,16 +136,41 @@ def read_metrics(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def plot_loss(metrics_path: Path, output: Path) -> Path | None:
+@reporting_plot
+def plot_loss(
+    metrics_path: Path, output: Path, best_step: int | None = None, stopped_step: int | None = None
+) -> Path | None:
     """Training loss per step, with held-out loss where it was measured; for GRPO, a second panel with
-    each reward's mean per step (and its spread) and the held-out reward."""
+    each reward's mean per step (and its spread) and the held-out reward. `best_step` (the best held-out
+    measure, train.keep_best / early_stopping) and `stopped_step` (where early stopping ended training) are
+    marked with vertical lines on every panel."""
     records = read_metrics(metrics_path)
+    title = f"{output.parent.parent.name} / {output.parent.name}"  # recipe / run id
+    figure = loss_figure(records, title, step_marks(best_step, stopped_step))
+    if figure is None:
+        log.warning("no losses were logged; skipping %s", output.name)
+        return None
+    save_figure(figure, output)
+    return output
+
+
+def step_marks(best_step: int | None, stopped_step: int | None) -> list[tuple[int, str, str]]:
+    """(step, legend label, line style) of each step to mark."""
+    marks = []
+    if best_step is not None:
+        marks.append((best_step, f"best held-out measure (step {best_step})", "--"))
+    if stopped_step is not None:
+        marks.append((stopped_step, f"early stop (step {stopped_step})", ":"))
+    return marks
+
+
+def loss_figure(records: list[dict], title: str, marks: list[tuple[int, str, str]]):
+    """The figure of plot_loss, or None when no loss was logged."""
     train = [(r["step"], r["loss"]) for r in records if "loss" in r]
     held_out = [(r["step"], r["eval_loss"]) for r in records if "eval_loss" in r and "eval_reward" not in r]
     # GRPO logs rewards/<name>/mean per reward (DPO's rewards/chosen, /margins ... are not such curves)
     rewards = sorted({key.split("/")[1] for r in records for key in r if re.fullmatch(r"rewards/[^/]+/mean", key)})
     if not train and not held_out:
-        log.warning("no losses were logged; skipping %s", output.name)
         return None
     figure, panels = pyplot().subplots(1, 2 if rewards else 1, figsize=(12 if rewards else 7, 4), squeeze=False)
     axes = panels[0][0]
@@ -155,13 +180,15 @@ def plot_loss(metrics_path: Path, output: Path) -> Path | None:
         axes.plot(*zip(*held_out), "o-", label="held-out loss", linewidth=1.5)
     axes.set_xlabel("optimizer step")
     axes.set_ylabel("GRPO loss" if rewards else "cross-entropy (assistant tokens)")
-    axes.set_title(f"{output.parent.parent.name} / {output.parent.name}")  # recipe / run id
+    axes.set_title(title)
     axes.grid(alpha=0.3)
-    axes.legend()
     if rewards:
         plot_rewards(panels[0][1], records, rewards)
-    save_figure(figure, output)
-    return output
+    for panel in panels[0]:
+        for step, label, style in marks:
+            panel.axvline(step, color="dimgray", linestyle=style, linewidth=1.2, label=label)
+        panel.legend()
+    return figure
 
 
 def plot_rewards(axes, records: list[dict], rewards: list[str]) -> None:
@@ -182,4 +209,3 @@ def plot_rewards(axes, records: list[dict], rewards: list[str]) -> None:
     axes.set_xlabel("optimizer step")
     axes.set_ylabel("reward of sampled replies (mean ± spread)")
     axes.grid(alpha=0.3)
-    axes.legend()

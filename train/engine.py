@@ -13,6 +13,7 @@ from pathlib import Path
 from tuneforge.errors import UserError
 from tuneforge.models import ResolvedModel
 from tuneforge.recipe.schema import DEFAULT_GRAD_ACCUM, LoraSection, ModelSection, Recipe, TrainSection
+from tuneforge.train.best_checkpoint import best_checkpoint_arguments
 from tuneforge.train.distributed import World, backend
 from tuneforge.train.strategy import trainer_arguments
 
@@ -138,7 +139,8 @@ def accumulation(train: TrainSection, world_size: int) -> int:
 def training_arguments(
     recipe: Recipe, checkpoints_dir: Path, has_val: bool, world: World, engine_arguments: dict
 ) -> dict:
-    """The settings every method's TRL config shares: schedule, optimizer, checkpoints, logging, devices."""
+    """The settings every method's TRL config shares: schedule, optimizer, checkpoints, logging, devices, and
+    the held-out measure's judgement of checkpoints (early stopping, keep_best)."""
     train = recipe.train
     evaluate = has_val and train.eval_steps is not None
     return dict(
@@ -171,6 +173,7 @@ def training_arguments(
         dataloader_num_workers=0,
         **precision_flags(train.precision),
         **trainer_arguments(world, train.distributed),
+        **best_checkpoint_arguments(recipe, evaluate),
         **engine_arguments,
     )
 

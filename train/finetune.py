@@ -33,7 +33,9 @@ from tuneforge.registry import get_method
 from tuneforge.run_folder import carry_inputs, evaluation_inputs
 from tuneforge.runs import ADAPTER_DIR, MANIFEST, latest_checkpoint, read_manifest
 from tuneforge.train import strategy as strategies
+from tuneforge.train.best_checkpoint import checkpoint_choice, early_stopping_callbacks
 from tuneforge.train.callbacks import MetricsFile, StopAtStepBoundary, StrategyCheck, TrackedSettings, plot_loss
+from tuneforge.train.continuity import ResumeContinuity
 from tuneforge.train.distributed import (
     World,
     current_world,
@@ -43,6 +45,7 @@ from tuneforge.train.distributed import (
     share,
 )
 from tuneforge.train.engine import attach_lora, continue_adapter, effective_settings, import_unsloth, load_base
+from tuneforge.train.fingerprint import training_fingerprint
 from tuneforge.train.job import TrainingJob
 from tuneforge.train.resume import checkpoint_step, open_run, trainer_state
 from tuneforge.train.tracking import point_at_run, tracking_session
@@ -51,13 +54,24 @@ log = logging.getLogger(__name__)
 LAUNCH_RECORD = "TUNEFORGE_LAUNCH_RECORD"  # a file the launcher reads back: the run folder in use
 
 
-def open_shared_run(recipe: Recipe, source: Path, runs_root: Path, resume: str, run_id: str | None, world: World):
-    """Rank 0 picks the run folder and the resume checkpoint once; every rank gets its decision
-    (or its error, so that no rank waits for a decision that never comes)."""
+def open_shared_run(
+    recipe: Recipe,
+    source: Path,
+    runs_root: Path,
+    resume: str,
+    run_id: str | None,
+    world: World,
+    base: ResolvedModel,
+    strategy: str,
+):
+    """Rank 0 picks the run folder and the resume checkpoint once (comparing a run to resume with this session's
+    training facts, which it alone reads); every rank gets its decision (or its error, so that no rank waits
+    for a decision that never comes)."""
     decision = None
     if world.is_main:
         try:
-            decision = open_run(recipe, source, runs_root, resume, run_id)
+            facts = training_fingerprint(recipe, base, world, strategy)
+            decision = open_run(recipe, source, runs_root, resume, run_id, facts)
         except UserError as error:
             decision = error
     decision = share(decision, world)
@@ -129,20 +143,31 @@ def train_recipe(
     if world.size > 1:
         stop_with_launcher()
     base = preflight(recipe)
-    run_dir, checkpoint, manifest = open_shared_run(recipe, source, runs_root, resume, run_id, world)
+    run_dir, checkpoint, manifest, resumed = open_shared_run(
+        recipe, source, runs_root, resume, run_id, world, base, strategy
+    )
     log.info("run folder: %s\n%s", run_dir, recipe_to_yaml(recipe))
-    manifest.setdefault("sessions", []).append(session_record(world, strategy, checkpoint))
+    session = session_record(world, strategy, checkpoint) | ({"changed": resumed.changed} if resumed else {})
+    manifest.setdefault("sessions", []).append(session)
     with failure_recorded(run_dir, manifest, source, world):
         stop = StopAtStepBoundary(world)
-        trainer = assemble_trainer(recipe, base, run_dir, manifest, world, strategy, [stop])
+        continuity = [ResumeContinuity(resumed.checkpoint_step, resumed.losses_before, session)] if resumed else []
+        trainer = assemble_trainer(recipe, base, run_dir, manifest, world, strategy, [stop, *continuity])
         with tracking_session(recipe, run_dir, manifest, world.is_main, stopped=lambda: stop.signum is not None):
             fit(trainer, recipe, checkpoint, manifest.setdefault("metrics", {}), stop)
         if stop.signum is not None:
             manifest["stopped_at_step"] = stop.stopped_at
             raise StopRequested(stop.signum)
+        choice = checkpoint_choice(trainer, recipe)
+        manifest["metrics"].update(choice.to_manifest(recipe.train))
         save_adapter(trainer, run_dir, world)
-        if world.is_main:
-            plot_loss(run_dir / "metrics.jsonl", run_dir / "loss.png")
+        if world.is_main:  # the only process that ever imports matplotlib
+            plot_loss(
+                run_dir / "metrics.jsonl",
+                run_dir / "loss.png",
+                best_step=choice.best_step,
+                stopped_step=choice.early_stopped_at,
+            )
     manifest.update(status="complete", finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     if world.is_main:
         write_json_atomic(run_dir / MANIFEST, manifest)
@@ -195,7 +220,7 @@ def assemble_trainer(
         datasets=datasets,
         split_folder=split_folder,
         run_dir=run_dir,
-        callbacks=[MetricsFile(run_dir / "metrics.jsonl"), check, *callbacks],
+        callbacks=[MetricsFile(run_dir / "metrics.jsonl"), check, *early_stopping_callbacks(recipe.train), *callbacks],
         world=world,
         engine_arguments=strategies.write_engine_config(strategy, recipe.train.distributed, world, run_dir),
     )

@@ -54,6 +54,7 @@ class GRPO(Method):
     formats: ClassVar[tuple[str, ...]] = ("prompts",)
     trains_on_task_data: ClassVar[bool] = True
     held_out: ClassVar[tuple[str, str]] = ("held_out_reward", "eval_reward")
+    held_out_higher_is_better: ClassVar[bool] = True
     held_out_title: ClassVar[str] = (
         "Held-out reward (GRPO: mean weighted reward of sampled replies to validation prompts)"
     )

@@ -23,6 +23,7 @@ def recipe_problems(recipe: RecipeBase) -> list[str]:
             "or eval.held_out_loss: false"
         )
     problems += batch_problems(recipe.train)
+    problems += best_checkpoint_problems(recipe)
     problems += method_problems(recipe)
     problems += length_grouping_problems(recipe)
     for task in registered_tasks():
@@ -81,6 +82,35 @@ def batch_problems(train: TrainSection) -> list[str]:
             f"train.batch_size ({train.batch_size})"
         ]
     return []
+
+
+def best_checkpoint_problems(recipe: RecipeBase) -> list[str]:
+    """train.early_stopping and train.keep_best judge checkpoints by the held-out measure, so it must be taken
+    during training; keep_best needs a checkpoint at every step it may pick (transformers refuses otherwise, but
+    only once the model is loaded)."""
+    train, problems = recipe.train, []
+    switched_on = [
+        key for key, setting in (("early_stopping", train.early_stopping), ("keep_best", train.keep_best)) if setting
+    ]
+    for key in switched_on:
+        if not recipe.data.has_split("val"):
+            problems.append(
+                f"train.{key}: needs a validation split to measure; set data.split.val > 0 or data.val to a file, "
+                f"or turn train.{key} off"
+            )
+        if train.eval_steps is None:
+            problems.append(
+                f"train.{key}: needs train.eval_steps (the held-out measure is taken every eval_steps); "
+                f"set it, e.g. train.eval_steps: {train.save_steps}"
+            )
+    if train.keep_best and train.eval_steps is not None and train.save_steps % train.eval_steps:
+        save, measure = train.save_steps, train.eval_steps
+        problems.append(
+            f"train.keep_best: train.save_steps ({save}) must be a multiple of train.eval_steps ({measure}): each "
+            f"checkpoint is judged by the measure taken at its step (transformers requires it); set "
+            f"train.save_steps: {save // measure * measure or measure}, or train.eval_steps to a divisor of {save}"
+        )
+    return problems
 
 
 def length_grouping_problems(recipe: RecipeBase) -> list[str]:

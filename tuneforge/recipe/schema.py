@@ -275,6 +275,17 @@ class DistributedSection(Section):
     """A collective that waits longer than this fails the job (a rank that died or hung stops the rest)."""
 
 
+class EarlyStoppingSection(Section):
+    """Stop training once the held-out measure (the method's: a loss, or GRPO's reward), taken every
+    train.eval_steps on the validation split, stops improving (transformers' EarlyStoppingCallback)."""
+
+    patience: PositiveInt = 3
+    """Evaluations in a row without an improvement of more than min_delta before training stops."""
+    min_delta: Annotated[float, Field(ge=0)] = 0.0
+    """The least change of the held-out measure that counts as an improvement, in its units (a loss, or a
+    reward for GRPO)."""
+
+
 DEFAULT_GRAD_ACCUM = 4  # train.grad_accum when neither it nor train.global_batch_size is set
 
 
@@ -331,6 +342,15 @@ class TrainSection(Section):
     files in RUN/logs/), mlflow (a file store in RUN/mlruns/ unless MLFLOW_TRACKING_URI is set), wandb (offline
     into RUN/wandb/ unless WANDB_MODE is set and W&B is reachable with credentials), trackio (its own local
     store). Each logs the loss curve and the run's settings; none needs the network. Empty: none."""
+    early_stopping: EarlyStoppingSection | None = None
+    """Stop before max_steps / epochs when the held-out measure stops improving on its best so far, e.g.
+    {patience: 3, min_delta: 0.01}; needs a validation split and train.eval_steps. None: train the whole
+    schedule. The manifest records the step it stopped at and the best step."""
+    keep_best: bool = False
+    """Finish with the adapter of the checkpoint whose held-out measure was best (the lowest loss; GRPO: the
+    highest reward), not the last one; checkpoint rotation never deletes it. Needs a validation split and
+    train.eval_steps, with train.save_steps a multiple of it (equal to it keeps the very best: a best measure
+    between two checkpoints has none to keep). The manifest's metrics say which adapter was kept."""
 
 
 class EvalSection(Section):
