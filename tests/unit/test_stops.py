@@ -31,9 +31,9 @@ def test_a_reply_ends_at_the_first_id_generate_stops_at(generator):
     third = {row[2] for row in generator._new_tokens(PROMPTS, 6).tolist()}
     generator.model.generation_config.eos_token_id = sorted(third)
     ended = generator.ended_replies(PROMPTS, max_new_tokens=6)
-    assert all(r.ended and r.tokens <= 2 for r in ended)
+    assert all(r.ended and r.tokens <= 3 for r in ended)  # the end-of-turn token counts
     assert [r.text for r in ended] == [
-        generator.tokenizer.decode(row[: r.tokens], skip_special_tokens=True).strip()
+        generator.tokenizer.decode(row[: r.tokens - 1], skip_special_tokens=True).strip()
         for row, r in zip(generator._new_tokens(PROMPTS, 6).tolist(), ended)
     ]
 

@@ -108,7 +108,8 @@ class AdapterGenerator:
             for row in self._new_tokens(conversations[start : start + batch_size], max_new_tokens).tolist():
                 end = next((index for index, token in enumerate(row) if token in stops), None)
                 text = self.tokenizer.decode(row[:end], skip_special_tokens=True).strip()
-                replies.append(EndedReply(text, len(row) if end is None else end, end is not None))
+                # The end-of-turn token counts, as a server's completion_tokens counts it.
+                replies.append(EndedReply(text, len(row) if end is None else end + 1, end is not None))
         return replies
 
     def _adapter(self, use_adapter: bool):

@@ -26,7 +26,8 @@ NO_REFERENCE_BUDGET = 128  # prompts-only data (GRPO) has no reply to size the b
 
 @dataclass(frozen=True)
 class EndedReply:
-    """One greedy reply: its text, its length in tokens, and whether it ended on its own."""
+    """One greedy reply: its text, its length in tokens (its end-of-turn token included), and whether it
+    ended on its own."""
 
     text: str
     tokens: int
