@@ -7,6 +7,7 @@ leaves a hidden `.NAME.tmp-PID` behind, never a file or folder that looks finish
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -71,6 +72,15 @@ def copy_folder_atomic(source: Path, final: Path) -> None:
 
 
 def sha256_file(path: Path, chunk: int = 1 << 22) -> str:
+    """The file's sha256, read once per version of the file in this process: a training session hashes its
+    data for the resume fingerprint and again for the data report, and an export checks the same weights
+    more than once. A rewrite (in place or by rename) changes the size, mtime or inode, and is read again."""
+    found = os.stat(path)
+    return _sha256_of(os.path.realpath(path), found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, chunk)
+
+
+@functools.lru_cache(maxsize=4096)
+def _sha256_of(path: str, device: int, inode: int, size: int, mtime_ns: int, chunk: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
