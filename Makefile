@@ -10,7 +10,7 @@ BACKEND ?=
 PORT ?=
 JUDGE_URL ?=
 
-.PHONY: help setup setup-deepspeed vllm-env lint docs test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay roleplay-dpo sentiment domain translation translation-grpo style
+.PHONY: help setup setup-deepspeed vllm-env browser studio lint docs test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay roleplay-dpo sentiment domain translation translation-grpo style
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -34,7 +34,13 @@ docs: setup  ## build the documentation site into site/ (mkdocs-material, strict
 	$(PY) scripts/recipe_reference.py --check
 	$(VENV)/bin/mkdocs build --strict --quiet
 
-test: setup vllm-env  ## the whole test suite (unit + integration, real llama.cpp and vLLM servers)
+browser: setup  ## Playwright and Debian's Chromium, for the studio's browser test (idempotent)
+	@bash scripts/browser.sh
+
+studio: setup  ## the web studio on 127.0.0.1: prints its URL with the access token (PORT=7860, RUNS=runs)
+	$(TF) studio --runs-dir $(RUNS) $(if $(PORT),--port $(PORT))
+
+test: setup vllm-env browser  ## the whole test suite (unit + integration, real llama.cpp and vLLM servers, the studio in Chromium)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 test-unit: setup  ## only the fast unit tests (no training, no servers; under 2 minutes)

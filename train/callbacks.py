@@ -47,7 +47,12 @@ class MetricsFile(Callback):
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero:  # every rank logs the same (reduced) values; one writes
             return
-        record = {"step": state.global_step, "epoch": state.epoch, "elapsed_s": round(time.time() - self.started, 2)}
+        record = {
+            "step": state.global_step,
+            "max_steps": state.max_steps,  # the total, so a reader (the studio) can show progress and an ETA
+            "epoch": state.epoch,
+            "elapsed_s": round(time.time() - self.started, 2),
+        }
         record.update(logs or {})
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")

@@ -23,6 +23,7 @@ import yaml
 
 from tuneforge.errors import UserError
 from tuneforge.files import write_json_atomic, write_text_atomic
+from tuneforge.process import this_process
 from tuneforge.recipe.loading import recipe_to_yaml
 from tuneforge.recipe.schema import Recipe
 from tuneforge.runs import (
@@ -129,6 +130,7 @@ def start_manifest(run_dir: Path, recipe: Recipe, source: Path, fingerprint: dic
         "git_commit": git_commit(),
         "packages": package_versions(),
         "machine": machine_description(),
+        "process": this_process(),  # which process trains it, so a reader can tell a live run from a dead one
         TRAINED_WITH: fingerprint,
     }
     write_json_atomic(run_dir / MANIFEST, manifest)
@@ -158,7 +160,7 @@ def continue_run(run_dir: Path, checkpoint: Path, changes: list[Change], resolve
     else:
         log.info("resuming %s from %s", run_dir, checkpoint.name)
     losses = losses_before(run_dir / "metrics.jsonl", step)  # read before the rewind drops what came after
-    manifest = read_manifest(run_dir) | {"status": "running", TRAINED_WITH: fingerprint}
+    manifest = read_manifest(run_dir) | {"status": "running", "process": this_process(), TRAINED_WITH: fingerprint}
     for stale in ("stopped_at_step", "error"):
         manifest.pop(stale, None)
     rewind_metrics(run_dir / "metrics.jsonl", step)

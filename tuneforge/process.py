@@ -46,6 +46,29 @@ def running_processes() -> list[tuple[int, int, int]]:
     return found
 
 
+def start_ticks(pid: int) -> int | None:
+    """When the process started (clock ticks since boot, /proc/PID/stat), or None when it is not running:
+    with its pid, this tells a process from a later one that reused the pid."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return None if fields[0] == "Z" else int(fields[19])
+
+
+def this_process() -> dict:
+    """This process as another program on the machine can find it again: pid, host and start time."""
+    return {"pid": os.getpid(), "host": os.uname().nodename, "start_ticks": start_ticks(os.getpid())}
+
+
+def is_running(record: dict | None) -> bool | None:
+    """Whether the process `this_process()` described still runs; None when that cannot be told from here
+    (no record, or another machine)."""
+    if not record or record.get("host") != os.uname().nodename:
+        return None
+    return start_ticks(record["pid"]) == record.get("start_ticks")
+
+
 def live_members(group: int) -> list[int]:
     """Running processes of a process group."""
     return [pid for pid, _, pgrp in running_processes() if pgrp == group]

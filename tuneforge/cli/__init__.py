@@ -20,6 +20,7 @@ from tuneforge.cli.compare_command import compare
 from tuneforge.cli.groups import FriendlyGroup
 from tuneforge.cli.run_commands import evaluate, export, train
 from tuneforge.cli.serve_commands import chat, predict, serve
+from tuneforge.cli.studio_command import studio
 
 
 def setup_logging(verbose: bool) -> None:
@@ -45,5 +46,5 @@ def main(verbose: bool) -> None:
     setup_logging(verbose)
 
 
-for command in (train, evaluate, compare, export, recipes, runs, data, models, serve, chat, predict, bench):
+for command in (train, evaluate, compare, export, recipes, runs, data, models, serve, chat, predict, bench, studio):
     main.add_command(command)

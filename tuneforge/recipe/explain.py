@@ -27,13 +27,14 @@ def explain(model: BaseModel, prefix: str = "") -> list[str]:
                 lines += explain(item, f"{key}.{index}.")
             continue
         default = (
-            "required" if field.is_required() else f"default {_shown(field.get_default(call_default_factory=True))}"
+            "required" if field.is_required() else f"default {shown(field.get_default(call_default_factory=True))}"
         )
-        lines.append(f"{key} = {_shown(value)}  [{_type_name(field.annotation)}; {default}]  {doc}")
+        lines.append(f"{key} = {shown(value)}  [{type_name(field.annotation)}; {default}]  {doc}")
     return lines
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A value on one line, as YAML writes it (a path as its text)."""
     return (
         yaml.safe_dump(
             value if not isinstance(value, Path) else str(value),
@@ -49,15 +50,15 @@ def _shown(value: Any) -> str:
     )
 
 
-def _type_name(annotation: Any) -> str:
+def type_name(annotation: Any) -> str:
     """A readable type: `int | null`, `one of: a, b`, `list[Path]` (constraints are in the doc and the errors)."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Annotated:
-        return _type_name(args[0])
+        return type_name(args[0])
     if origin in (Union, types.UnionType):
-        return " | ".join(_type_name(arg) for arg in args)
+        return " | ".join(type_name(arg) for arg in args)
     if origin is Literal:
         return "one of: " + ", ".join(map(str, args))
     if origin in (list, dict):
-        return f"{origin.__name__}[{', '.join(map(_type_name, args))}]"
+        return f"{origin.__name__}[{', '.join(map(type_name, args))}]"
     return "null" if annotation is type(None) else getattr(annotation, "__name__", str(annotation))

@@ -60,7 +60,11 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _m
 
 
 def read_yaml(path: Path) -> Any:
-    text = _read_text(path)
+    return parse_yaml(_read_text(path), path)
+
+
+def parse_yaml(text: str, path: Path) -> Any:
+    """`text` parsed as the YAML file `path` holds (a problem names path:line); duplicate keys refused."""
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - _StrictLoader is a SafeLoader
     except yaml.YAMLError as exc:
@@ -134,7 +138,19 @@ def load_recipe(ref: str | Path, overrides: list[str] | None = None, profile: st
     """Find, read, apply the profile and the overrides (in that order), and validate a recipe. Returns it
     with its source path."""
     source = find_recipe(ref)
-    raw = read_yaml(source) or {}
+    return recipe_from_text(_read_text(source), source, overrides, profile), source
+
+
+def recipe_from_text(text: str, source: Path, overrides: list[str] | None = None, profile: str | None = None) -> Recipe:
+    """The recipe `text` holds, read as if it were the file `source` (its relative paths resolve against
+    source's folder): what load_recipe does once it has read the file (the studio validates its editor so)."""
+    return validate_recipe(raw_recipe(text, source, overrides, profile), source)
+
+
+def raw_recipe(text: str, source: Path, overrides: list[str] | None = None, profile: str | None = None) -> Any:
+    """The mapping `text` holds with the profile and the overrides applied (in that order) and without its
+    `profiles`, not validated yet."""
+    raw = parse_yaml(text, source) or {}
     if isinstance(raw, dict):
         profiles = _profiles(raw.pop(PROFILES, None), source)
         if profile is not None:
@@ -142,7 +158,7 @@ def load_recipe(ref: str | Path, overrides: list[str] | None = None, profile: st
         raw = apply_overrides(raw, overrides or [])
     elif profile is not None:
         raise UserError(f"{source}: no profile {profile!r}: the file holds no recipe mapping")
-    return validate_recipe(raw, source), source
+    return raw
 
 
 def recipe_profiles(ref: str | Path) -> dict[str, Profile]:
