@@ -104,9 +104,18 @@ def train_from_page(page, base: str, extra: list[str]) -> str:
     return page.url
 
 
+def finish(page, run_url: str) -> None:
+    """Wait for the training to complete, then open its page afresh (it reloads itself when the run ends)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#run-status")).to_have_text("complete", timeout=LONG)
+    page.goto(run_url)
+    expect(page.locator("#evaluate")).to_be_visible()
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: `make browser` installs it")
 def test_the_whole_path_in_a_browser(studio, tmp_path):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     process, url = studio
     base = url.split("/?")[0]
@@ -115,67 +124,11 @@ def test_the_whole_path_in_a_browser(studio, tmp_path):
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.set_default_timeout(60_000)
-
-        page.goto(url)  # the token becomes a cookie and leaves the address bar
-        assert "token" not in page.url
-        shots(page, "runs-empty")
-
-        page.goto(f"{base}/recipes")
-        expect(page.locator("text=quickstart").first).to_be_visible()
-        shots(page, "recipes")
-        page.goto(f"{base}/recipes/quickstart")
-        expect(page.locator("#recipe-form")).to_be_visible()
-        shots(page, "recipe-form")
-
-        page.goto(f"{base}/recipes/quickstart/data")
-        loss_tokens = page.locator(".tokens:not(.legend) .tok.loss")
-        expect(loss_tokens.first).to_be_visible()
-        assert page.locator(".tokens:not(.legend) .tok.eot").count() >= 1
-        shots(page, "data")
-
-        first_run = train_from_page(page, base, ["train.lr=1e-4"])
-        page.wait_for_function("document.querySelectorAll('svg[data-chart=loss]').length > 0", timeout=LONG)
-        seen = chart_points(page)
-        page.wait_for_function(
-            f"(() => {{ const l = document.querySelector('svg[data-chart=loss] polyline[data-series=loss]');"
-            f" return l && Number(l.dataset.points) > {seen}; }})()",
-            timeout=LONG,
-        )  # the chart grows while it trains
-        shots(page, "train-live")
-        expect(page.locator("#run-status")).to_have_text("complete", timeout=LONG)
-        page.wait_for_load_state()
-
-        page.click("#evaluate")
-        expect(page.locator("#eval-report")).to_be_visible(timeout=LONG)
-        shots(page, "evaluated")
-
-        page.uncheck("#export-form input[value=merged]") if page.is_checked(
-            "#export-form input[value=merged]"
-        ) else None
-        page.check("#export-form input[value=gguf]")
-        page.fill("#export-form input[name=quants]", "q8_0")
-        page.uncheck("#export-form input[name=evaluate]")
-        page.click("#export")
-        expect(page.locator("#export-files")).to_contain_text("q8_0.gguf", timeout=LONG)
-        shots(page, "exported")
-
-        chat_with_the_export(page, base, first_run, shots)
-
-        second_run = train_from_page(page, base, ["train.lr=2e-3"])
-        expect(page.locator("#run-status")).to_have_text("complete", timeout=LONG)
-        page.wait_for_load_state()
-        page.click("#evaluate")
-        expect(page.locator("#eval-report")).to_be_visible(timeout=LONG)
-
-        page.goto(f"{base}/runs")
-        shots(page, "runs")
-        for run_url in (first_run, second_run):
-            page.check(f'input[name=pick][value="{run_url.split("/runs/")[1]}"]')
-        page.click("#compare-button")
-        expect(page.locator("#comparison")).to_contain_text("Settings that differ", timeout=LONG)
-        expect(page.locator("#comparison")).to_contain_text("train.lr")
-        shots(page, "compare")
-        browser.close()
+        try:
+            walk(page, url, base, shots)
+        finally:
+            shots(page, "last")  # where a failure left the page
+            browser.close()
 
     servers = [pid for pid in serving_processes() if studio_descendant(pid, process.pid)]
     assert servers, "the studio's chat server is not running"
@@ -186,13 +139,76 @@ def test_the_whole_path_in_a_browser(studio, tmp_path):
     assert "stopped chat server" in output
 
 
+def walk(page, url: str, base: str, shots) -> None:
+    """The whole path, screen by screen."""
+    from playwright.sync_api import expect
+
+    page.goto(url)  # the token becomes a cookie and leaves the address bar
+    assert "token" not in page.url
+    shots(page, "runs-empty")
+
+    page.goto(f"{base}/recipes")
+    expect(page.locator("text=quickstart").first).to_be_visible()
+    shots(page, "recipes")
+    page.goto(f"{base}/recipes/quickstart")
+    expect(page.locator("#recipe-form")).to_be_visible()
+    shots(page, "recipe-form")
+
+    page.goto(f"{base}/recipes/quickstart/data")
+    loss_tokens = page.locator(".tokens:not(.legend) .tok.loss")
+    expect(loss_tokens.first).to_be_visible()
+    assert page.locator(".tokens:not(.legend) .tok.eot").count() >= 1
+    shots(page, "data")
+
+    first_run = train_from_page(page, base, ["train.lr=1e-4"])
+    page.wait_for_function("document.querySelectorAll('svg[data-chart=loss]').length > 0", timeout=LONG)
+    seen = chart_points(page)
+    page.wait_for_function(
+        f"(() => {{ const l = document.querySelector('svg[data-chart=loss] polyline[data-series=loss]');"
+        f" return l && Number(l.dataset.points) > {seen}; }})()",
+        timeout=LONG,
+    )  # the chart grows while it trains
+    shots(page, "train-live")
+    finish(page, first_run)
+
+    page.click("#evaluate")
+    expect(page.locator("#eval-report")).to_be_visible(timeout=LONG)
+    shots(page, "evaluated")
+    listed = page.request.get(f"{base}/api/runs").json()["runs"]  # what scripts read, with the page's cookie
+    assert listed[0]["status"] == "complete" and listed[0]["headline"]
+
+    page.uncheck("#export-form input[value=merged]")
+    page.check("#export-form input[value=gguf]")
+    page.fill("#export-form input[name=quants]", "q8_0")
+    page.uncheck("#export-form input[name=evaluate]")
+    page.click("#export")
+    expect(page.locator("#export-files")).to_contain_text(re.compile(r"q8_0\.gguf", re.I), timeout=LONG)
+    shots(page, "exported")
+
+    chat_with_the_export(page, base, first_run, shots)
+
+    second_run = train_from_page(page, base, ["train.lr=2e-3"])
+    finish(page, second_run)
+    page.click("#evaluate")
+    expect(page.locator("#eval-report")).to_be_visible(timeout=LONG)
+
+    page.goto(f"{base}/runs")
+    shots(page, "runs")
+    for run_url in (first_run, second_run):
+        page.check(f'input[name=pick][value="{run_url.split("/runs/")[1]}"]')
+    page.click("#compare-button")
+    expect(page.locator("#comparison")).to_contain_text("Settings that differ", timeout=LONG)
+    expect(page.locator("#comparison")).to_contain_text("train.lr")
+    shots(page, "compare")
+
+
 def chat_with_the_export(page, base: str, run_url: str, shots) -> None:
     """Serve the run's Q8_0 GGUF from the Chat page and get a streamed reply that ends."""
     from playwright.sync_api import expect
 
     run = run_url.split("/runs/")[1]
     page.goto(f"{base}/chat")
-    option = page.locator(f'#serve-target option[data-run="{run}"][data-artifact*="q8_0"]')
+    option = page.locator(f'#serve-target option[data-run="{run}"][data-artifact*="q8_0" i]')
     page.select_option("#serve-target", label=option.first.inner_text())
     page.click("#start-server")
     expect(page.locator("#servers .state").first).to_contain_text("ready", timeout=LONG)

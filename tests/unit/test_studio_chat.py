@@ -152,7 +152,7 @@ def test_an_unknown_server_is_not_found(client):
         ("post", "/api/chat/servers/nosuch/chat", good),
     ):
         answer = getattr(client, method)(path, **({"json": body} if body is not None else {}))
-        assert answer.status_code == 404 and "no chat server 'nosuch'" in answer.json()["detail"]
+        assert answer.status_code == 404 and "no chat server 'nosuch'" in answer.json()["error"]
     assert client.get("/api/chat/servers").json() == {"servers": []}
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from tuneforge.builtins import register_builtins
@@ -36,6 +37,7 @@ def create_app(studio: Studio) -> FastAPI:
         app.include_router(module.router)
     app.add_exception_handler(UserError, user_error)
     app.add_exception_handler(PathRefused, path_refused)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     return app
 
 
@@ -88,3 +90,8 @@ async def user_error(request: Request, error: UserError) -> Response:
 
 async def path_refused(request: Request, error: PathRefused) -> Response:
     return refused(request, 404, "no such run, recipe or file here")
+
+
+async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+    """Unknown pages and refused requests in the studio's own shape (the page, or {"error": ...})."""
+    return refused(request, error.status_code, str(error.detail))

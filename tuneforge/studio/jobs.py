@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -129,7 +130,20 @@ class Jobs:
             return ""
         with open(path, "rb") as handle:
             handle.seek(max(0, path.stat().st_size - limit))
-            return handle.read().decode("utf-8", "replace")
+            return readable(handle.read().decode("utf-8", "replace"))
+
+
+TERMINAL_CODES = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def readable(log: str) -> str:
+    """A log as a terminal would have left it: progress bars redraw a line with carriage returns and move
+    the cursor with escape codes; keep what each line showed last."""
+    lines = []
+    for line in TERMINAL_CODES.sub("", log).split("\n"):
+        shown = [part for part in line.split("\r") if part.strip()]
+        lines.append(shown[-1] if shown else "")
+    return "\n".join(lines)
 
 
 def wait_for(condition, timeout: float, interval: float = 0.2) -> bool:

@@ -150,3 +150,15 @@ def export_files(run_dir: Path) -> list[dict]:
         for path in sorted(folder.rglob("*"))
         if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
     ]
+
+
+def modelfiles(run_dir: Path) -> list[dict]:
+    """The export's Ollama Modelfiles, to copy (`ollama create NAME -f Modelfile` beside the GGUF)."""
+    folder = run_dir / "export" / "ollama"
+    if not folder.is_dir():
+        return []
+    return [
+        {"path": str(path.relative_to(run_dir)), "text": path.read_text(encoding="utf-8")}
+        for path in sorted(folder.glob("*Modelfile*"))
+        if path.is_file()
+    ]

@@ -57,6 +57,8 @@ def run_page(request: Request, recipe: str, run_id: str):
         eval_report=run_record.markdown_html(run_dir, "eval/report.md", files_url),
         export_report=run_record.markdown_html(run_dir, "export/report.md", files_url),
         exports=run_record.export_files(run_dir),
+        modelfiles=run_record.modelfiles(run_dir),
+        vllm_readme=run_record.markdown_html(run_dir, "export/vllm/README.md", files_url),
         files_url=files_url,
         jobs=[job for job in jobs_public(studio) if job["run"] == f"{recipe}/{run_id}"],
     )

@@ -2,6 +2,12 @@
 "use strict";
 
 const SVG = "http://www.w3.org/2000/svg";
+let reloading = false;
+
+function reloadOnce() {
+  // The run's poller and a job's poller may both see the same ending: one reload is enough.
+  if (!reloading) { reloading = true; location.reload(); }
+}
 
 async function postJSON(url, body) {
   const response = await fetch(url, {
@@ -88,6 +94,12 @@ function drawChart(chart, records) {
     line.setAttribute("fill", "none"); line.setAttribute("stroke", colour); line.setAttribute("stroke-width", "1.8");
     line.dataset.series = key; line.dataset.points = points.length;
     svg.appendChild(line);
+    if (points.length < 40) points.forEach(([x, y]) => {  // a run's first points are visible before they join up
+      const dot = document.createElementNS(SVG, "circle");
+      dot.setAttribute("cx", sx(x).toFixed(1)); dot.setAttribute("cy", sy(y).toFixed(1)); dot.setAttribute("r", "2.5");
+      dot.setAttribute("fill", colour);
+      svg.appendChild(dot);
+    });
     text(width - right - 4, top + 12 * index, `${key} (${points[points.length - 1][1].toPrecision(4)})`, "end");
     svg.lastChild.setAttribute("fill", colour);
   });
@@ -105,22 +117,31 @@ function startLiveRun(live) {
   let next = 0;
   const initialStatus = live.dataset.status;
   async function poll() {
-    const response = await fetch(`${live.dataset.metrics}?after=${next}`, { headers: { accept: "application/json" } });
-    if (!response.ok) return;
-    const payload = await response.json();
+    let payload;
+    try {
+      const response = await fetch(`${live.dataset.metrics}?after=${next}`, { headers: { accept: "application/json" } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      payload = await response.json();
+    } catch (error) {  // a busy or restarting studio: try again, the run goes on without us
+      setTimeout(poll, 2000);
+      return;
+    }
     records.push(...payload.records);
     next = payload.next;
+    show(payload);
+    if (payload.status !== initialStatus && initialStatus === "running") { reloadOnce(); return; }
+    if (payload.status === "running") setTimeout(poll, 1000);
+  }
+  function show(payload) {
     const charts = document.getElementById("charts");
     charts.replaceChildren(...CHARTS.map((c) => drawChart(c, records)).filter(Boolean));
     charts.dataset.records = records.length;
     const p = payload.progress;
     document.getElementById("progress-step").textContent = p.total ? `${p.step} / ${p.total}` : `${p.step}`;
     document.getElementById("progress-eta").textContent = payload.status === "running" ? formatSeconds(p.eta_s) : "—";
-    if (p.tokens_per_s != null) document.getElementById("progress-tps").textContent = p.tokens_per_s.toPrecision(3);
+    if (typeof p.tokens_per_s === "number") document.getElementById("progress-tps").textContent = p.tokens_per_s.toPrecision(3);
     const status = document.getElementById("run-status");
     status.textContent = payload.status; status.className = `status-${payload.status}`;
-    if (payload.status !== initialStatus && initialStatus === "running") { location.reload(); return; }
-    if (payload.status === "running") setTimeout(poll, 1000);
   }
   poll();
 }
@@ -161,7 +182,7 @@ function followJobs() {
       log.scrollTop = log.scrollHeight;
       details.querySelector(".job-state").textContent = payload.job.state;
       if (payload.job.alive) setTimeout(poll, 1500);
-      else if (details.dataset.wasAlive) location.reload();
+      else if (details.dataset.wasAlive) reloadOnce();
       details.dataset.wasAlive = payload.job.alive ? "1" : "";
     }
     poll();
@@ -196,7 +217,17 @@ function wireCompare() {
   });
 }
 
+function wireCopyButtons() {
+  document.querySelectorAll("button.copy").forEach((button) => {
+    button.addEventListener("click", async () => {
+      await navigator.clipboard.writeText(document.getElementById(button.dataset.copy).textContent);
+      button.textContent = "Copied";
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  wireCopyButtons();
   const live = document.getElementById("live");
   if (live) startLiveRun(live);
   wireActions();
