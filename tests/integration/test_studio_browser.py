@@ -110,7 +110,7 @@ def finish(page, run_url: str) -> None:
 
     expect(page.locator("#run-status")).to_have_text("complete", timeout=LONG)
     page.goto(run_url)
-    expect(page.locator("#evaluate")).to_be_visible()
+    expect(page.locator("#evaluate")).to_be_visible(timeout=LONG)  # once the training process has exited
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: `make browser` installs it")

@@ -61,6 +61,7 @@ def run_page(request: Request, recipe: str, run_id: str):
         vllm_readme=run_record.markdown_html(run_dir, "export/vllm/README.md", files_url),
         files_url=files_url,
         jobs=[job for job in jobs_public(studio) if job["run"] == f"{recipe}/{run_id}"],
+        busy=bool(studio.jobs.running(run=f"{recipe}/{run_id}")),
     )
 
 
