@@ -176,6 +176,13 @@ def walk(page, url: str, base: str, shots) -> None:
     shots(page, "evaluated")
     listed = page.request.get(f"{base}/api/runs").json()["runs"]  # what scripts read, with the page's cookie
     assert listed[0]["status"] == "complete" and listed[0]["headline"]
+    page.goto(f"{first_run}/samples")
+    every = page.locator("table.samples tbody tr").count()
+    assert every > 0
+    page.goto(f"{first_run}/samples?group=with_system_prompt")
+    assert 0 < page.locator("table.samples tbody tr").count() < every  # one group of the two
+    shots(page, "samples")
+    page.goto(first_run)
 
     page.uncheck("#export-form input[value=merged]")
     page.check("#export-form input[value=gguf]")

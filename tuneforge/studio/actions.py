@@ -152,7 +152,7 @@ def samples_page(request: Request, recipe: str, run_id: str, group: str | None =
         if wrong:
             items = [item for item in items if item.score is not None and is_wrong(item.score, found)]
         groups = sorted({item.group for item in found.items if item.group})
-        tables.append({"task": task.name, "found": found, "items": items, "groups": groups})
+        tables.append({"task": task.name, "found": found, "shown": items, "groups": groups})
     return page(
         request, "samples.html", nav="runs", recipe=recipe, run_id=run_id, tables=tables, group=group, wrong=wrong
     )
