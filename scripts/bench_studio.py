@@ -140,7 +140,8 @@ def chart_lag(base: str, runs: Path) -> list[float]:
                 continue
             for line in range(len(seen_chart), drawn):
                 seen_chart[line] = now
-            if lines and json.loads(metrics.read_text().splitlines()[-1]).get("train_runtime") and drawn >= lines:
+            manifest = metrics.with_name("manifest.json")
+            if manifest.is_file() and json.loads(manifest.read_text()).get("status") == "complete" and drawn >= lines:
                 break
             time.sleep(0.05)
         browser.close()
