@@ -1,7 +1,7 @@
 """The studio's Chat screen without a model: which exported runs it offers and how, and every request it
 refuses (paths outside the runs folder, unknown servers, bad bodies). A `tuneforge serve` that fails is
 started for real (it exits before loading anything). Real servers, replies and labels:
-tests/integration/test_studio_chat.py."""
+tests/integration/test_studio_chat_server.py."""
 
 from __future__ import annotations
 
