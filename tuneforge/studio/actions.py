@@ -69,12 +69,24 @@ def train_page(request: Request, name: str, profile: str | None = None):
 @router.post("/api/train")
 def start_training(request: Request, body: TrainRequest) -> JSONResponse:
     studio = studio_of(request)
-    run_id = new_run_id()
-    argv, recipe_name = train_argv(studio, body, run_id)
-    if (studio.runs_dir / recipe_name / run_id).exists():  # two starts in the same second
-        raise UserError(f"a run {recipe_name}/{run_id} was started a moment ago", fix="start again in a second")
-    job = studio.jobs.start("train", recipe_name, f"{recipe_name}/{run_id}", argv)
+    argv, recipe_name = train_argv(studio, body, "RUN-ID")  # validates before anything starts
+    with studio.jobs.lock:  # two tabs starting the same recipe in the same second get two run folders
+        run_id = unused_run_id(studio, recipe_name)
+        argv[argv.index("RUN-ID")] = run_id
+        job = studio.jobs.start("train", recipe_name, f"{recipe_name}/{run_id}", argv)
     return JSONResponse({"job": job.public(True), "run_url": f"/runs/{recipe_name}/{run_id}"})
+
+
+def unused_run_id(studio: Studio, recipe_name: str) -> str:
+    """A timestamp like the CLI's, with -2, -3 ... where a folder or a job of this second already has it
+    (a job's folder appears only once its training stack has loaded)."""
+    base = new_run_id()
+    taken = {job.run for job in studio.jobs.all()}
+    run_id, count = base, 1
+    while (studio.runs_dir / recipe_name / run_id).exists() or f"{recipe_name}/{run_id}" in taken:
+        count += 1
+        run_id = f"{base}-{count}"
+    return run_id
 
 
 def run_of(studio: Studio, recipe: str, run_id: str):
