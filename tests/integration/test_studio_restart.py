@@ -19,11 +19,11 @@ from tuneforge.runs import read_manifest
 pytestmark = pytest.mark.integration
 TOKEN = "restart-test-token-0123456789"
 TRAIN = [
-    "train.max_steps=6",
+    "train.max_steps=12",  # long enough that a restarted studio still finds both training
     "train.batch_size=2",
     "train.logging_steps=1",
     "train.eval_steps=null",
-    "train.save_steps=6",
+    "train.save_steps=12",
     "data.split.val=0.03",
 ]
 
@@ -88,7 +88,7 @@ def test_runs_outlive_a_killed_studio_and_a_new_one_shows_them(tmp_path):
             os.killpg(again.pid, signal.SIGTERM)
             again.wait(60)
         run_dirs = sorted(path for path in (runs / "quickstart").iterdir() if path.is_dir())
-        assert [read_manifest(run)["metrics"]["global_step"] for run in run_dirs] == [6, 6]
+        assert [read_manifest(run)["metrics"]["global_step"] for run in run_dirs] == [12, 12]
         assert len({read_manifest(run)["process"]["pid"] for run in run_dirs}) == 2  # two trainings, side by side
     finally:
         kill_jobs(runs)
