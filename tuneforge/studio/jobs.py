@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -144,12 +143,3 @@ def readable(log: str) -> str:
         shown = [part for part in line.split("\r") if part.strip()]
         lines.append(shown[-1] if shown else "")
     return "\n".join(lines)
-
-
-def wait_for(condition, timeout: float, interval: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval)
-    return True

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from tuneforge.evaluate.compare import compare_runs
 from tuneforge.evaluate.compare_report import comparison_markdown
+from tuneforge.runs import read_manifest
 from tuneforge.studio import run_record
 from tuneforge.studio.context import studio_of
 from tuneforge.studio.pages import page
@@ -78,14 +79,13 @@ def starting_page(request: Request, studio, recipe: str, run_id: str):
 def run_metrics(request: Request, recipe: str, run_id: str, after: int = 0) -> JSONResponse:
     """The metrics.jsonl records from line `after` on, the progress and the status: what the live chart polls."""
     run_dir = run_record.run_folder(studio_of(request).runs_dir, recipe, run_id)
-    records = run_record.read_records(run_dir)
-    summary = run_record.summary(run_dir)
+    records = run_record.read_records(run_dir)  # once per poll: not the whole summary (headline metrics)
     return JSONResponse(
         {
             "records": records[max(after, 0) :],
             "next": len(records),
-            "status": summary["status"],
-            "progress": summary["progress"],
+            "status": run_record.live_status(read_manifest(run_dir)),
+            "progress": run_record.progress(records, run_record.raw_recipe(run_dir)),
         }
     )
 
