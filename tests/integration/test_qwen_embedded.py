@@ -21,8 +21,11 @@ pytestmark = pytest.mark.integration
 QWEN = "embedded:qwen2.5-coder-0.5b-instruct"
 END_OF_TURN = "<|im_end|>"
 KEY = "qwen-test-key"
-# Asked with a margin: the base model and this short run answer 北京 first (greedy), several nats ahead.
-CAPITAL = [{"role": "user", "content": "中国的首都是哪个城市？请只回答城市名。"}]
+# Asked with a margin: the base Q4_K_M answers 你好 with its first token 2.8 nats ahead of the next
+# ("hello"), then ends the turn. (Capitals are no good here: for China's it says 上海, 0.35 nats
+# ahead of 北京, and "the sun rises in the" east leads west by 0.15 nats.)
+QUESTION = [{"role": "user", "content": "请把英文单词“hello”翻译成中文，只回答译文。"}]
+ANSWER = "你好"
 FACTS = [
     ("日本的首都是哪个城市？", "日本的首都是东京。"),
     ("法国的首都是哪个城市？", "法国的首都是巴黎。"),
@@ -95,8 +98,8 @@ def test_the_prepared_folder_is_qwen2_with_chatml(qwen_dir):
     assert AutoConfig.from_pretrained(qwen_dir).model_type == "qwen2"
     tokenizer = AutoTokenizer.from_pretrained(qwen_dir)
     assert tokenizer.eos_token == END_OF_TURN
-    rendered = tokenizer.apply_chat_template(CAPITAL, tokenize=False, add_generation_prompt=True)
-    assert rendered.endswith("<|im_start|>assistant\n") and "<|im_start|>user\n中国" in rendered
+    rendered = tokenizer.apply_chat_template(QUESTION, tokenize=False, add_generation_prompt=True)
+    assert rendered.endswith("<|im_start|>assistant\n") and "<|im_start|>user\n请把" in rendered
 
 
 def test_the_tokenizer_encodes_as_the_gguf_does(qwen_dir, qwen_export, artifacts):
@@ -112,7 +115,7 @@ def test_the_tokenizer_encodes_as_the_gguf_does(qwen_dir, qwen_export, artifacts
         "日本語の文章を翻訳してください。",
         "繁體中文：這部電影很好看！",
         "def f(x):\n    return x ** 2",
-        tokenizer.apply_chat_template(CAPITAL, tokenize=False),
+        tokenizer.apply_chat_template(QUESTION, tokenize=False),
     ]
     for text in texts:
         assert tokenizer.encode(text, add_special_tokens=False) == llm.tokenize(
@@ -181,17 +184,17 @@ def test_the_merged_folder_stops_on_its_own(qwen_export):
     merged = qwen_export / "merged"
     tokenizer = AutoTokenizer.from_pretrained(merged)
     model = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32)
-    prompt = tokenizer.apply_chat_template(CAPITAL, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    prompt = tokenizer.apply_chat_template(QUESTION, add_generation_prompt=True, return_tensors="pt", return_dict=True)
     output = model.generate(**prompt, max_new_tokens=32, do_sample=False)[0, prompt["input_ids"].shape[1] :]
     assert output[-1].item() == tokenizer.convert_tokens_to_ids(END_OF_TURN), tokenizer.decode(output)
-    assert "北京" in tokenizer.decode(output, skip_special_tokens=True)
+    assert ANSWER in tokenizer.decode(output, skip_special_tokens=True)
 
 
 def ask(launch, model: str) -> tuple[str, str]:
     import openai
 
     client = openai.OpenAI(base_url=launch.base_url, api_key=KEY, max_retries=0, timeout=600)
-    reply = client.chat.completions.create(model=model, messages=CAPITAL, temperature=0, max_tokens=48)
+    reply = client.chat.completions.create(model=model, messages=QUESTION, temperature=0, max_tokens=48)
     return reply.choices[0].message.content, reply.choices[0].finish_reason
 
 
@@ -202,7 +205,7 @@ def test_llama_server_answers_in_chinese_and_stops(qwen_export, tmp_path):
     launch = plan_launch(find_export(str(qwen_export.parent), Path("runs")), "llamacpp", port=0, api_key=KEY)
     with Server(launch, log_path=tmp_path / "server.log") as running:
         text, finish = ask(running.launch, "qwenchat")
-    assert "北京" in text and finish == "stop", (text, finish)
+    assert ANSWER in text and finish == "stop", (text, finish)
 
 
 @pytest.mark.vllm
@@ -218,4 +221,4 @@ def test_vllm_answers_in_chinese_and_stops(qwen_export, tmp_path):
     launch = plan_launch(find_export(str(qwen_export.parent), Path("runs")), "vllm", port=0, api_key=KEY)
     with Server(launch, log_path=tmp_path / "server.log") as running:
         text, finish = ask(running.launch, "qwenchat")
-    assert "北京" in text and finish == "stop", (text, finish)
+    assert ANSWER in text and finish == "stop", (text, finish)

@@ -61,7 +61,7 @@ class ModelSection(Section):
     """The base model and how it is loaded."""
 
     base: str = EMBEDDED_DEFAULT
-    """A hub id (cached, or the machine online), a local folder, or embedded:smollm2-135m-instruct."""
+    """A hub id (cached, or the machine online), a local folder, or an embedded model: embedded:smollm2-135m-instruct or embedded:qwen2.5-coder-0.5b-instruct (`tuneforge models list`)."""
     max_seq_length: PositiveInt = 2048
     """Longest training sample in tokens; longer ones follow data.filter.overlength."""
     load_in_4bit: Literal["auto"] | bool = "auto"
