@@ -82,7 +82,8 @@ def test_recipes_show_lists_the_profiles_unless_one_is_applied():
     shown = CliRunner().invoke(main, ["recipes", "show", "sentiment"])
     assert shown.exit_code == 0, shown.output
     listed = shown.output[shown.output.index("# profiles (--profile NAME):") :].splitlines()[1:]
-    assert len(listed) == 1 and listed[0].startswith("#   cpu: ") and "model.base" in listed[0]
+    assert len(listed) == 2 and listed[0].startswith("#   cpu: ") and "model.base" in listed[0]
+    assert listed[1].startswith("#   cpu-qwen: ") and "embedded:qwen2.5-coder-0.5b-instruct" in listed[1]
     assert "profiles" not in yaml.safe_load(shown.output)  # the listing is YAML comments: still a recipe
     applied = CliRunner().invoke(main, ["recipes", "show", "sentiment", "--profile", "cpu"])
     assert applied.exit_code == 0 and "# profiles" not in applied.output
@@ -95,6 +96,7 @@ def test_recipes_validate_checks_every_profile_as_its_own_entry(tmp_path):
     assert validated.output.splitlines() == [
         "ok      sentiment",
         "ok      sentiment --profile cpu",
+        "ok      sentiment --profile cpu-qwen",
         "ok      quickstart",
     ]
     data = write_jsonl(tmp_path / "d.jsonl", [{"instruction": "a", "output": "b"}])
