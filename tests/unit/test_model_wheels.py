@@ -158,3 +158,10 @@ def test_models_list_says_what_is_ready(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     qwen = next(line for line in result.output.splitlines() if "qwen2.5-coder" in line)
     assert "not prepared" in qwen and "tuneforge models prepare embedded:qwen2.5-coder-0.5b-instruct" in qwen
+
+
+def test_models_prepare_refuses_a_wheels_folder_that_does_not_exist(tmp_path):
+    result = CliRunner().invoke(
+        main, ["models", "prepare", "embedded:qwen2.5-coder-0.5b-instruct", "--wheels", str(tmp_path / "nowhere")]
+    )
+    assert result.exit_code == 2 and "'--wheels'" in result.output and "does not exist" in result.output

