@@ -15,7 +15,7 @@ JUDGE_URL ?=
 help:  ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-setup:  ## create .venv with the training stack, llama-cpp-python and the embedded model (idempotent)
+setup:  ## create .venv: the training stack, llama.cpp compiled once (llama-server + llama-cpp-python), the embedded model (idempotent)
 	@bash scripts/setup.sh
 
 setup-deepspeed: setup  ## add DeepSpeed to .venv for train.distributed.strategy: deepspeed (ZeRO 2/3; needs GPUs to train)

