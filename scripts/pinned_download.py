@@ -16,7 +16,8 @@ from pathlib import Path
 def download_pinned(requirement: str, sha256: str, folder: Path, *, wheel: bool) -> Path:
     """`pip download` REQUIREMENT (a wheel, or the source distribution) into FOLDER; exits unless the archive's
     sha256 is the pinned one."""
-    kind = ["--only-binary", ":all:"] if wheel else ["--no-binary", ":all:"]
+    name = requirement.split("==")[0]  # only this package from source: its build requirements may be wheels
+    kind = ["--only-binary", ":all:"] if wheel else ["--no-binary", name]
     subprocess.run(
         [sys.executable, "-m", "pip", "download", "--no-deps", *kind, "-q", "-d", str(folder), requirement], check=True
     )

@@ -44,6 +44,16 @@ echo "setup: building $VENV (the tools' own output: $STEP_LOG)"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 step "pip, wheel, setuptools" "${PIP[@]}" install -q --upgrade pip wheel setuptools
 
+# llama.cpp compiles for ~6 minutes on 2 cores the first time: start it now, beside the installs below.
+# It needs only tuneforge's own modules (standard library) and llama-cpp-python's sdist.
+step "tuneforge's own code (editable; its requirements come below)" "${PIP[@]}" install -q --no-deps -e .
+# llama.cpp, compiled once from the sdist's vendored llama.cpp (cached by version, flags, compiler and CPU):
+# llama-server and the shared libraries that llama-cpp-python then loads instead of compiling its own copy
+# (tuneforge/serve/native.py says how). Where it cannot be built, llama-cpp-python compiles llama.cpp
+# itself and serving uses its server.
+start_step "llama.cpp: llama-server and its shared libraries (~6 minutes the first time; cached)" \
+  "$VENV/bin/python" -m tuneforge.serve.native
+
 step "training stack (torch, transformers, trl, peft, ...)" "${PIP[@]}" install -q -r requirements/train.txt
 
 # unsloth 2026.10.9 is the first release that falls back to the CPU when there is no GPU
@@ -63,19 +73,14 @@ step "tuneforge (editable, with the dev extras)" "${PIP[@]}" install -q -e '.[de
 # through pip once and keep only the converter files in the tuneforge cache (export runs offline).
 step "llama.cpp's GGUF converter (from llama-cpp-python's sdist)" "$VENV/bin/python" -m tuneforge.export.converter
 
-# llama.cpp, compiled once from the same sdist's vendored llama.cpp (~8 minutes on 2 cores the first time;
-# cached by version, flags, compiler and CPU): llama-server and the shared libraries that llama-cpp-python
-# then loads instead of compiling its own copy (tuneforge/serve/native.py says how). Where it cannot be
-# built, llama-cpp-python compiles llama.cpp itself (~13 minutes) and serving uses its server.
-if run_logged "llama.cpp: llama-server and its shared libraries (~8 minutes the first time; cached)" \
-    "$VENV/bin/python" -m tuneforge.serve.native; then
+if finish_step; then
   # --no-cache-dir: pip's wheel cache must never hand this library-less wheel to another install.
   step "llama-cpp-python (no compiling: it loads the build above)" \
     env CMAKE_ARGS="-DLLAMA_BUILD=OFF" "${PIP[@]}" install -q --no-cache-dir 'llama-cpp-python[server]==0.3.36'
 else
   echo "setup: WARNING: llama.cpp's shared build failed (why: $STEP_LOG); llama-cpp-python compiles its own" \
     "copy instead, and tuneforge serve will use llama-cpp-python's server"
-  step "llama-cpp-python (compiles llama.cpp, ~13 minutes the first time; pip caches the wheel)" \
+  step "llama-cpp-python (compiles llama.cpp, ~5 minutes the first time; pip caches the wheel)" \
     env CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" "${PIP[@]}" install -q --force-reinstall --no-deps 'llama-cpp-python==0.3.36'
   step "llama-cpp-python's server requirements" "${PIP[@]}" install -q 'llama-cpp-python[server]==0.3.36'
 fi

@@ -49,3 +49,33 @@ show_failure() {
   } >&2
   exit "$status"
 }
+
+# start_step LABEL COMMAND...: starts COMMAND in the background, in a process group of its own, with its
+# output in a log of its own (appended to STEP_LOG when it ends); finish_step waits for it, prints its
+# line and returns its exit status. One at a time. If the script stops first (a failed step, Ctrl-C,
+# SIGTERM), the whole group is killed: nothing outlives setup.
+start_step() {
+  BACKGROUND_LABEL=$1 BACKGROUND_BEGAN=$SECONDS BACKGROUND_LOG="$STEP_LOG.background"
+  shift
+  printf '\n=== %s (in the background)\n$ %s\n' "$BACKGROUND_LABEL" "$*" >>"$STEP_LOG"
+  setsid --wait "$@" >"$BACKGROUND_LOG" 2>&1 &
+  BACKGROUND_PID=$!
+  trap 'kill -- -"$BACKGROUND_PID" 2>/dev/null || true' EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  echo "$STEP_PREFIX: [$(duration $((SECONDS - STEPS_STARTED)))] $BACKGROUND_LABEL: started in the background"
+}
+
+finish_step() {
+  local status=0
+  printf '%s: [%s] %s ... ' "$STEP_PREFIX" "$(duration $((SECONDS - STEPS_STARTED)))" "$BACKGROUND_LABEL"
+  wait "$BACKGROUND_PID" || status=$?
+  trap - EXIT INT TERM
+  cat "$BACKGROUND_LOG" >>"$STEP_LOG" && rm -f "$BACKGROUND_LOG"
+  if ((status == 0)); then
+    echo "done, $(duration $((SECONDS - BACKGROUND_BEGAN))) after it started"
+  else
+    echo "failed after $(duration $((SECONDS - BACKGROUND_BEGAN))) (exit $status)"
+  fi
+  return "$status"
+}

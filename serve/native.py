@@ -27,6 +27,7 @@ cached one.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -138,9 +139,7 @@ def extract_llama_cpp(sdist: Path, destination: Path) -> Path:
 
 
 def run_build(source: Path, build: Path, log_file: Path, jobs: int) -> None:
-    """cmake configure + build of TARGETS, with a progress bar from cmake's [ NN%]."""
-    from rich.progress import Progress
-
+    """cmake configure + build of TARGETS into LOG_FILE, with a progress bar from cmake's [ NN%] on a terminal."""
     with open(log_file, "w") as output:
         subprocess.run(
             ["cmake", "-S", str(source), "-B", str(build), *build_flags()],
@@ -148,21 +147,34 @@ def run_build(source: Path, build: Path, log_file: Path, jobs: int) -> None:
             stderr=subprocess.STDOUT,
             check=True,
         )
-        with Progress(transient=True) as progress:
-            task = progress.add_task(f"building llama.cpp ({jobs} jobs)", total=100)
-            process = subprocess.Popen(
-                ["cmake", "--build", str(build), "--target", *TARGETS, "-j", str(jobs)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-            )
+        process = subprocess.Popen(
+            ["cmake", "--build", str(build), "--target", *TARGETS, "-j", str(jobs)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        with build_progress(f"building llama.cpp ({jobs} jobs)") as show:
             for line in process.stdout:
                 output.write(line)
                 done = re.match(r"\[\s*(\d+)%\]", line)
                 if done:
-                    progress.update(task, completed=int(done.group(1)))
-            if process.wait():
-                raise subprocess.CalledProcessError(process.returncode, "cmake --build")
+                    show(int(done.group(1)))
+        if process.wait():
+            raise subprocess.CalledProcessError(process.returncode, "cmake --build")
+
+
+@contextlib.contextmanager
+def build_progress(label: str):
+    """A progress bar on a terminal; nothing where the output is a log (setup starts the build before the
+    training stack, and rich with it, is installed)."""
+    if not sys.stdout.isatty():
+        yield lambda percent: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task(label, total=100)
+        yield lambda percent: progress.update(task, completed=percent)
 
 
 def build(jobs: int | None = None) -> Path:

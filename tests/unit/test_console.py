@@ -125,3 +125,34 @@ echo "never printed"
     shown = done.stderr.splitlines()
     assert shown[0] == f"setup: broken tool failed. The last 40 lines of {log}:" and shown[-1].endswith(str(log))
     assert [line.strip() for line in shown[1:-1]] == [f"line {i}" for i in range(11, 51)]
+
+
+def test_a_background_step_prints_its_line_when_it_ends_and_never_outlives_the_script(tmp_path):
+    """setup.sh compiles llama.cpp in the background while pip installs: its output joins the log, its
+    failure is the caller's to handle, and a script that stops first (a failed step) kills it."""
+    import re
+    import subprocess
+    import time
+    from pathlib import Path
+
+    steps = Path(__file__).resolve().parents[2] / "scripts" / "steps.sh"
+    log = tmp_path / "setup.log"
+    marker = tmp_path / "outlived"
+    script = f"""set -euo pipefail
+STEP_PREFIX=setup STEP_LOG={log}
+source {steps}
+start_step "compile" bash -c 'echo cmake says hello; exit 4'
+step "meanwhile" true
+finish_step || echo "setup: WARNING: falling back"
+start_step "slow compile" bash -c 'sleep 3; touch {marker}'
+step "broken tool" false
+"""
+    done = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
+    lines = done.stdout.splitlines()
+    assert done.returncode == 1
+    assert re.fullmatch(r"setup: \[\d+s\] compile: started in the background", lines[0])
+    assert re.fullmatch(r"setup: \[\d+s\] compile \.\.\. failed after \d+s \(exit 4\)", lines[2])
+    assert lines[3] == "setup: WARNING: falling back"
+    assert "cmake says hello" in log.read_text()
+    time.sleep(4)
+    assert not marker.exists()  # the slow compile was killed with the script
