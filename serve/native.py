@@ -18,7 +18,7 @@ the compiler and the CPU's feature flags (the build uses every instruction this 
 shared with another CPU must not hand it a binary it cannot run), so a second setup on the same machine
 finds it at once. Where an NVIDIA GPU and CUDA's nvcc are present it is a CUDA build (GGML_CUDA, for
 this GPU's architecture only), so both llama-server and llama-cpp-python run on the GPU. A machine where
-it cannot be built gets today's fallback from setup: llama-cpp-python compiles its own copy, and serving
+it cannot be built gets the slower path from setup: llama-cpp-python compiles its own copy, and serving
 uses llama-cpp-python's server (`tuneforge serve --help`).
 
 `TUNEFORGE_LLAMA_SERVER=/path/to/llama-server` serves with a binary of the user's own instead of the

@@ -141,6 +141,9 @@ def test_a_background_step_prints_its_line_when_it_ends_and_never_outlives_the_s
     script = f"""set -euo pipefail
 STEP_PREFIX=setup STEP_LOG={log}
 source {steps}
+start_step "cached build" true
+step "meanwhile" sleep 2
+finish_step
 start_step "compile" bash -c 'echo cmake says hello; exit 4'
 step "meanwhile" true
 finish_step || echo "setup: WARNING: falling back"
@@ -150,9 +153,11 @@ step "broken tool" false
     done = subprocess.run(["bash", "-c", script], capture_output=True, text=True)
     lines = done.stdout.splitlines()
     assert done.returncode == 1
-    assert re.fullmatch(r"setup: \[\d+s\] compile: started in the background", lines[0])
-    assert re.fullmatch(r"setup: \[\d+s\] compile \.\.\. failed after \d+s \(exit 4\)", lines[2])
-    assert lines[3] == "setup: WARNING: falling back"
+    assert re.fullmatch(r"setup: \[\d+s\] cached build: started in the background", lines[0])
+    assert re.fullmatch(r"setup: \[\ds\] cached build \.\.\. 0s \(in the background\)", lines[2])  # its own time
+    assert re.fullmatch(r"setup: \[\d+s\] compile: started in the background", lines[3])
+    assert re.fullmatch(r"setup: \[\d+s\] compile \.\.\. failed after \d+s \(exit 4\)", lines[5])
+    assert lines[6] == "setup: WARNING: falling back"
     assert "cmake says hello" in log.read_text()
     time.sleep(4)
     assert not marker.exists()  # the slow compile was killed with the script
