@@ -15,10 +15,11 @@ READ_HOOK = "import site, os, sys; site.addsitedir(sys.argv[1]); print(os.enviro
 
 
 def run_with_site(site_dir, **env):
-    """A fresh interpreter that processes SITE_DIR's .pth files as site-packages' are at startup."""
+    """A fresh interpreter that processes SITE_DIR's .pth files as site-packages' are at startup; -S keeps
+    this venv's own hook (set up by make setup) out of it."""
     clean = {k: v for k, v in os.environ.items() if k not in ("LLAMA_CPP_LIB_PATH", "MTMD_CPP_LIB")}
     out = subprocess.run(
-        [sys.executable, "-c", READ_HOOK, str(site_dir)],
+        [sys.executable, "-S", "-c", READ_HOOK, str(site_dir)],
         env={**clean, **env},
         capture_output=True,
         text=True,
