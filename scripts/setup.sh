@@ -44,13 +44,12 @@ echo "setup: building $VENV (the tools' own output: $STEP_LOG)"
 PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 step "pip, wheel, setuptools" "${PIP[@]}" install -q --upgrade pip wheel setuptools
 
-# llama.cpp compiles for ~6 minutes on 2 cores the first time: start it now, beside the installs below.
-# It needs only tuneforge's own modules (standard library) and llama-cpp-python's sdist.
-step "tuneforge's own code (editable; its requirements come below)" "${PIP[@]}" install -q --no-deps -e .
-# llama.cpp, compiled once from the sdist's vendored llama.cpp (cached by version, flags, compiler and CPU):
+# llama.cpp, compiled once from llama-cpp-python's sdist (cached by version, flags, compiler and CPU):
 # llama-server and the shared libraries that llama-cpp-python then loads instead of compiling its own copy
-# (tuneforge/serve/native.py says how). Where it cannot be built, llama-cpp-python compiles llama.cpp
-# itself and serving uses its server.
+# (tuneforge/serve/native.py says how). ~6 minutes on 2 cores the first time, so it starts now, beside the
+# installs below: it needs only tuneforge's own modules (standard library). Where it cannot be built,
+# llama-cpp-python compiles llama.cpp itself and serving uses its server.
+step "tuneforge's own code (editable; its requirements come below)" "${PIP[@]}" install -q --no-deps -e .
 start_step "llama.cpp: llama-server and its shared libraries (~6 minutes the first time; cached)" \
   "$VENV/bin/python" -m tuneforge.serve.native
 

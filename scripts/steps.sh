@@ -1,6 +1,7 @@
 # Quiet steps for the environment builders (scripts/setup.sh, scripts/vllm_env.sh): each step prints one
 # line with the time elapsed since the start (in brackets) and the time the step took; what the tools
-# themselves print (pip's warnings, setuptools, cmake) goes to a log file. On a failure the log's last 40 lines and its path are printed, and the script exits non-zero.
+# themselves print (pip's warnings, setuptools, cmake) goes to a log file. On a failure the log's last 40
+# lines and its path are printed, and the script exits non-zero.
 #
 # Source it after setting STEP_PREFIX (e.g. "setup") and STEP_LOG (the log file), then:
 #   step "training stack" pip install -r requirements/train.txt     # a failure ends the script
